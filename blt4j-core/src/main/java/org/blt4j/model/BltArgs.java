@@ -1,0 +1,138 @@
+package org.blt4j.model;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.util.List;
+import org.blt4j.Blt4jException;
+
+import static org.blt4j.model.LmArgs.require;
+
+/**
+ * Arguments of the ByteLatentTransformer, as in its hub {@code config.json} {"args": ...} (names of the reference).
+ * Only the keys the forward pass and the patcher use are read; unknown keys are ignored.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record BltArgs(
+        Integer dim,
+        Integer vocabSize,
+        Integer dimGlobal,
+        Integer dimLocalEncoder,
+        Integer dimLocalDecoder,
+        Integer nHeadsGlobal,
+        Integer nKvHeadsGlobal,
+        Integer nHeadsLocalEncoder,
+        Integer nHeadsLocalDecoder,
+        Integer nLayersGlobal,
+        Integer nLayersLocalEncoder,
+        Integer nLayersLocalDecoder,
+        Double ffnDimMultiplier,
+        Integer multipleOf,
+        Double normEps,
+        Double ropeTheta,
+        Integer localAttentionWindowLen,
+        Integer maxSeqlen,
+        Integer maxEncoderSeqLength,
+        Integer eosId,
+        Boolean crossAttnEncoder,
+        Boolean crossAttnDecoder,
+        Boolean crossAttnAllLayersEncoder,
+        Boolean crossAttnAllLayersDecoder,
+        Boolean crossAttnInitByPooling,
+        Integer crossAttnK,
+        Integer crossAttnNheads,
+        Integer crossAttnWindowEncoder,
+        Integer crossAttnWindowDecoder,
+        String downsamplingByPooling,
+        List<Integer> encoderHashByteGroupSize,
+        Integer encoderHashByteGroupNbFunctions,
+        Integer encoderHashByteGroupVocab,
+        Boolean useLocalEncoderTransformer,
+        Boolean useRope,
+        String patchingMode,
+        Double patchingThreshold,
+        Double patchingThresholdAdd,
+        Boolean monotonicity,
+        Integer maxPatchLength,
+        Double patchSize,
+        String attnBiasType) {
+
+    public BltArgs {
+        require(dimGlobal, "dim_global");
+        require(dimLocalEncoder, "dim_local_encoder");
+        require(dimLocalDecoder, "dim_local_decoder");
+        require(nLayersGlobal, "n_layers_global");
+        require(nLayersLocalEncoder, "n_layers_local_encoder");
+        require(nLayersLocalDecoder, "n_layers_local_decoder");
+        if (vocabSize == null) vocabSize = 260;
+        if (nHeadsGlobal == null) nHeadsGlobal = 8;
+        if (nKvHeadsGlobal == null) nKvHeadsGlobal = nHeadsGlobal;
+        if (nHeadsLocalEncoder == null) nHeadsLocalEncoder = 8;
+        if (nHeadsLocalDecoder == null) nHeadsLocalDecoder = 8;
+        if (ffnDimMultiplier == null) ffnDimMultiplier = 1.0;
+        if (multipleOf == null) multipleOf = 256;
+        if (normEps == null) normEps = 1e-5;
+        if (ropeTheta == null) ropeTheta = 10000.0;
+        if (eosId == null) eosId = 2;
+        if (crossAttnEncoder == null) crossAttnEncoder = false;
+        if (crossAttnDecoder == null) crossAttnDecoder = false;
+        if (crossAttnAllLayersEncoder == null) crossAttnAllLayersEncoder = false;
+        if (crossAttnAllLayersDecoder == null) crossAttnAllLayersDecoder = false;
+        if (crossAttnInitByPooling == null) crossAttnInitByPooling = false;
+        if (crossAttnK == null) crossAttnK = 1;
+        if (crossAttnNheads == null) crossAttnNheads = 1;
+        if (downsamplingByPooling == null) downsamplingByPooling = "max";
+        if (encoderHashByteGroupNbFunctions == null) encoderHashByteGroupNbFunctions = 1;
+        if (encoderHashByteGroupVocab == null) encoderHashByteGroupVocab = 30000;
+        if (encoderHashByteGroupSize == null) encoderHashByteGroupSize = List.of();
+        if (useLocalEncoderTransformer == null) useLocalEncoderTransformer = true;
+        if (useRope == null) useRope = true;
+        if (patchingMode == null) patchingMode = "entropy";
+        if (monotonicity == null) monotonicity = false;
+        if (patchSize == null) patchSize = 4.5;
+        encoderHashByteGroupSize = List.copyOf(encoderHashByteGroupSize);
+
+        if (!crossAttnEncoder || !crossAttnDecoder || !crossAttnInitByPooling)
+            throw new Blt4jException("config: blt4j supports the released BLT layout only: cross_attn_encoder, "
+                    + "cross_attn_decoder and cross_attn_init_by_pooling must all be true");
+        if (!List.of("max", "avg", "min").contains(downsamplingByPooling))
+            throw new Blt4jException("config: downsampling_by_pooling must be max, avg or min, got '" + downsamplingByPooling + "'");
+        checkHeads("global", dimGlobal, nHeadsGlobal);
+        checkHeads("local encoder", dimLocalEncoder, nHeadsLocalEncoder);
+        checkHeads("local decoder", dimLocalDecoder, nHeadsLocalDecoder);
+        checkHeads("encoder cross-attention", dimLocalEncoder, crossAttnNheads);
+        checkHeads("decoder cross-attention", dimLocalDecoder, crossAttnNheads);
+        if (nHeadsGlobal % nKvHeadsGlobal != 0)
+            throw new Blt4jException("config: n_heads_global " + nHeadsGlobal + " is not divisible by n_kv_heads_global " + nKvHeadsGlobal);
+        if (crossAttnK < 1) throw new Blt4jException("config: cross_attn_k must be >= 1, got " + crossAttnK);
+        for (int g : encoderHashByteGroupSize)
+            if (g < 1) throw new Blt4jException("config: encoder_hash_byte_group_size entries must be >= 1, got " + g);
+        if (!encoderHashByteGroupSize.isEmpty() && encoderHashByteGroupVocab < 1)
+            throw new Blt4jException("config: encoder_hash_byte_group_vocab must be >= 1");
+    }
+
+    private static void checkHeads(String what, int dim, int heads) {
+        if (heads <= 0 || dim % heads != 0 || (dim / heads) % 2 != 0)
+            throw new Blt4jException("config: " + what + " dim " + dim + " must split into " + heads
+                    + " heads of even size");
+    }
+
+    /** Local attention window of the encoder and decoder; null means unbounded. */
+    public int localWindow() {
+        return localAttentionWindowLen == null || localAttentionWindowLen <= 0 ? Integer.MAX_VALUE : localAttentionWindowLen;
+    }
+
+    public int numHashTables() {
+        return encoderHashByteGroupSize.size() * encoderHashByteGroupNbFunctions;
+    }
+
+    public int ffnHidden(int d) {
+        return LmArgs.ffnHidden(d, ffnDimMultiplier, multipleOf);
+    }
+
+    /** True when the global stack needs token_embedding_projection (dim_local_encoder * k != dim_global). */
+    public boolean hasGlobalInputProjection() {
+        return dimLocalEncoder * crossAttnK != dimGlobal;
+    }
+}
