@@ -1,0 +1,193 @@
+package org.blt4j.patch;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.blt4j.Blt4jException;
+import org.blt4j.text.ByteTokenizer;
+import org.junit.jupiter.api.Test;
+
+class PatcherTest {
+    private static final int[] SIX = {1, 10, 11, 12, 13, 14};
+
+    private static int[] lengths(PatcherArgs args, int[] tokens, float[] h, boolean inc) {
+        return args.build().patchLengths(tokens, h, inc);
+    }
+
+    @Test
+    void globalThreshold() {
+        float[] h = {0.5f, 2f, 0.1f, 3f, 0.2f, 2.5f};
+        PatcherArgs a = PatcherArgs.entropy(1.0);
+        // p starts when H[p-1] > 1: p = 2 (H1), 4 (H3), 6 (H5, only with include_next_token)
+        assertArrayEquals(new int[] {1, 1, 2, 2, 1}, lengths(a, SIX, h, true));
+        assertArrayEquals(new int[] {1, 1, 2, 2}, lengths(a, SIX, h, false));
+        // positions 0 and 1 always start patches, even with nothing above the threshold
+        assertArrayEquals(new int[] {1, 6}, lengths(PatcherArgs.entropy(9), SIX, h, true));
+        assertArrayEquals(new int[] {1, 5}, lengths(PatcherArgs.entropy(9), SIX, h, false));
+    }
+
+    @Test
+    void thresholdIsComparedInFloat32() {
+        // 0.3 as float is 0.30000001192...: an entropy of exactly (float) 0.3 does not exceed it
+        float[] h = {0f, 0.3f, 0.3f};
+        assertArrayEquals(new int[] {1, 3}, lengths(PatcherArgs.entropy(0.3), new int[] {1, 5, 6}, h, true));
+    }
+
+    @Test
+    void monotonic() {
+        float[] h = {0f, 5f, 1f, 1.5f, 1.6f, 3f};
+        PatcherArgs a = PatcherArgs.of("entropy", 0.3, null, true, null, 4.5);
+        // p = 2 always; p >= 3 when H[p-1] - H[p-2] > 0.3: p = 4 (1.5-1), p = 6 (3-1.6)
+        assertArrayEquals(new int[] {1, 1, 2, 2, 1}, lengths(a, SIX, h, true));
+        assertArrayEquals(new int[] {1, 1, 2, 2}, lengths(a, SIX, h, false));
+    }
+
+    @Test
+    void thresholdAddNeverStartsAtThree() {
+        // H[2] is high and rises, yet p = 3 never starts a patch; p = 5 does (H4 > 1, rise > 0.1)
+        float[] h = {0f, 0f, 4f, 0.5f, 2f, 2.05f};
+        PatcherArgs a = PatcherArgs.of("entropy", 1.0, 0.1, false, null, 4.5);
+        assertArrayEquals(new int[] {1, 1, 3, 2}, lengths(a, SIX, h, true));
+        assertInstanceOf(Patcher.EntropyThresholdAdd.class, a.build());
+        // monotonicity wins over threshold_add, as in the reference
+        assertInstanceOf(Patcher.EntropyMonotonic.class, PatcherArgs.of("entropy", 1.0, 0.1, true, null, 4.5).build());
+    }
+
+    @Test
+    void topK() {
+        int[] t = new int[10];
+        float[] h = {0f, 0.1f, 0.9f, 0.2f, 0.8f, 0.3f, 0.7f, 0.4f, 0.6f, 0.5f};
+        // 10 // 3 - 2 = 1 extra start: the largest H[p-1] is H2 -> p = 3
+        assertArrayEquals(new int[] {1, 2, 8}, lengths(PatcherArgs.topK(3), t, h, true));
+        // 10 // 2 - 2 = 3: H2, H4, H6 -> p = 3, 5, 7
+        assertArrayEquals(new int[] {1, 2, 2, 2, 3}, lengths(PatcherArgs.topK(2), t, h, false));
+        // a chosen p = L is dropped without include_next_token
+        float[] last = {0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 5f};
+        assertArrayEquals(new int[] {1, 9, 1}, lengths(PatcherArgs.topK(3), t, last, true));
+        assertArrayEquals(new int[] {1, 9}, lengths(PatcherArgs.topK(3), t, last, false));
+        // fewer than two patches' worth: just the forced starts
+        assertArrayEquals(new int[] {1, 3}, lengths(PatcherArgs.topK(4.5), new int[3], new float[3], true));
+    }
+
+    @Test
+    void staticAndByte() {
+        assertArrayEquals(new int[] {4, 3}, lengths(PatcherArgs.fixed(4), SIX, null, true));
+        assertArrayEquals(new int[] {4, 2}, lengths(PatcherArgs.fixed(4), SIX, null, false));
+        assertArrayEquals(new int[] {3, 3}, lengths(PatcherArgs.fixed(3), SIX, null, false));
+        assertArrayEquals(new int[] {1, 1, 1, 1, 1, 1, 1}, lengths(PatcherArgs.ofMode(PatchingMode.BYTE), SIX, null, true));
+        assertArrayEquals(new int[] {1, 1, 1, 1, 1, 1}, lengths(PatcherArgs.ofMode(PatchingMode.BYTE), SIX, null, false));
+    }
+
+    @Test
+    void space() {
+        PatcherArgs a = PatcherArgs.ofMode(PatchingMode.SPACE);
+        int[] t = ByteTokenizer.encode("a, b", true, false); // BOS a , ␣ b
+        // "a," | " b": the comma ends its patch; the space after it does not (its predecessor is not a word byte)
+        assertArrayEquals(new int[] {1, 2, 2}, lengths(a, t, null, false));
+        assertArrayEquals(new int[] {1, 2, 3}, lengths(a, t, null, true));
+        // continuation bytes are word bytes, lead bytes are not: "é." -> C3 A9 '.'; C3 after BOS is no end
+        int[] u = ByteTokenizer.encode("xé.", true, false); // BOS x C3 A9 .
+        assertArrayEquals(new int[] {1, 2, 2}, lengths(a, u, null, false));
+        // a trailing end makes the next byte its own patch with include_next_token
+        int[] w = ByteTokenizer.encode("ab.", true, false);
+        assertArrayEquals(new int[] {1, 3, 1}, lengths(a, w, null, true));
+        // any id < 4 ends its patch, even after a non-word byte
+        int[] e = {1, 'a' + 4, ' ' + 4, 2, 'b' + 4};
+        assertArrayEquals(new int[] {1, 2, 1, 1}, lengths(a, e, null, false));
+    }
+
+    @Test
+    void bpe() {
+        PatcherArgs a = PatcherArgs.ofMode(PatchingMode.BPE);
+        int[] t = {1, 3, 10, 11, 3, 12, 3};
+        // delimiters end their patch; one in the last position is not considered
+        assertArrayEquals(new int[] {1, 1, 3, 2}, lengths(a, t, null, false));
+        assertArrayEquals(new int[] {1, 1, 3, 2}, lengths(a, new int[] {1, 3, 10, 11, 3, 12}, null, true));
+        // with include_next_token the next byte joins the last patch, after the final delimiter
+        assertArrayEquals(new int[] {1, 1, 3, 3}, lengths(a, t, null, true));
+        // a delimiter at position 0 gives no empty patch
+        assertArrayEquals(new int[] {1, 2}, lengths(a, new int[] {3, 10, 11}, null, false));
+    }
+
+    @Test
+    void maxPatchLengthSplits() {
+        float[] h = new float[10];
+        PatcherArgs a = PatcherArgs.entropy(1.0).withMaxPatchLength(3);
+        assertArrayEquals(new int[] {1, 3, 3, 3, 1}, lengths(a, new int[10], h, true));
+        assertArrayEquals(new int[] {1, 3, 3, 3}, lengths(a, new int[10], h, false));
+        assertArrayEquals(new int[] {3, 1, 3, 1}, lengths(PatcherArgs.fixed(4).withMaxPatchLength(3), new int[8], null, false));
+    }
+
+    @Test
+    void edgeLengths() {
+        Patcher p = PatcherArgs.released().build();
+        assertArrayEquals(new int[] {1, 1}, p.patchLengths(new int[] {1}, new float[] {9f}, true));
+        assertArrayEquals(new int[] {1}, p.patchLengths(new int[] {1}, new float[] {9f}, false));
+        assertArrayEquals(new int[] {1}, p.patchLengths(new int[0], new float[0], true));
+        assertArrayEquals(new int[] {}, p.patchLengths(new int[0], new float[0], false));
+    }
+
+    @Test
+    void batchPadsRows() {
+        Patcher p = PatcherArgs.entropy(1.0).build();
+        int[][] t = {SIX, {1, 10, 11}};
+        float[][] h = {{0f, 2f, 0f, 2f, 0f, 0f}, {0f, 2f, 2f}};
+        int[][] got = p.patchLengths(t, h, true);
+        assertArrayEquals(new int[][] {{1, 1, 2, 3}, {1, 1, 1, 1}}, got);
+        assertThrows(Blt4jException.class, () -> p.patchLengths(t, new float[][] {h[0]}, true));
+    }
+
+    @Test
+    void incrementalRuleMatchesWholePatching() {
+        // the threshold rules decide each position locally: a prefix patches consistently with the whole row
+        float[] h = {0.5f, 2f, 0.1f, 3f, 0.2f, 2.5f};
+        Patcher p = PatcherArgs.entropy(1.0).build();
+        Patcher.ThresholdRule rule = assertInstanceOf(Patcher.ThresholdRule.class, p);
+        assertTrue(rule.startsPatch(h, 4));
+        assertFalse(rule.startsPatch(h, 5));
+        assertTrue(p.needsEntropies());
+        assertFalse(PatcherArgs.fixed(2).build().needsEntropies());
+    }
+
+    @Test
+    void validationErrors() {
+        Blt4jException e = assertThrows(Blt4jException.class, () -> PatcherArgs.of("entropic", 1.0, null, false, null, 4.5));
+        assertTrue(e.getMessage().contains("'entropic'") && e.getMessage().contains("entropy, static, byte, space, bpe"), e.getMessage());
+        e = assertThrows(Blt4jException.class, () -> PatcherArgs.of("bpe_patcher", 1.0, null, false, null, 4.5));
+        assertTrue(e.getMessage().contains("bpe_patcher"), e.getMessage());
+        assertThrows(Blt4jException.class, () -> PatcherArgs.of("entropy", 1.0, null, false, null, -1));
+        assertThrows(Blt4jException.class, () -> PatcherArgs.of("entropy", 1.0, null, false, null, 0));
+        assertThrows(Blt4jException.class, () -> PatcherArgs.of("entropy", 1.0, null, false, 0, 4.5));
+        assertThrows(Blt4jException.class, () -> PatcherArgs.of("entropy", 1.0, null, false, -2, 4.5));
+        assertThrows(Blt4jException.class, () -> PatcherArgs.of("entropy", Double.NaN, null, false, null, 4.5));
+        assertThrows(Blt4jException.class, () -> PatcherArgs.of("static", null, null, false, null, 4.5));
+        assertThrows(Blt4jException.class, () -> PatcherArgs.of(null, 1.0, null, false, null, 4.5));
+        Patcher p = PatcherArgs.released().build();
+        e = assertThrows(Blt4jException.class, () -> p.patchLengths(SIX, null, true));
+        assertTrue(e.getMessage().contains("entropies"), e.getMessage());
+        assertThrows(Blt4jException.class, () -> p.patchLengths(SIX, new float[5], true));
+    }
+
+    @Test
+    void fromJsonDefaults() throws Exception {
+        ObjectMapper m = new ObjectMapper();
+        PatcherArgs d = PatcherArgs.fromJson(m.readTree("{}"));
+        assertEquals(PatcherArgs.released(), d);
+        assertInstanceOf(Patcher.EntropyThreshold.class, d.build());
+        PatcherArgs topk = PatcherArgs.fromJson(m.readTree("{\"patching_mode\":\"entropy\",\"threshold\":null,\"patch_size\":4}"));
+        assertEquals(new Patcher.EntropyTopK(4.0, null), topk.build());
+        PatcherArgs full = PatcherArgs.fromJson(m.readTree(
+                "{\"patching_mode\":\"entropy\",\"threshold\":0.5,\"threshold_add\":0.1,\"monotonicity\":false,"
+                        + "\"max_patch_length\":7,\"patch_size\":4.5,\"patching_device\":\"cuda\"}"));
+        assertEquals(new PatcherArgs(PatchingMode.ENTROPY, 0.5, 0.1, false, 7, 4.5), full);
+        assertThrows(Blt4jException.class, () -> PatcherArgs.fromJson(m.readTree("{\"patching_mode\":\"spaces\"}")));
+        assertThrows(Blt4jException.class, () -> PatcherArgs.fromJson(m.readTree("{\"threshold\":\"high\"}")));
+        assertThrows(Blt4jException.class, () -> PatcherArgs.fromJson(m.readTree("{\"max_patch_length\":2.5}")));
+        assertThrows(Blt4jException.class, () -> PatcherArgs.fromJson(m.readTree("[]")));
+    }
+}
