@@ -1,0 +1,117 @@
+package org.blt4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import org.blt4j.Blt4jException;
+import org.blt4j.model.EntropyModel;
+import org.blt4j.model.ModelLoader;
+import org.blt4j.patch.PatcherArgs;
+import org.blt4j.text.ByteTokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** blt4j patch: shows how a text is cut into patches. */
+@Command(name = "patch", mixinStandardHelpOptions = true,
+        description = "Cut a text into patches (entropy patching with an entropy model, or static/space/byte/bpe).")
+final class PatchCommand implements Callable<Integer> {
+    @Mixin
+    TextInput input;
+
+    @Option(names = "--entropy-model", paramLabel = "DIR", description = "entropy model checkpoint (needed for --mode entropy)")
+    Path entropyModel;
+
+    @Option(names = "--mode", defaultValue = "entropy", description = "entropy, static, byte, space or bpe (default: ${DEFAULT-VALUE})")
+    String mode;
+
+    @Option(names = "--threshold", paramLabel = "T",
+            description = "entropy threshold in nats (default: the released models' 1.335442066192627)")
+    Double threshold;
+
+    @Option(names = "--top-k", description = "entropy mode without a threshold: as many patches as static patching of --patch-size")
+    boolean topK;
+
+    @Option(names = "--monotonic", description = "entropy mode: start a patch where the entropy rises by more than the threshold")
+    boolean monotonic;
+
+    @Option(names = "--patch-size", defaultValue = "4.5", description = "static patch size / top-k target (default: ${DEFAULT-VALUE})")
+    double patchSize;
+
+    @Option(names = "--max-patch-length", paramLabel = "M", description = "split patches longer than M")
+    Integer maxPatchLength;
+
+    @Option(names = "--json", description = "print {\"patch_lengths\": [...], \"entropies\": [...]}")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        byte[] bytes = input.bytes();
+        int[] tokens = ByteTokenizer.encode(bytes, true, false);
+        boolean entropyMode = mode.equals("entropy");
+        if (threshold != null && !Double.isFinite(threshold)) throw new Blt4jException("--threshold must be a finite number");
+        Double t = topK ? null : (threshold != null ? threshold : PatcherArgs.RELEASED_THRESHOLD);
+        PatcherArgs args = PatcherArgs.of(mode, t, null, monotonic, maxPatchLength, patchSize);
+        float[] entropies = null;
+        if (entropyMode) {
+            if (entropyModel == null)
+                throw new Blt4jException("--mode entropy needs --entropy-model DIR (or pick --mode static|space|byte)");
+            EntropyModel em = ModelLoader.entropyModel(entropyModel);
+            entropies = em.entropies(tokens);
+        }
+        int[] lengths = args.build().patchLengths(tokens, entropies, false);
+
+        if (json) {
+            ObjectMapper om = new ObjectMapper();
+            ObjectNode out = om.createObjectNode();
+            out.putPOJO("patch_lengths", lengths);
+            if (entropies != null) out.putPOJO("entropies", entropies);
+            System.out.println(om.writeValueAsString(out));
+            return 0;
+        }
+        printForPeople(tokens, lengths, entropies);
+        return 0;
+    }
+
+    static void printForPeople(int[] tokens, int[] lengths, float[] entropies) {
+        StringBuilder marked = new StringBuilder();
+        StringBuilder table = new StringBuilder();
+        int pos = 0;
+        for (int p = 0; p < lengths.length; p++) {
+            int[] ids = Arrays.copyOfRange(tokens, pos, pos + lengths[p]);
+            String s = show(ids);
+            if (p > 0) marked.append('|');
+            marked.append(s);
+            table.append(String.format("  %4d  len %3d", p, lengths[p]));
+            if (entropies != null && pos > 0) table.append(String.format("  H(prev)=%.3f", entropies[pos - 1]));
+            else if (entropies != null) table.append("              ");
+            table.append("  ").append(s.replace("\n", "\\n")).append('\n');
+            pos += lengths[p];
+        }
+        System.out.println(marked);
+        System.out.println();
+        System.out.printf("%d bytes, %d patches, %.2f bytes per patch%n", tokens.length - 1, lengths.length,
+                (tokens.length - 1) / (double) Math.max(1, lengths.length - 1));
+        System.out.print(table);
+    }
+
+    /** Display form of some ids: BOS as ⟨s⟩, EOS as ⟨/s⟩, bytes decoded as UTF-8. */
+    static String show(int[] ids) {
+        StringBuilder sb = new StringBuilder();
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        for (int id : ids) {
+            if (ByteTokenizer.isByte(id)) {
+                buf.write(id - ByteTokenizer.OFFSET);
+                continue;
+            }
+            sb.append(buf.toString(StandardCharsets.UTF_8));
+            buf.reset();
+            sb.append(id == ByteTokenizer.BOS_ID ? "<s>" : id == ByteTokenizer.EOS_ID ? "</s>" : "<" + id + ">");
+        }
+        sb.append(buf.toString(StandardCharsets.UTF_8));
+        return sb.toString();
+    }
+}

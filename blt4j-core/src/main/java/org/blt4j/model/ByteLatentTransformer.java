@@ -1,0 +1,114 @@
+package org.blt4j.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.blt4j.Blt4jException;
+import org.blt4j.nn.ParamStore;
+import org.blt4j.tensor.RowTable;
+
+/**
+ * The Byte Latent Transformer (SPEC §5): hash n-gram byte embeddings → local encoder (bytes → patch slots by
+ * cross-attention) → latent global transformer over patches → local decoder (bytes cross-attend to patches) → logits.
+ */
+public final class ByteLatentTransformer {
+    private final BltArgs args;
+    private final ParamStore params;
+    private final RowTable tokEmbeddings;          // [vocab, dim_enc]
+    private final List<RowTable> hashTables;       // each [hash_vocab, dim_enc], f-major then group size
+    private final LocalEncoder encoder;
+    private final GlobalTransformer global;
+    private final LocalDecoder decoder;
+
+    /**
+     * @param params     every parameter except, optionally, the hash tables
+     * @param hashTables the hash embedding tables in table order; null to take them from params
+     */
+    public ByteLatentTransformer(BltArgs args, ParamStore params, List<RowTable> hashTables) {
+        if (!args.dimLocalEncoder().equals(args.dimLocalDecoder()))
+            throw new Blt4jException("config: dim_local_encoder (" + args.dimLocalEncoder() + ") and dim_local_decoder ("
+                    + args.dimLocalDecoder() + ") must be equal: the decoder starts from the encoder's byte states");
+        this.args = args;
+        this.params = params;
+        int dim = args.dimLocalEncoder();
+        ParamStore.Param emb = params.get(LocalEncoder.P + "tok_embeddings.weight", args.vocabSize(), dim);
+        this.tokEmbeddings = RowTable.heap(params.data(), emb.offset(), args.vocabSize(), dim);
+        if (hashTables == null) {
+            List<RowTable> t = new ArrayList<>();
+            for (ParamStore.Spec s : hashTableSpecs(args)) {
+                ParamStore.Param p = params.get(s.name(), s.shape());
+                t.add(RowTable.heap(params.data(), p.offset(), p.rows(), p.cols()));
+            }
+            hashTables = t;
+        }
+        if (hashTables.size() != args.numHashTables())
+            throw new Blt4jException("model has " + hashTables.size() + " hash tables, config needs " + args.numHashTables());
+        for (RowTable t : hashTables)
+            if (t.dim() != dim || t.rows() != args.encoderHashByteGroupVocab())
+                throw new Blt4jException("hash table has shape [" + t.rows() + ", " + t.dim() + "], expected ["
+                        + args.encoderHashByteGroupVocab() + ", " + dim + "]");
+        this.hashTables = List.copyOf(hashTables);
+        this.encoder = new LocalEncoder(args, params);
+        this.global = new GlobalTransformer(args, params);
+        this.decoder = new LocalDecoder(args, params);
+    }
+
+    /** Every parameter but the hash tables. */
+    public static List<ParamStore.Spec> specs(BltArgs a) {
+        List<ParamStore.Spec> s = new ArrayList<>(LocalEncoder.specs(a));
+        s.addAll(GlobalTransformer.specs(a));
+        s.addAll(LocalDecoder.specs(a));
+        return s;
+    }
+
+    /** encoder_hash_tok_embedding.{f*len(sizes)+gi}.weight [hash_vocab, dim_enc]. */
+    public static List<ParamStore.Spec> hashTableSpecs(BltArgs a) {
+        List<ParamStore.Spec> s = new ArrayList<>();
+        for (int i = 0; i < a.numHashTables(); i++)
+            s.add(new ParamStore.Spec("encoder_hash_tok_embedding." + i + ".weight", a.encoderHashByteGroupVocab(), a.dimLocalEncoder()));
+        return s;
+    }
+
+    public BltArgs args() { return args; }
+
+    public ParamStore params() { return params; }
+
+    /**
+     * logits [N, vocab] for one row of tokens [N] patched by patchLengths [P] (summing to N+1, first patch 1;
+     * trailing zero lengths allowed).
+     */
+    public float[] forward(int[] tokens, int[] patchLengths) {
+        int N = tokens.length, dim = args.dimLocalEncoder(), k = args.crossAttnK();
+        PatchLayout layout = PatchLayout.of(patchLengths, N);
+        int nP = layout.numPatches();
+
+        float[] h = embed(tokens);                                         // [N, dim]
+        LocalEncoder.Output enc = encoder.forward(h, tokens, layout);     // h [N, dim], slots [P*k, dim]
+
+        boolean[] eosPatch = new boolean[nP];
+        for (int i = 0; i < N; i++) if (tokens[i] == args.eosId()) eosPatch[layout.patchIds()[i]] = true;
+        float[] g = global.forward(enc.slots(), nP, eosPatch);            // [P, dim_global]
+        assert enc.slots().length == nP * k * dim;
+
+        return decoder.forward(enc.h(), tokens, g, layout);               // [N, vocab]
+    }
+
+    /** Encoder input: tok_embeddings[t] + Σ_{f,g} hash_table[f,g][hash id]; [N, dim]. */
+    float[] embed(int[] tokens) {
+        int N = tokens.length, dim = args.dimLocalEncoder();
+        float[] h = new float[N * dim];
+        for (int i = 0; i < N; i++) {
+            if (tokens[i] < 0 || tokens[i] >= args.vocabSize())
+                throw new Blt4jException("token id " + tokens[i] + " at position " + i + " is outside [0, " + args.vocabSize() + ")");
+            tokEmbeddings.addRowTo(tokens[i], h, i * dim);
+        }
+        if (!hashTables.isEmpty()) {
+            int[][] ids = HashNgrams.allHashIds(tokens, args.encoderHashByteGroupSize(),
+                    args.encoderHashByteGroupNbFunctions(), args.encoderHashByteGroupVocab());
+            for (int t = 0; t < ids.length; t++) {
+                RowTable table = hashTables.get(t);
+                for (int i = 0; i < N; i++) table.addRowTo(ids[t][i], h, i * dim);
+            }
+        }
+        return h;
+    }
+}

@@ -1,0 +1,27 @@
+package org.blt4j.model;
+
+/** Entropy of next-byte distributions from logits, via log_softmax, in nats. */
+public final class Entropy {
+    private Entropy() {}
+
+    /** H[r] = -Σ_v p_v log p_v for each row r of logits [rows, V]. */
+    public static float[] ofLogits(float[] logits, int rows, int V) {
+        float[] H = new float[rows];
+        for (int r = 0; r < rows; r++) H[r] = (float) ofRow(logits, r * V, V);
+        return H;
+    }
+
+    public static double ofRow(float[] logits, int off, int V) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int v = 0; v < V; v++) max = Math.max(max, logits[off + v]);
+        double sum = 0;
+        for (int v = 0; v < V; v++) sum += Math.exp(logits[off + v] - max);
+        double logZ = max + Math.log(sum);
+        double h = 0;
+        for (int v = 0; v < V; v++) {
+            double logp = logits[off + v] - logZ;
+            h -= Math.exp(logp) * logp;
+        }
+        return h;
+    }
+}

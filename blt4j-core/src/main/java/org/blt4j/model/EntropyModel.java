@@ -1,0 +1,83 @@
+package org.blt4j.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.blt4j.nn.Linear;
+import org.blt4j.nn.ParamStore;
+import org.blt4j.nn.RmsNorm;
+import org.blt4j.nn.TransformerBlock;
+import org.blt4j.tensor.AttnMask;
+import org.blt4j.tensor.RowTable;
+
+/**
+ * The byte-level entropy model (the reference's LMTransformer): embeddings, local block-causal Llama blocks with a
+ * sliding window, final RMSNorm, output projection to 260 logits.
+ */
+public final class EntropyModel {
+    private final LmArgs args;
+    private final ParamStore params;
+    private final RowTable tokEmbeddings;        // [vocab, dim]
+    private final List<TransformerBlock> layers;
+    private final RmsNorm norm;
+    private final Linear output;                 // [vocab, dim]
+
+    public EntropyModel(LmArgs args, ParamStore params) {
+        this.args = args;
+        this.params = params;
+        int dim = args.dim(), V = args.vocabSize();
+        ParamStore.Param emb = params.get("tok_embeddings.weight", V, dim);
+        this.tokEmbeddings = RowTable.heap(params.data(), emb.offset(), V, dim);
+        this.layers = TransformerBlock.stack(params, "", args.nLayers(), dims(args));
+        this.norm = params.rmsNorm("norm.weight", dim, args.normEps());
+        this.output = args.weightTying()
+                ? new Linear(params.data(), emb.offset(), V, dim)
+                : params.linear("output.weight", V, dim);
+    }
+
+    static TransformerBlock.Dims dims(LmArgs a) {
+        return new TransformerBlock.Dims(a.dim(), a.nHeads(), a.nKvHeads(), a.headDim(), a.ffnHidden(), a.ropeTheta(), a.normEps());
+    }
+
+    /** Parameter names and shapes, in the reference's state-dict order. */
+    public static List<ParamStore.Spec> specs(LmArgs a) {
+        List<ParamStore.Spec> s = new ArrayList<>();
+        s.add(new ParamStore.Spec("tok_embeddings.weight", a.vocabSize(), a.dim()));
+        s.addAll(TransformerBlock.stackSpecs("", a.nLayers(), dims(a)));
+        s.add(new ParamStore.Spec("norm.weight", a.dim()));
+        if (!a.weightTying()) s.add(new ParamStore.Spec("output.weight", a.vocabSize(), a.dim()));
+        return s;
+    }
+
+    public LmArgs args() { return args; }
+
+    public ParamStore params() { return params; }
+
+    /** logits [L, vocab] of one row of token ids [L]. */
+    public float[] forward(int[] tokens) {
+        int L = tokens.length, dim = args.dim();
+        float[] h = new float[L * dim];                                  // [L, dim]
+        for (int i = 0; i < L; i++) tokEmbeddings.addRowTo(checkToken(tokens[i]), h, i * dim);
+        int[] pos = positions(L);
+        AttnMask mask = Masks.localBlockCausal(Masks.eosFlags(tokens, args.eosId()), args.window());
+        TransformerBlock.forwardAll(layers, h, L, pos, mask);
+        float[] normed = norm.forward(h, L);
+        return output.forward(normed, L);                                 // [L, vocab]
+    }
+
+    /** Next-byte entropies H[i] = -Σ p log p (nats) of the distribution predicted at each position of one row. */
+    public float[] entropies(int[] tokens) {
+        return Entropy.ofLogits(forward(tokens), tokens.length, args.vocabSize());
+    }
+
+    private int checkToken(int t) {
+        if (t < 0 || t >= args.vocabSize())
+            throw new org.blt4j.Blt4jException("token id " + t + " is outside the vocabulary [0, " + args.vocabSize() + ")");
+        return t;
+    }
+
+    static int[] positions(int n) {
+        int[] pos = new int[n];
+        for (int i = 0; i < n; i++) pos[i] = i;
+        return pos;
+    }
+}

@@ -1,0 +1,50 @@
+package org.blt4j.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.blt4j.nn.Linear;
+import org.blt4j.nn.ParamStore;
+import org.blt4j.nn.TransformerBlock;
+import org.blt4j.tensor.AttnMask;
+
+/**
+ * The latent global transformer over patches: input = the encoder's patch slots reshaped to [P, dim_enc*k],
+ * projected to dim_global when the sizes differ; block-causal attention where a patch holding an EOS ends a document;
+ * RoPE over patch positions; no final norm.
+ */
+final class GlobalTransformer {
+    static final String P = "global_transformer.";
+    private final BltArgs a;
+    private final List<TransformerBlock> layers;
+    private final Linear inputProjection;          // [dim_global, dim_enc*k] or null
+
+    GlobalTransformer(BltArgs a, ParamStore p) {
+        this.a = a;
+        this.layers = TransformerBlock.stack(p, P, a.nLayersGlobal(), dims(a));
+        this.inputProjection = a.hasGlobalInputProjection()
+                ? p.linear(P + "token_embedding_projection.weight", a.dimGlobal(), a.dimLocalEncoder() * a.crossAttnK())
+                : null;
+    }
+
+    static TransformerBlock.Dims dims(BltArgs a) {
+        int d = a.dimGlobal();
+        return new TransformerBlock.Dims(d, a.nHeadsGlobal(), a.nKvHeadsGlobal(), d / a.nHeadsGlobal(), a.ffnHidden(d),
+                a.ropeTheta(), a.normEps());
+    }
+
+    static List<ParamStore.Spec> specs(BltArgs a) {
+        List<ParamStore.Spec> s = new ArrayList<>(TransformerBlock.stackSpecs(P, a.nLayersGlobal(), dims(a)));
+        if (a.hasGlobalInputProjection())
+            s.add(new ParamStore.Spec(P + "token_embedding_projection.weight", a.dimGlobal(), a.dimLocalEncoder() * a.crossAttnK()));
+        return s;
+    }
+
+    /** slots [P, dim_enc*k] → patch states [P, dim_global]; eosPatch[p] marks patches that hold an EOS. */
+    float[] forward(float[] slots, int nP, boolean[] eosPatch) {
+        float[] h = inputProjection == null ? slots : inputProjection.forward(slots, nP);
+        AttnMask mask = "causal".equals(a.attnBiasType()) ? AttnMask.causal()
+                : Masks.localBlockCausal(eosPatch, Integer.MAX_VALUE);
+        TransformerBlock.forwardAll(layers, h, nP, EntropyModel.positions(nP), mask);
+        return h;
+    }
+}

@@ -1,0 +1,85 @@
+package org.blt4j.model;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.blt4j.Blt4jException;
+import org.blt4j.io.Checkpoint;
+import org.blt4j.io.SafeTensors;
+import org.blt4j.nn.ParamStore;
+import org.blt4j.tensor.RowTable;
+
+/**
+ * Loads models from hub-layout checkpoint folders (config.json {"args": ...} + model.safetensors), in any stored
+ * dtype (F32, BF16, F16), converting to fp32 on the heap. The BLT's hash tables can stay memory-mapped.
+ */
+public final class ModelLoader {
+    private ModelLoader() {}
+
+    public static EntropyModel entropyModel(Path dir) {
+        LmArgs args = Checkpoint.readArgs(dir, LmArgs.class);
+        SafeTensors st = Checkpoint.weights(dir);
+        ParamStore params = fill(ParamStore.allocate(EntropyModel.specs(args)), st, dir);
+        checkNoExtra(st, EntropyModel.specs(args), dir);
+        st.close();
+        return new EntropyModel(args, params);
+    }
+
+    /**
+     * @param mapHashTables true: hash tables are read from the mapped file (inference; the file stays open for the
+     *                      model's lifetime); false: they are copied into the parameter buffer (training).
+     */
+    public static ByteLatentTransformer blt(Path dir, boolean mapHashTables) {
+        BltArgs args = Checkpoint.readArgs(dir, BltArgs.class);
+        SafeTensors st = Checkpoint.weights(dir);
+        List<ParamStore.Spec> specs = new ArrayList<>(ByteLatentTransformer.specs(args));
+        List<ParamStore.Spec> hashSpecs = ByteLatentTransformer.hashTableSpecs(args);
+        List<ParamStore.Spec> all = new ArrayList<>(specs);
+        all.addAll(hashSpecs);
+        checkNoExtra(st, all, dir);
+        if (!mapHashTables) {
+            ParamStore params = fill(ParamStore.allocate(all), st, dir);
+            st.close();
+            return new ByteLatentTransformer(args, params, null);
+        }
+        ParamStore params = fill(ParamStore.allocate(specs), st, dir);
+        List<RowTable> tables = new ArrayList<>();
+        for (ParamStore.Spec s : hashSpecs) {
+            requireShape(st, s, dir);
+            tables.add(st.rows(s.name()));
+        }
+        if (tables.isEmpty()) st.close();
+        return new ByteLatentTransformer(args, params, tables);
+    }
+
+    static ParamStore fill(ParamStore params, SafeTensors st, Path dir) {
+        for (ParamStore.Param p : params.params()) {
+            requireShape(st, new ParamStore.Spec(p.name(), p.shape()), dir);
+            st.readFloats(p.name(), params.data(), p.offset());
+        }
+        return params;
+    }
+
+    private static void requireShape(SafeTensors st, ParamStore.Spec s, Path dir) {
+        if (!st.contains(s.name()))
+            throw new Blt4jException("checkpoint " + dir + ": model.safetensors has no tensor '" + s.name()
+                    + "' (shape " + java.util.Arrays.toString(s.shape()) + ") that config.json implies; is this the right config?");
+        long[] shape = st.info(s.name()).shape();
+        long[] want = new long[s.shape().length];
+        for (int i = 0; i < want.length; i++) want[i] = s.shape()[i];
+        if (!java.util.Arrays.equals(shape, want))
+            throw new Blt4jException("checkpoint " + dir + ": tensor '" + s.name() + "' has shape "
+                    + java.util.Arrays.toString(shape) + " but config.json implies " + java.util.Arrays.toString(want));
+    }
+
+    private static void checkNoExtra(SafeTensors st, List<ParamStore.Spec> specs, Path dir) {
+        Set<String> extra = new LinkedHashSet<>(st.names());
+        for (ParamStore.Spec s : specs) extra.remove(s.name());
+        if (!extra.isEmpty())
+            throw new Blt4jException("checkpoint " + dir + ": model.safetensors has tensors the config does not use: "
+                    + extra.stream().limit(5).toList() + (extra.size() > 5 ? " and " + (extra.size() - 5) + " more" : "")
+                    + "; is config.json the one of these weights?");
+    }
+}

@@ -1,0 +1,92 @@
+package org.blt4j.nn;
+
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.blt4j.Blt4jException;
+
+/**
+ * All parameters of one model in one flat fp32 buffer, with named views under the reference's state-dict names.
+ * The gradient buffer of training has the same layout, so AdamW is one loop and a checkpoint is one write.
+ */
+public final class ParamStore {
+    /** Name and shape of one parameter tensor. */
+    public record Spec(String name, int... shape) {
+        public long numel() {
+            long n = 1;
+            for (int d : shape) n *= d;
+            return n;
+        }
+    }
+
+    /** A parameter: its place in {@link #data()}. */
+    public record Param(String name, int offset, int[] shape) {
+        public int numel() {
+            int n = 1;
+            for (int d : shape) n *= d;
+            return n;
+        }
+
+        public int rows() { return shape[0]; }
+
+        public int cols() { return shape.length > 1 ? shape[1] : 1; }
+    }
+
+    private final float[] data;
+    private final Map<String, Param> params;
+
+    private ParamStore(float[] data, Map<String, Param> params) {
+        this.data = data;
+        this.params = params;
+    }
+
+    /** Lays the specs out one after the other (in list order) in a zeroed buffer. */
+    public static ParamStore allocate(List<Spec> specs) {
+        Map<String, Param> params = new LinkedHashMap<>();
+        long total = 0;
+        for (Spec s : specs) {
+            if (params.containsKey(s.name())) throw new IllegalArgumentException("duplicate parameter " + s.name());
+            params.put(s.name(), new Param(s.name(), (int) total, s.shape().clone()));
+            total += s.numel();
+            if (total > Integer.MAX_VALUE - 16)
+                throw new Blt4jException("model has more than 2^31 fp32 parameters outside its hash tables; "
+                        + "blt4j keeps those in one heap buffer and cannot hold this model");
+        }
+        return new ParamStore(new float[(int) total], params);
+    }
+
+    /** A buffer with the same layout (gradients, optimizer moments). */
+    public float[] newBuffer() {
+        return new float[data.length];
+    }
+
+    public float[] data() { return data; }
+
+    public long size() { return data.length; }
+
+    public Collection<Param> params() { return params.values(); }
+
+    public boolean contains(String name) { return params.containsKey(name); }
+
+    /** The parameter, checking its shape. */
+    public Param get(String name, int... shape) {
+        Param p = params.get(name);
+        if (p == null) throw new Blt4jException("model has no parameter '" + name + "'");
+        if (shape.length > 0 && !Arrays.equals(p.shape(), shape))
+            throw new Blt4jException("parameter '" + name + "' has shape " + Arrays.toString(p.shape())
+                    + ", expected " + Arrays.toString(shape));
+        return p;
+    }
+
+    public Linear linear(String name, int out, int in) {
+        Param p = get(name, out, in);
+        return new Linear(data, p.offset(), out, in);
+    }
+
+    public RmsNorm rmsNorm(String name, int dim, double eps) {
+        Param p = get(name, dim);
+        return new RmsNorm(data, p.offset(), dim, (float) eps);
+    }
+}
