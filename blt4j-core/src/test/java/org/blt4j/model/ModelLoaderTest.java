@@ -1,0 +1,91 @@
+package org.blt4j.model;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.blt4j.Blt4jException;
+import org.blt4j.golden.GoldenCases;
+import org.blt4j.io.Checkpoint;
+import org.blt4j.io.DType;
+import org.blt4j.io.SafeTensors;
+import org.blt4j.io.TensorData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Checkpoints that do not fit their config get a clear error naming the folder and the tensor. */
+class ModelLoaderTest {
+    @TempDir
+    Path tmp;
+
+    private final GoldenCases.Case blt = GoldenCases.ofKind("blt").getFirst();
+
+    /** Writes the golden BLT with its args edited and/or one tensor dropped or replaced. */
+    private Path variant(String name, java.util.function.Consumer<ObjectNode> editArgs, String drop, String reshape) throws Exception {
+        ObjectNode args = (ObjectNode) Checkpoint.rawArgs(blt.dir()).deepCopy();
+        editArgs.accept(args);
+        Map<String, TensorData> w = new LinkedHashMap<>();
+        try (SafeTensors st = Checkpoint.weights(blt.dir())) {
+            for (String n : st.names()) {
+                if (n.equals(drop)) continue;
+                float[] f = st.floats(n);
+                long[] shape = st.info(n).shape();
+                if (n.equals(reshape)) shape = new long[] {shape[0] * shape[1]};
+                w.put(n, TensorData.of(f, shape));
+            }
+        }
+        Path dir = tmp.resolve(name);
+        Checkpoint.write(dir, args, w, DType.F32);
+        return dir;
+    }
+
+    private static void assertMessage(Blt4jException e, String... parts) {
+        for (String p : parts) assertTrue(e.getMessage().contains(p), "message '" + e.getMessage() + "' lacks '" + p + "'");
+    }
+
+    @Test
+    void missingTensorIsNamed() throws Exception {
+        String t = "local_decoder.norm.weight";
+        Path dir = variant("missing", a -> {}, t, null);
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.blt(dir, true)), t, dir.toString());
+    }
+
+    @Test
+    void wrongShapeIsNamed() throws Exception {
+        String t = "local_encoder.layers.0.attention.wq.weight";
+        Path dir = variant("shape", a -> {}, null, t);
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.blt(dir, false)), t, "shape");
+    }
+
+    @Test
+    void configThatDoesNotMatchWeights() throws Exception {
+        Path dir = variant("layers", a -> a.put("n_layers_local_decoder", 3), null, null);
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.blt(dir, true)), "local_decoder.layers.2");
+        Path dir2 = variant("fewer", a -> a.put("n_layers_global", 1), null, null);
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.blt(dir2, true)), "global_transformer.layers.1", "does not use");
+    }
+
+    @Test
+    void missingRequiredFieldAndMissingWeights() throws Exception {
+        Path dir = variant("nofield", a -> a.remove("dim_global"), null, null);
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.blt(dir, true)), "dim_global");
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        Files.writeString(empty.resolve("config.json"), new ObjectMapper().writeValueAsString(
+                Map.of("args", Checkpoint.rawArgs(GoldenCases.ofKind("entropy_model_forward").getFirst().dir()))));
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.entropyModel(empty)), "model.safetensors");
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.entropyModel(tmp.resolve("nowhere"))), "nowhere");
+    }
+
+    @Test
+    void badTokensAndPatchLengths() {
+        ByteLatentTransformer m = ModelLoader.blt(blt.dir(), true);
+        assertMessage(assertThrows(Blt4jException.class, () -> m.forward(new int[] {1, 300}, new int[] {1, 2})), "300");
+        assertMessage(assertThrows(Blt4jException.class, () -> m.forward(new int[] {1, 70, 71}, new int[] {1, 1})), "sum");
+        assertMessage(assertThrows(Blt4jException.class, () -> m.forward(new int[] {1, 70, 71}, new int[] {2, 2})), "first patch");
+    }
+}
