@@ -12,7 +12,7 @@ final class TextInput {
     @Parameters(index = "0", arity = "0..1", paramLabel = "TEXT", description = "the text (or use --file)")
     String text;
 
-    @Option(names = "--file", paramLabel = "F", description = "read the text from this file")
+    @Option(names = "--file", paramLabel = "F", description = "read the text from this file (.gz is decompressed)")
     Path file;
 
     byte[] bytes() {
@@ -20,7 +20,12 @@ final class TextInput {
         if (file != null) {
             if (!Files.isRegularFile(file)) throw new Blt4jException("--file " + file + ": no such file");
             try {
-                return Files.readAllBytes(file);
+                byte[] raw = Files.readAllBytes(file);
+                if (file.toString().endsWith(".gz"))
+                    try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(raw))) {
+                        return in.readAllBytes();
+                    }
+                return raw;
             } catch (IOException e) {
                 throw new Blt4jException("--file " + file + ": cannot read (" + e.getMessage() + ")");
             }
