@@ -14,6 +14,7 @@ public final class ByteLatentTransformer {
     private final BltArgs args;
     private final ParamStore params;
     private final RowTable tokEmbeddings;          // [vocab, dim_enc]
+    private final boolean hashTablesInParams;
     private final List<RowTable> hashTables;       // each [hash_vocab, dim_enc], f-major then group size
     private final LocalEncoder encoder;
     private final GlobalTransformer global;
@@ -32,6 +33,7 @@ public final class ByteLatentTransformer {
         int dim = args.dimLocalEncoder();
         ParamStore.Param emb = params.get(LocalEncoder.P + "tok_embeddings.weight", args.vocabSize(), dim);
         this.tokEmbeddings = RowTable.heap(params.data(), emb.offset(), args.vocabSize(), dim);
+        this.hashTablesInParams = hashTables == null;
         if (hashTables == null) {
             List<RowTable> t = new ArrayList<>();
             for (ParamStore.Spec s : hashTableSpecs(args)) {
@@ -77,19 +79,55 @@ public final class ByteLatentTransformer {
      * trailing zero lengths allowed).
      */
     public float[] forward(int[] tokens, int[] patchLengths) {
-        int N = tokens.length, dim = args.dimLocalEncoder(), k = args.crossAttnK();
+        return run(tokens, patchLengths).dec().logits();
+    }
+
+    private record Pass(PatchLayout layout, LocalEncoder.Output enc, GlobalTransformer.Output glob, LocalDecoder.Output dec) {}
+
+    private Pass run(int[] tokens, int[] patchLengths) {
+        int N = tokens.length;
         PatchLayout layout = PatchLayout.of(patchLengths, N);
         int nP = layout.numPatches();
-
         float[] h = embed(tokens);                                         // [N, dim]
         LocalEncoder.Output enc = encoder.forward(h, tokens, layout);     // h [N, dim], slots [P*k, dim]
-
         boolean[] eosPatch = new boolean[nP];
         for (int i = 0; i < N; i++) if (tokens[i] == args.eosId()) eosPatch[layout.patchIds()[i]] = true;
-        float[] g = global.forward(enc.slots(), nP, eosPatch);            // [P, dim_global]
-        assert enc.slots().length == nP * k * dim;
+        GlobalTransformer.Output g = global.forward(enc.slots(), nP, eosPatch);   // [P, dim_global]
+        LocalDecoder.Output dec = decoder.forward(enc.h(), tokens, g.h(), layout); // logits [N, vocab]
+        return new Pass(layout, enc, g, dec);
+    }
 
-        return decoder.forward(enc.h(), tokens, g, layout);               // [N, vocab]
+    /**
+     * One row of training: returns Σ_i mask_i · CE(logits_i, y_i) and accumulates its gradient times {@code scale}
+     * into grad (laid out like {@link #params()}, which must hold the hash tables: load with mapHashTables=false).
+     *
+     * @param mask per-position weights (1 = counted, 0 = padding); null = all counted
+     */
+    public double forwardBackward(int[] x, int[] y, float[] mask, int[] patchLengths, float scale, float[] grad) {
+        if (!hashTablesInParams) throw new Blt4jException("training needs the hash tables in the parameter buffer: load with mapHashTables=false");
+        int N = x.length, V = args.vocabSize(), dim = args.dimLocalEncoder();
+        Pass pass = run(x, patchLengths);
+        float[] dLogits = new float[N * V];
+        double loss = org.blt4j.nn.CrossEntropy.lossAndGrad(pass.dec().logits(), y, mask, N, V, scale, dLogits);
+        float[] dGlobal = new float[pass.glob().h().length];
+        float[] dH = decoder.backward(pass.dec().acts(), dLogits, dGlobal, grad);
+        float[] dSlots = global.backward(pass.glob(), dGlobal, pass.layout().numPatches(), grad);
+        encoder.backward(pass.enc().acts(), dH, dSlots, grad);
+        // embeddings: tok_embeddings[t] and every hash table row the byte used
+        int embOff = params.get(LocalEncoder.P + "tok_embeddings.weight").offset();
+        for (int i = 0; i < N; i++)
+            for (int d = 0; d < dim; d++) grad[embOff + x[i] * dim + d] += dH[i * dim + d];
+        if (args.numHashTables() > 0) {
+            int[][] ids = HashNgrams.allHashIds(x, args.encoderHashByteGroupSize(),
+                    args.encoderHashByteGroupNbFunctions(), args.encoderHashByteGroupVocab());
+            List<ParamStore.Spec> hs = hashTableSpecs(args);
+            for (int t = 0; t < ids.length; t++) {
+                int off = params.get(hs.get(t).name()).offset();
+                for (int i = 0; i < N; i++)
+                    for (int d = 0; d < dim; d++) grad[off + ids[t][i] * dim + d] += dH[i * dim + d];
+            }
+        }
+        return loss;
     }
 
     /** Encoder input: tok_embeddings[t] + Σ_{f,g} hash_table[f,g][hash id]; [N, dim]. */

@@ -54,14 +54,41 @@ public final class EntropyModel {
 
     /** logits [L, vocab] of one row of token ids [L]. */
     public float[] forward(int[] tokens) {
+        return run(tokens).logits();
+    }
+
+    /** Everything one forward pass computed, for backward. */
+    record Pass(int[] tokens, List<TransformerBlock.Acts> acts, float[] hFinal, float[] normed, float[] logits) {}
+
+    private Pass run(int[] tokens) {
         int L = tokens.length, dim = args.dim();
         float[] h = new float[L * dim];                                  // [L, dim]
         for (int i = 0; i < L; i++) tokEmbeddings.addRowTo(checkToken(tokens[i]), h, i * dim);
         int[] pos = positions(L);
         AttnMask mask = Masks.localBlockCausal(Masks.eosFlags(tokens, args.eosId()), args.window());
-        TransformerBlock.forwardAll(layers, h, L, pos, mask);
+        List<TransformerBlock.Acts> acts = TransformerBlock.forwardAll(layers, h, L, pos, mask);
         float[] normed = norm.forward(h, L);
-        return output.forward(normed, L);                                 // [L, vocab]
+        return new Pass(tokens, acts, h, normed, output.forward(normed, L));   // logits [L, vocab]
+    }
+
+    /**
+     * One row of training: Σ_i CE(logits_i, y_i) over the L positions of x (returned), and its gradient times
+     * {@code scale} accumulated into grad (laid out like {@link #params()}).
+     */
+    public double forwardBackward(int[] x, int[] y, float scale, float[] grad) {
+        int L = x.length, dim = args.dim(), V = args.vocabSize();
+        Pass pass = run(x);
+        float[] dLogits = new float[L * V];
+        double loss = org.blt4j.nn.CrossEntropy.lossAndGrad(pass.logits(), y, null, L, V, scale, dLogits);
+        float[] dNormed = new float[L * dim];
+        output.backward(pass.normed(), dLogits, L, dNormed, grad);
+        float[] dh = new float[L * dim];
+        norm.backward(pass.hFinal(), dNormed, L, dh, grad);
+        TransformerBlock.backwardAll(layers, pass.acts(), dh, L, grad);
+        int embOff = params.get("tok_embeddings.weight").offset();
+        for (int i = 0; i < L; i++)
+            for (int d = 0; d < dim; d++) grad[embOff + x[i] * dim + d] += dh[i * dim + d];
+        return loss;
     }
 
     /** Next-byte entropies H[i] = -Σ p log p (nats) of the distribution predicted at each position of one row. */

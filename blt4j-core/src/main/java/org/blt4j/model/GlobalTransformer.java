@@ -39,12 +39,24 @@ final class GlobalTransformer {
         return s;
     }
 
+    /** Output: patch states [P, dim_global] and what backward needs. */
+    record Output(float[] h, float[] input, List<TransformerBlock.Acts> acts) {}
+
     /** slots [P, dim_enc*k] → patch states [P, dim_global]; eosPatch[p] marks patches that hold an EOS. */
-    float[] forward(float[] slots, int nP, boolean[] eosPatch) {
-        float[] h = inputProjection == null ? slots : inputProjection.forward(slots, nP);
+    Output forward(float[] slots, int nP, boolean[] eosPatch) {
+        float[] h = inputProjection == null ? slots.clone() : inputProjection.forward(slots, nP);
         AttnMask mask = "causal".equals(a.attnBiasType()) ? AttnMask.causal()
                 : Masks.localBlockCausal(eosPatch, Integer.MAX_VALUE);
-        TransformerBlock.forwardAll(layers, h, nP, EntropyModel.positions(nP), mask);
-        return h;
+        List<TransformerBlock.Acts> acts = TransformerBlock.forwardAll(layers, h, nP, EntropyModel.positions(nP), mask);
+        return new Output(h, slots, acts);
+    }
+
+    /** dH [P, dim_global] (consumed) → gradient w.r.t. the slots [P, dim_enc*k]. */
+    float[] backward(Output out, float[] dH, int nP, float[] grad) {
+        TransformerBlock.backwardAll(layers, out.acts(), dH, nP, grad);
+        if (inputProjection == null) return dH;
+        float[] dSlots = new float[out.input().length];
+        inputProjection.backward(out.input(), dH, nP, dSlots, grad);
+        return dSlots;
     }
 }

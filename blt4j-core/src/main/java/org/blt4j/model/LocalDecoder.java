@@ -57,20 +57,45 @@ final class LocalDecoder {
         return s;
     }
 
+    /** Activations for backward. */
+    record Acts(float[] slots, float[] global, List<TransformerBlock.Acts> layers, CrossAttention.Acts[] cross,
+                float[] hFinal, float[] normed, int N, int nP) {}
+
+    record Output(float[] logits, Acts acts) {}
+
     /** h [N, dim] (encoder byte states, modified in place), global [P, dim_global] → logits [N, vocab]. */
-    float[] forward(float[] h, int[] tokens, float[] global, PatchLayout layout) {
+    Output forward(float[] h, int[] tokens, float[] global, PatchLayout layout) {
         int N = tokens.length, nP = layout.numPatches();
         float[] slots = patchProjection.forward(global, nP);             // [P, dim*k] = [P*k, dim]
         AttnMask selfMask = Masks.localBlockCausal(Masks.eosFlags(tokens, a.eosId()), a.localWindow());
         AttnMask crossMask = Masks.bytesAsQueries(layout.decoderPatchIds(), k,
                 a.crossAttnWindowDecoder() == null ? 0 : a.crossAttnWindowDecoder());
         int[] pos = EntropyModel.positions(N);
+        List<TransformerBlock.Acts> layerActs = new ArrayList<>();
+        CrossAttention.Acts[] crossActs = new CrossAttention.Acts[layers.size()];
         for (int i = 0; i < layers.size(); i++) {
             if (i == 0 || a.crossAttnAllLayersDecoder())
-                crossAttn.get(i).forwardResidual2(h, N, slots, nP * k, crossMask);
-            layers.get(i).forward(h, N, pos, selfMask);
+                crossActs[i] = crossAttn.get(i).forwardResidual2(h, N, slots, nP * k, crossMask);
+            layerActs.add(layers.get(i).forward(h, N, pos, selfMask));
         }
         float[] normed = norm.forward(h, N);
-        return output.forward(normed, N);                                 // [N, vocab]
+        float[] logits = output.forward(normed, N);                       // [N, vocab]
+        return new Output(logits, new Acts(slots, global, layerActs, crossActs, h, normed, N, nP));
+    }
+
+    /** dLogits [N, vocab] → returns dH [N, dim] w.r.t. the encoder byte states; dGlobal [P, dim_global] += . */
+    float[] backward(Acts acts, float[] dLogits, float[] dGlobal, float[] grad) {
+        int N = acts.N(), nP = acts.nP();
+        float[] dNormed = new float[N * dim];
+        output.backward(acts.normed(), dLogits, N, dNormed, grad);
+        float[] dh = new float[N * dim];
+        norm.backward(acts.hFinal(), dNormed, N, dh, grad);
+        float[] dSlots = new float[acts.slots().length];
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            layers.get(i).backward(dh, N, acts.layers().get(i), grad);
+            if (acts.cross()[i] != null) crossAttn.get(i).backward(dh, acts.cross()[i], dSlots, grad);
+        }
+        patchProjection.backward(acts.global(), dSlots, nP, dGlobal, grad);
+        return dh;
     }
 }

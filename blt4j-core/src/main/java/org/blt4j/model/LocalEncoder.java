@@ -51,8 +51,12 @@ final class LocalEncoder {
         return s;
     }
 
-    /** Output of the encoder for one row: byte states h [N, dim] and patch slots [P*k, dim]. */
-    record Output(float[] h, float[] slots) {}
+    /** Output of the encoder for one row: byte states h [N, dim], patch slots [P*k, dim], and what backward needs. */
+    record Output(float[] h, float[] slots, Acts acts) {}
+
+    /** Activations: per layer, the block's and (if applied after it) the cross-attention's; the pooling inputs. */
+    record Acts(List<TransformerBlock.Acts> layers, CrossAttention.Acts[] cross, int poolLayer, float[] hPooled,
+                float[] pooled, PatchLayout layout) {}
 
     /** h [N, dim] (embeddings in, modified in place) → byte states and patch slots. */
     Output forward(float[] h, int[] tokens, PatchLayout layout) {
@@ -62,18 +66,44 @@ final class LocalEncoder {
                 a.crossAttnWindowEncoder() == null ? 0 : a.crossAttnWindowEncoder());
         int[] pos = EntropyModel.positions(N);
         float[] slots = null;                                            // [P*k, dim]
+        List<TransformerBlock.Acts> layerActs = new ArrayList<>();
+        CrossAttention.Acts[] crossActs = new CrossAttention.Acts[layers.size()];
+        int poolLayer = -1;
+        float[] hPooled = null, pooled = null;
         for (int i = 0; i < layers.size(); i++) {
-            layers.get(i).forward(h, N, pos, selfMask);
+            layerActs.add(layers.get(i).forward(h, N, pos, selfMask));
             boolean last = i == layers.size() - 1;
             if (last || a.crossAttnAllLayersEncoder()) {
                 if (slots == null) {
-                    float[] pooled = Pooling.pool(a.downsamplingByPooling(), h, dim, layout);   // [P, dim]
+                    poolLayer = i;
+                    hPooled = h.clone();
+                    pooled = Pooling.pool(a.downsamplingByPooling(), h, dim, layout);    // [P, dim]
                     slots = patchProjection.forward(pooled, nP);                          // [P, dim*k] = [P*k, dim]
                 }
                 CrossAttention ca = crossAttn.get(a.crossAttnAllLayersEncoder() ? i : 0);
-                ca.forwardResidual2(slots, nP * k, h, N, crossMask);
+                crossActs[i] = ca.forwardResidual2(slots, nP * k, h, N, crossMask);
             }
         }
-        return new Output(h, slots);
+        return new Output(h, slots, new Acts(layerActs, crossActs, poolLayer, hPooled, pooled, layout));
+    }
+
+    /**
+     * Backward: dH [N, dim] (gradient w.r.t. the output byte states, in place → w.r.t. the input embeddings) and
+     * dSlots [P*k, dim] (w.r.t. the output slots; consumed).
+     */
+    void backward(Acts acts, float[] dH, float[] dSlots, float[] grad) {
+        int nP = acts.layout().numPatches();
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            if (acts.cross()[i] != null) {
+                CrossAttention ca = crossAttn.get(a.crossAttnAllLayersEncoder() ? i : 0);
+                ca.backward(dSlots, acts.cross()[i], dH, grad);           // dSlots → w.r.t. slots before; dH += via kv
+                if (i == acts.poolLayer()) {
+                    float[] dPooled = new float[nP * dim];
+                    patchProjection.backward(acts.pooled(), dSlots, nP, dPooled, grad);
+                    Pooling.backward(a.downsamplingByPooling(), acts.hPooled(), dim, acts.layout(), acts.pooled(), dPooled, dH);
+                }
+            }
+            layers.get(i).backward(dH, dH.length / dim, acts.layers().get(i), grad);
+        }
     }
 }

@@ -33,4 +33,27 @@ final class Pooling {
         }
         return out;
     }
+
+    /**
+     * Backward: dh [N, dim] += the pooling's gradient. max/min route dPooled to the bytes equal to the pooled value
+     * (split evenly on ties); avg divides it over the patch's bytes.
+     */
+    static void backward(String mode, float[] h, int dim, PatchLayout layout, float[] pooled, float[] dPooled, float[] dh) {
+        for (int p = 0; p < layout.numPatches(); p++) {
+            int s = layout.start()[p], e = layout.end()[p];
+            if (e <= s) continue;
+            int o = p * dim;
+            for (int d = 0; d < dim; d++) {
+                float g = dPooled[o + d];
+                if (mode.equals("avg")) {
+                    float share = g / (e - s);
+                    for (int i = s; i < e; i++) dh[i * dim + d] += share;
+                } else {
+                    int ties = 0;
+                    for (int i = s; i < e; i++) if (h[i * dim + d] == pooled[o + d]) ties++;
+                    for (int i = s; i < e; i++) if (h[i * dim + d] == pooled[o + d]) dh[i * dim + d] += g / ties;
+                }
+            }
+        }
+    }
 }

@@ -21,11 +21,32 @@ public record FeedForward(Linear w1, Linear w3, Linear w2, int hidden) {
                 new ParamStore.Spec(prefix + "w2.weight", dim, hidden));
     }
 
+    /** What backward needs: a = w1 x, b = w3 x, g = silu(a)·b. */
+    public record Acts(float[] a, float[] b, float[] g) {}
+
     /** out[S, dim] = w2(silu(w1 x) * w3 x) for x [S, dim]. */
-    public void forward(float[] x, int S, float[] out) {
+    public Acts forward(float[] x, int S, float[] out) {
         float[] a = w1.forward(x, S);                 // [S, hidden]
         float[] b = w3.forward(x, S);                 // [S, hidden]
-        Ops.swiglu(a, 0, b, 0, a, 0, S * hidden);
-        w2.forward(a, 0, S, out, 0);
+        float[] g = new float[S * hidden];
+        Ops.swiglu(a, 0, b, 0, g, 0, S * hidden);
+        w2.forward(g, 0, S, out, 0);
+        return new Acts(a, b, g);
+    }
+
+    /** dx[S, dim] += ∂/∂x given dOut [S, dim]. silu'(a) = σ(a)(1 + a(1 − σ(a))). */
+    public void backward(float[] x, int S, Acts acts, float[] dOut, float[] dx, float[] grad) {
+        float[] dg = new float[S * hidden];
+        w2.backward(acts.g(), dOut, S, dg, grad);
+        float[] a = acts.a(), b = acts.b();
+        float[] da = new float[S * hidden], db = new float[S * hidden];
+        for (int i = 0; i < S * hidden; i++) {
+            float sig = (float) (1.0 / (1.0 + Math.exp(-a[i])));
+            float silu = a[i] * sig;
+            db[i] = dg[i] * silu;
+            da[i] = dg[i] * b[i] * sig * (1f + a[i] * (1f - sig));
+        }
+        w1.backward(x, da, S, dx, grad);
+        w3.backward(x, db, S, dx, grad);
     }
 }

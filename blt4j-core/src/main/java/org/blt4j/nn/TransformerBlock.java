@@ -28,21 +28,47 @@ public record TransformerBlock(RmsNorm attentionNorm, SelfAttention attention, R
         return s;
     }
 
+    /** What backward needs: the block's input, the residual stream after attention, both normed inputs. */
+    public record Acts(float[] x, float[] normed1, SelfAttention.Acts attn, float[] h, float[] normed2, FeedForward.Acts ffn) {}
+
     /** In place: x[S, dim] ← block(x). */
-    public void forward(float[] x, int S, int[] pos, AttnMask mask) {
+    public Acts forward(float[] x, int S, int[] pos, AttnMask mask) {
         int n = S * dim;
-        float[] normed = attentionNorm.forward(x, S);
+        float[] xIn = x.clone();
+        float[] normed1 = attentionNorm.forward(x, S);
         float[] delta = new float[n];
-        attention.forward(normed, S, pos, mask, delta);
+        SelfAttention.Acts attnActs = attention.forward(normed1, S, pos, mask, delta);
         Ops.addInPlace(x, 0, delta, 0, n);
-        ffnNorm.forward(x, 0, S, normed, 0);
-        feedForward.forward(normed, S, delta);
+        float[] h = x.clone();
+        float[] normed2 = ffnNorm.forward(x, S);
+        FeedForward.Acts ffnActs = feedForward.forward(normed2, S, delta);
         Ops.addInPlace(x, 0, delta, 0, n);
+        return new Acts(xIn, normed1, attnActs, h, normed2, ffnActs);
     }
 
-    /** Applies the blocks one after the other. */
-    public static void forwardAll(List<TransformerBlock> blocks, float[] x, int S, int[] pos, AttnMask mask) {
-        for (TransformerBlock b : blocks) b.forward(x, S, pos, mask);
+    /** In place: dx [S, dim] (the gradient w.r.t. the block's output) ← gradient w.r.t. its input. */
+    public void backward(float[] dx, int S, Acts a, float[] grad) {
+        int n = S * dim;
+        // out = h + ffn(norm2(h))
+        float[] dNormed = new float[n];
+        feedForward.backward(a.normed2(), S, a.ffn(), dx, dNormed, grad);
+        ffnNorm.backward(a.h(), dNormed, S, dx, grad);           // dx now = dL/dh
+        // h = x + attn(norm1(x))
+        java.util.Arrays.fill(dNormed, 0f);
+        attention.backward(a.normed1(), S, a.attn(), dx, dNormed, grad);
+        attentionNorm.backward(a.x(), dNormed, S, dx, grad);     // dx now = dL/dx
+    }
+
+    /** Applies the blocks one after the other; returns each block's activations. */
+    public static List<Acts> forwardAll(List<TransformerBlock> blocks, float[] x, int S, int[] pos, AttnMask mask) {
+        List<Acts> acts = new ArrayList<>(blocks.size());
+        for (TransformerBlock b : blocks) acts.add(b.forward(x, S, pos, mask));
+        return acts;
+    }
+
+    /** Backward through the blocks in reverse; dx [S, dim] in place. */
+    public static void backwardAll(List<TransformerBlock> blocks, List<Acts> acts, float[] dx, int S, float[] grad) {
+        for (int i = blocks.size() - 1; i >= 0; i--) blocks.get(i).backward(dx, S, acts.get(i), grad);
     }
 
     public static List<TransformerBlock> stack(ParamStore p, String prefix, int nLayers, Dims d) {
