@@ -1,0 +1,155 @@
+package org.blt4j.train;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.blt4j.Blt4jException;
+
+/**
+ * A training run's configuration, read from YAML or JSON:
+ * <pre>
+ * model: {args: {...}}          # model arguments in the hub layout (config.json's "args")
+ * optim: {lr, betas, weight_decay, eps, clip, schedule, warmup, lr_min_ratio, decay_fraction}
+ * data:  {path, heldout_fraction, seq_len, batch_size, entropy_model, patching: {...}, max_patches}
+ * train: {steps, minutes, checkpoint_every, keep, eval_every, eval_bytes, log_every, seed, out}
+ * </pre>
+ * Command-line overrides {@code section.key=value} are applied to the tree before it is bound.
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record TrainConfig(Model model, Optim optim, Data data, Train train) {
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Model(JsonNode args) {}
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Optim(Double lr, List<Double> betas, Double weightDecay, Double eps, Double clip, String schedule,
+                        Integer warmup, Double lrMinRatio, Double decayFraction) {
+        public Optim {
+            if (lr == null) lr = 3e-3;
+            if (betas == null) betas = List.of(0.9, 0.95);
+            if (weightDecay == null) weightDecay = 0.1;
+            if (eps == null) eps = 1e-8;
+            if (clip == null) clip = 1.0;
+            if (schedule == null) schedule = "cosine";
+            if (warmup == null) warmup = 0;
+            if (lrMinRatio == null) lrMinRatio = 0.1;
+            if (decayFraction == null) decayFraction = 0.2;
+            if (!(lr > 0)) throw new Blt4jException("config: optim.lr must be > 0, got " + lr);
+            if (betas.size() != 2) throw new Blt4jException("config: optim.betas must be two numbers, got " + betas);
+            if (warmup < 0) throw new Blt4jException("config: optim.warmup must be >= 0, got " + warmup);
+        }
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Data(String path, Double heldoutFraction, Integer seqLen, Integer batchSize, String entropyModel,
+                       JsonNode patching, Integer maxPatches) {
+        public Data {
+            if (path == null) throw new Blt4jException("config: data.path is missing (a .txt, .gz or .jsonl file)");
+            if (heldoutFraction == null) heldoutFraction = 0.1;
+            if (seqLen == null) seqLen = 256;
+            if (batchSize == null) batchSize = 8;
+            if (!(heldoutFraction > 0 && heldoutFraction < 1))
+                throw new Blt4jException("config: data.heldout_fraction must be in (0, 1), got " + heldoutFraction);
+            if (seqLen < 2) throw new Blt4jException("config: data.seq_len must be >= 2, got " + seqLen);
+            if (batchSize < 1) throw new Blt4jException("config: data.batch_size must be >= 1, got " + batchSize);
+            if (maxPatches != null && maxPatches < 2) throw new Blt4jException("config: data.max_patches must be >= 2, got " + maxPatches);
+        }
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Train(Integer steps, Double minutes, Integer checkpointEvery, Integer keep, Integer evalEvery,
+                        Integer evalBytes, Integer logEvery, Long seed, String out) {
+        public Train {
+            if (steps == null && minutes == null) steps = 1000;
+            if (checkpointEvery == null) checkpointEvery = 200;
+            if (keep == null) keep = 2;
+            if (evalEvery == null) evalEvery = 100;
+            if (evalBytes == null) evalBytes = 1 << 16;
+            if (logEvery == null) logEvery = 10;
+            if (seed == null) seed = 42L;
+            if (out == null) out = "runs/run";
+            if (steps != null && steps < 1) throw new Blt4jException("config: train.steps must be >= 1, got " + steps);
+            if (minutes != null && !(minutes > 0)) throw new Blt4jException("config: train.minutes must be > 0, got " + minutes);
+            if (keep < 1) throw new Blt4jException("config: train.keep must be >= 1, got " + keep);
+            if (checkpointEvery < 1 || evalEvery < 1 || logEvery < 1)
+                throw new Blt4jException("config: train.checkpoint_every, eval_every and log_every must be >= 1");
+        }
+    }
+
+    public TrainConfig {
+        if (model == null || model.args() == null || !model.args().isObject())
+            throw new Blt4jException("config: model.args is missing: give the model arguments as in a checkpoint's config.json");
+        if (optim == null) optim = new Optim(null, null, null, null, null, null, null, null, null);
+        if (data == null) throw new Blt4jException("config: the data section is missing (data.path at least)");
+        if (train == null) train = new Train(null, null, null, null, null, null, null, null, null);
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    /** Reads a YAML (.yaml/.yml) or JSON file and applies {@code a.b.c=value} overrides (values parsed as YAML scalars). */
+    public static TrainConfig load(Path file, List<String> overrides) {
+        if (!Files.isRegularFile(file)) throw new Blt4jException("config " + file + ": no such file");
+        JsonNode tree;
+        try {
+            String name = file.getFileName().toString();
+            tree = (name.endsWith(".json") ? JSON : YAML).readTree(file.toFile());
+        } catch (JsonProcessingException e) {
+            throw new Blt4jException("config " + file + " does not parse: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
+        } catch (IOException e) {
+            throw new Blt4jException("config " + file + ": cannot read (" + e.getMessage() + ")");
+        }
+        if (tree == null || !tree.isObject()) throw new Blt4jException("config " + file + ": expected a mapping at the top level");
+        return fromTree((ObjectNode) tree, overrides, file.toString());
+    }
+
+    public static TrainConfig fromTree(ObjectNode tree, List<String> overrides, String where) {
+        for (String o : overrides) applyOverride(tree, o);
+        try {
+            return JSON.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).treeToValue(tree, TrainConfig.class);
+        } catch (com.fasterxml.jackson.databind.exc.ValueInstantiationException e) {
+            Throwable c = e.getCause();
+            throw c instanceof Blt4jException b ? b : new Blt4jException("config " + where + ": " + e.getOriginalMessage());
+        } catch (com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException e) {
+            throw new Blt4jException("config " + where + ": unknown key '" + e.getPropertyName() + "' (known: " + e.getKnownPropertyIds() + ")");
+        } catch (JsonProcessingException e) {
+            throw new Blt4jException("config " + where + ": " + e.getOriginalMessage());
+        }
+    }
+
+    /** key.path=value; the value is read as a YAML scalar/flow value (numbers, booleans, lists). */
+    static void applyOverride(ObjectNode tree, String override) {
+        int eq = override.indexOf('=');
+        if (eq <= 0) throw new Blt4jException("override '" + override + "' must look like section.key=value");
+        String[] path = override.substring(0, eq).split("\\.");
+        JsonNode value;
+        try {
+            value = YAML.readTree(override.substring(eq + 1));
+        } catch (JsonProcessingException e) {
+            throw new Blt4jException("override '" + override + "': value does not parse");
+        }
+        ObjectNode node = tree;
+        for (int i = 0; i < path.length - 1; i++) {
+            JsonNode child = node.get(path[i]);
+            if (child == null || !child.isObject()) child = node.putObject(path[i]);
+            node = (ObjectNode) child;
+        }
+        node.set(path[path.length - 1], value == null || value.isMissingNode() ? JSON.nullNode() : value);
+    }
+
+    public ObjectNode toTree() {
+        return JSON.valueToTree(this);
+    }
+}
