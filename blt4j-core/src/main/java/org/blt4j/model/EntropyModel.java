@@ -54,17 +54,27 @@ public final class EntropyModel {
 
     /** logits [L, vocab] of one row of token ids [L]. */
     public float[] forward(int[] tokens) {
-        return run(tokens).logits();
+        return run(tokens, positions(tokens.length)).logits();
+    }
+
+    /**
+     * logits [L, vocab] of one row of token ids [L] with the given RoPE positions [L] (a row's own positions are
+     * 0..L-1; a chunk cut from a longer stream passes the positions it has there, so that it computes exactly what
+     * the longer row would).
+     */
+    public float[] forward(int[] tokens, int[] pos) {
+        return run(tokens, pos).logits();
     }
 
     /** Everything one forward pass computed, for backward. */
     record Pass(int[] tokens, List<TransformerBlock.Acts> acts, float[] hFinal, float[] normed, float[] logits) {}
 
-    private Pass run(int[] tokens) {
+    private Pass run(int[] tokens, int[] pos) {
         int L = tokens.length, dim = args.dim();
+        if (pos.length != L)
+            throw new IllegalArgumentException(L + " tokens but " + pos.length + " positions");
         float[] h = new float[L * dim];                                  // [L, dim]
         for (int i = 0; i < L; i++) tokEmbeddings.addRowTo(checkToken(tokens[i]), h, i * dim);
-        int[] pos = positions(L);
         AttnMask mask = Masks.localBlockCausal(Masks.eosFlags(tokens, args.eosId()), args.window());
         List<TransformerBlock.Acts> acts = TransformerBlock.forwardAll(layers, h, L, pos, mask);
         float[] normed = norm.forward(h, L);
@@ -77,7 +87,7 @@ public final class EntropyModel {
      */
     public double forwardBackward(int[] x, int[] y, float scale, float[] grad) {
         int L = x.length, dim = args.dim(), V = args.vocabSize();
-        Pass pass = run(x);
+        Pass pass = run(x, positions(x.length));
         float[] dLogits = new float[L * V];
         double loss = org.blt4j.nn.CrossEntropy.lossAndGrad(pass.logits(), y, null, L, V, scale, dLogits);
         float[] dNormed = new float[L * dim];
@@ -94,6 +104,11 @@ public final class EntropyModel {
     /** Next-byte entropies H[i] = -Σ p log p (nats) of the distribution predicted at each position of one row. */
     public float[] entropies(int[] tokens) {
         return Entropy.ofLogits(forward(tokens), tokens.length, args.vocabSize());
+    }
+
+    /** Same, with the given RoPE positions [L] (see {@link #forward(int[], int[])}). */
+    public float[] entropies(int[] tokens, int[] pos) {
+        return Entropy.ofLogits(forward(tokens, pos), tokens.length, args.vocabSize());
     }
 
     private int checkToken(int t) {
