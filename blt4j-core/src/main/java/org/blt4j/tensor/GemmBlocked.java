@@ -53,30 +53,19 @@ final class GemmBlocked {
         }
     }
 
-    /**
-     * C[i0 .. i0+mc, j0 + q0*NR .. j0 + q1*NR) (+)= op(A) block · B panels q0 .. q1. A row-major A is read in place
-     * (4 rows side by side); only a transposed A, and a last partial row panel, are packed.
-     */
+    /** C[i0 .. i0+mc, j0 + q0*NR .. j0 + q1*NR) (+)= op(A) block · B panels q0 .. q1. */
     private static void block(boolean transA, float[] A, int aOff, int lda, int i0, int mc, int p0, int kc,
                               float[] bp, int j0, int nc, int q0, int q1, float alpha, float beta,
                               float[] C, int cOff, int ldc) {
-        int full = transA ? 0 : mc / MR * MR; // rows read in place
-        float[] ap = buffer(A_PACK, roundUp(mc - full, MR) * kc);
-        GemmPack.packA(transA, A, aOff, lda, i0 + full, mc - full, p0, kc, ap);
+        float[] ap = buffer(A_PACK, roundUp(mc, MR) * kc);
+        GemmPack.packA(transA, A, aOff, lda, i0, mc, p0, kc, ap);
         float[] ab = {alpha, beta}, a0 = {alpha, 0f}, tmp = new float[MR * NR];
         for (int q = q0; q < q1; q++) {
             int j = q * NR, nr = Math.min(NR, nc - j), bi = q * kc * NR;
             for (int r = 0; r < mc; r += MR) {
                 int mr = Math.min(MR, mc - r), ci = cOff + (i0 + r) * ldc + j0 + j;
-                if (r < full) {
-                    int ai = aOff + (i0 + r) * lda + p0;
-                    if (nr == NR) GemmKernel.tileRows(kc, A, ai, lda, bp, bi, C, ci, ldc, ab);
-                    else GemmKernel.edgeTileRows(kc, A, ai, lda, bp, bi, C, ci, ldc, nr, a0, beta, tmp);
-                } else {
-                    int ai = (r - full) * kc;
-                    if (mr == MR && nr == NR) GemmKernel.tile(kc, ap, ai, bp, bi, C, ci, ldc, ab);
-                    else GemmKernel.edgeTile(kc, ap, ai, bp, bi, C, ci, ldc, mr, nr, a0, beta, tmp);
-                }
+                if (mr == MR && nr == NR) GemmKernel.tile(kc, ap, r * kc, bp, bi, C, ci, ldc, ab);
+                else GemmKernel.edgeTile(kc, ap, r * kc, bp, bi, C, ci, ldc, mr, nr, a0, beta, tmp);
             }
         }
     }

@@ -58,40 +58,6 @@ final class GemmKernel {
         put(c31, c, ci + 3 * ldc + L, alpha, beta);
     }
 
-    /** As {@link #tile}, with A read in place: 4 rows a[ai + r*lda + p], r < 4, p < kc (a row-major A, unpacked). */
-    static void tileRows(int kc, float[] a, int ai, int lda, float[] b, int bi, float[] c, int ci, int ldc, float[] ab) {
-        int ai1 = ai + lda, ai2 = ai1 + lda, ai3 = ai2 + lda;
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        for (int p = 0; p < kc; p++) {
-            int bp = bi + p * NR;
-            FloatVector b0 = FloatVector.fromArray(S, b, bp), b1 = FloatVector.fromArray(S, b, bp + L);
-            FloatVector a0 = FloatVector.broadcast(S, a[ai + p]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(S, a[ai1 + p]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, a[ai2 + p]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(S, a[ai3 + p]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-        }
-        float alpha = ab[0], beta = ab[1];
-        put(c00, c, ci, alpha, beta);
-        put(c01, c, ci + L, alpha, beta);
-        put(c10, c, ci + ldc, alpha, beta);
-        put(c11, c, ci + ldc + L, alpha, beta);
-        put(c20, c, ci + 2 * ldc, alpha, beta);
-        put(c21, c, ci + 2 * ldc + L, alpha, beta);
-        put(c30, c, ci + 3 * ldc, alpha, beta);
-        put(c31, c, ci + 3 * ldc + L, alpha, beta);
-    }
-
     private static void put(FloatVector acc, float[] c, int i, float alpha, float beta) {
         FloatVector v = acc.mul(alpha);
         if (beta != 0f) v = FloatVector.fromArray(S, c, i).fma(FloatVector.broadcast(S, beta), v);
@@ -99,24 +65,13 @@ final class GemmKernel {
     }
 
     /**
-     * A partial tile (mr <= MR rows, nr <= NR columns) from a packed A panel, through tmp [MR*NR]: the panels are
-     * zero-padded, so the full kernel runs into tmp (with a0 = {alpha, 0}) and only the valid part is merged into C.
+     * A partial tile (mr <= MR rows, nr <= NR columns) through tmp [MR*NR]: the panels are zero-padded, so the full
+     * kernel runs into tmp (with a0 = {alpha, 0}) and only the valid part is merged into C.
      */
     static void edgeTile(int kc, float[] a, int ai, float[] b, int bi, float[] c, int ci, int ldc, int mr, int nr,
                          float[] a0, float beta, float[] tmp) {
         tile(kc, a, ai, b, bi, tmp, 0, NR, a0);
         for (int i = 0; i < mr; i++) {
-            int row = ci + i * ldc;
-            for (int j = 0; j < nr; j++)
-                c[row + j] = beta == 0f ? tmp[i * NR + j] : tmp[i * NR + j] + beta * c[row + j];
-        }
-    }
-
-    /** As {@link #edgeTile} with a full row panel read in place ({@link #tileRows}) and nr < NR columns. */
-    static void edgeTileRows(int kc, float[] a, int ai, int lda, float[] b, int bi, float[] c, int ci, int ldc, int nr,
-                             float[] a0, float beta, float[] tmp) {
-        tileRows(kc, a, ai, lda, b, bi, tmp, 0, NR, a0);
-        for (int i = 0; i < MR; i++) {
             int row = ci + i * ldc;
             for (int j = 0; j < nr; j++)
                 c[row + j] = beta == 0f ? tmp[i * NR + j] : tmp[i * NR + j] + beta * c[row + j];
