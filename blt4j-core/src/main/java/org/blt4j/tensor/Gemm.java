@@ -4,18 +4,37 @@ package org.blt4j.tensor;
  * Single-precision GEMM, BLAS conventions on row-major float arrays with offsets and leading dimensions:
  * C[M,N] = alpha * op(A)[M,K] · op(B)[K,N] + beta * C, where op(X) = X or Xᵀ.
  * With transB the B operand is stored [N,K] (a Linear weight [out,in]): y = x Wᵀ is sgemm(false, true, ...).
+ * beta == 0 overwrites C without reading it (NaN garbage is fine); alpha == 0 or K == 0 only scales C by beta.
+ * Runs on {@link Parallel}'s threads when the problem is large enough.
  */
 public final class Gemm {
     private Gemm() {}
 
+    /** Up to this many rows of op(A), streaming B through dot/axpy kernels beats packing it (measured crossover ~32). */
+    static final int SMALL_M = 32;
+
     public static void sgemm(boolean transA, boolean transB, int M, int N, int K, float alpha,
                              float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
                              float beta, float[] C, int cOff, int ldc) {
-        NaiveKernels.sgemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+        if (M <= 0 || N <= 0) return;
+        if (K <= 0 || alpha == 0f) {
+            scale(M, N, beta, C, cOff, ldc);
+        } else if (M <= SMALL_M) {
+            GemmSmallM.gemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+        } else {
+            GemmBlocked.gemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+        }
     }
 
     /** y[M,N] = x[M,K] · W[N,K]ᵀ (a Linear layer without bias). */
     public static void linear(float[] x, int xOff, int M, int K, float[] W, int wOff, int N, float[] y, int yOff) {
         sgemm(false, true, M, N, K, 1f, x, xOff, K, W, wOff, K, 0f, y, yOff, N);
+    }
+
+    /** C = beta · C (beta == 0 writes zeros). */
+    private static void scale(int M, int N, float beta, float[] C, int cOff, int ldc) {
+        if (beta == 1f) return;
+        for (int i = 0; i < M; i++)
+            for (int j = 0, c = cOff + i * ldc; j < N; j++, c++) C[c] = beta == 0f ? 0f : beta * C[c];
     }
 }

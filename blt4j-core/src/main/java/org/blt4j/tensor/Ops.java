@@ -1,40 +1,105 @@
 package org.blt4j.tensor;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
- * The element-wise and attention kernels the models call. Each has a scalar twin in {@link NaiveKernels} that tests
- * compare against.
+ * The element-wise and attention kernels the models call, vectorized with the Vector API. Each has a scalar twin in
+ * {@link NaiveKernels} that tests compare against (agreement ~1e-6 relative: sums run in float lanes instead of double,
+ * exp is the Vector API's lanewise EXP, within ~1 ulp of Math.exp). Large calls are split over {@link Parallel}.
  */
 public final class Ops {
     private Ops() {}
 
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    /** element-wise calls below this many elements stay on one thread */
+    private static final int PAR_CHUNK = 1 << 15;
+
     /** out[r,:] = x[r,:] / sqrt(mean(x[r,:]²) + eps) * w, for rows×dim. */
     public static void rmsNorm(float[] x, int xOff, float[] w, int wOff, float[] out, int outOff, int rows, int dim, float eps) {
-        NaiveKernels.rmsNorm(x, xOff, w, wOff, out, outOff, rows, dim, eps);
+        Parallel.forEach(rows, 4L * rows * dim, r -> rmsNormRow(x, xOff + r * dim, w, wOff, out, outOff + r * dim, dim, eps));
+    }
+
+    private static void rmsNormRow(float[] x, int xi, float[] w, int wi, float[] out, int oi, int dim, float eps) {
+        int vn = S.loopBound(dim), i = 0;
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
+        for (; i + L < vn; i += 2 * L) {
+            FloatVector v0 = FloatVector.fromArray(S, x, xi + i), v1 = FloatVector.fromArray(S, x, xi + i + L);
+            s0 = v0.fma(v0, s0);
+            s1 = v1.fma(v1, s1);
+        }
+        for (; i < vn; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xi + i);
+            s0 = v.fma(v, s0);
+        }
+        double ss = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; i < dim; i++) ss += (double) x[xi + i] * x[xi + i];
+        float inv = (float) (1.0 / Math.sqrt(ss / dim + eps));
+        for (i = 0; i < vn; i += L)
+            FloatVector.fromArray(S, x, xi + i).mul(inv).mul(FloatVector.fromArray(S, w, wi + i)).intoArray(out, oi + i);
+        for (; i < dim; i++) out[oi + i] = x[xi + i] * inv * w[wi + i];
     }
 
     /** In-place softmax of x[off..off+n). */
     public static void softmax(float[] x, int off, int n) {
-        NaiveKernels.softmax(x, off, n);
+        if (n <= 0) return;
+        int vn = S.loopBound(n), i = 0;
+        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (; i < vn; i += L) mv = mv.max(FloatVector.fromArray(S, x, off + i));
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) max = Math.max(max, x[off + i]);
+        FloatVector sv = FloatVector.zero(S);
+        for (i = 0; i < vn; i += L) {
+            FloatVector e = FloatVector.fromArray(S, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            sv = sv.add(e);
+        }
+        double sum = sv.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (i = 0; i < vn; i += L) FloatVector.fromArray(S, x, off + i).mul(inv).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= inv;
     }
 
     /** out = silu(a) * b, n elements. */
     public static void swiglu(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
-        NaiveKernels.swiglu(a, aOff, b, bOff, out, outOff, n);
+        int chunks = (n + PAR_CHUNK - 1) / PAR_CHUNK;
+        Parallel.forEach(chunks, 20L * n, c -> {
+            int from = c * PAR_CHUNK, to = Math.min(n, from + PAR_CHUNK), vn = from + S.loopBound(to - from), i = from;
+            for (; i < vn; i += L) {
+                FloatVector av = FloatVector.fromArray(S, a, aOff + i);
+                av.div(av.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(S, b, bOff + i))
+                        .intoArray(out, outOff + i);
+            }
+            for (; i < to; i++) out[outOff + i] = NaiveKernels.silu(a[aOff + i]) * b[bOff + i];
+        });
     }
 
     /** Interleaved RoPE in place on x[S, nHeads*headDim] at positions pos[S]. */
     public static void rope(float[] x, int off, int S, int nHeads, int headDim, int[] pos, double theta) {
-        NaiveKernels.rope(x, off, S, nHeads, headDim, pos, theta);
+        Rope.apply(x, off, S, nHeads, headDim, pos, theta);
     }
 
     /** Attention: q [Sq, nHeads*hd], k/v [Sk, nKv*hd] → out [Sq, nHeads*hd]; empty mask rows give 0. */
     public static void attention(float[] q, int qOff, float[] k, int kOff, float[] v, int vOff, float[] out, int outOff,
                                  int Sq, int Sk, int nHeads, int nKv, int hd, AttnMask mask) {
-        NaiveKernels.attention(q, qOff, k, kOff, v, vOff, out, outOff, Sq, Sk, nHeads, nKv, hd, mask);
+        Attention.forward(q, qOff, k, kOff, v, vOff, out, outOff, Sq, Sk, nHeads, nKv, hd, mask);
     }
 
     /** y[i] += x[i], n elements. */
     public static void addInPlace(float[] y, int yOff, float[] x, int xOff, int n) {
-        for (int i = 0; i < n; i++) y[yOff + i] += x[xOff + i];
+        int chunks = (n + PAR_CHUNK - 1) / PAR_CHUNK;
+        Parallel.forEach(chunks, n, c -> {
+            int from = c * PAR_CHUNK, to = Math.min(n, from + PAR_CHUNK), vn = from + S.loopBound(to - from), i = from;
+            for (; i < vn; i += L)
+                FloatVector.fromArray(S, y, yOff + i).add(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
+            for (; i < to; i++) y[yOff + i] += x[xOff + i];
+        });
     }
 }

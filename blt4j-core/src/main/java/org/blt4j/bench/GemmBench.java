@@ -1,0 +1,166 @@
+package org.blt4j.bench;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.CyclicBarrier;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.blt4j.tensor.Gemm;
+import org.blt4j.tensor.Parallel;
+
+/**
+ * GEMM throughput against the machine's measured fp32 FMA peak, on 1 thread and on all kernel threads.
+ * Peak: a Vector API loop of 12 independent FMA chains per thread. GEMM: 2·M·N·K / time, best of several
+ * repetitions after warm-up (best-of, as other processes may share the cores). Runs in about 15 s.
+ */
+public final class GemmBench {
+    private GemmBench() {}
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    /** A benchmarked shape: y[M,N] = x[M,K] · W[N,K]ᵀ. */
+    private record Shape(String name, int M, int N, int K) {}
+
+    private static final Shape[] SHAPES = {
+            new Shape("linear x·Wᵀ", 4096, 1536, 512),
+            new Shape("linear x·Wᵀ", 4096, 260, 512),
+            new Shape("decode W·x", 1, 5632, 2048),
+    };
+
+    public static void main(String[] args) {
+        run(System.out);
+    }
+
+    public static void run(PrintStream out) {
+        int all = Parallel.poolSize();
+        int[] counts = all > 1 ? new int[] {1, all} : new int[] {1};
+        out.printf("blt4j GEMM bench: %s, %d-bit vectors (%d lanes), %d kernel threads%n",
+                System.getProperty("java.vm.version"), S.vectorBitSize(), S.length(), all);
+        double[] peak = new double[counts.length];
+        for (int c = 0; c < counts.length; c++) peak[c] = fmaPeak(counts[c]);
+        out.printf("fp32 FMA peak (measured): %s%n%n", peakLine(counts, peak));
+        out.printf("%-14s %6s %6s %6s %8s %10s %10s %8s%n", "case", "M", "N", "K", "threads", "ms", "GFLOP/s", "% peak");
+        for (Shape s : SHAPES) {
+            for (int c = 0; c < counts.length; c++) {
+                double sec = gemmSeconds(s, counts[c]);
+                double gflops = 2.0 * s.M() * s.N() * s.K() / sec / 1e9;
+                out.printf("%-14s %6d %6d %6d %8d %10.3f %10.1f %7.1f%%%n", s.name(), s.M(), s.N(), s.K(), counts[c],
+                        sec * 1e3, gflops, 100 * gflops / peak[c]);
+            }
+        }
+        out.flush();
+    }
+
+    private static String peakLine(int[] counts, double[] peak) {
+        StringBuilder b = new StringBuilder();
+        for (int c = 0; c < counts.length; c++)
+            b.append(c == 0 ? "" : ", ").append(String.format("%.1f GFLOP/s on %d thread%s", peak[c], counts[c],
+                    counts[c] == 1 ? "" : "s"));
+        return b.toString();
+    }
+
+    // ---------------------------------------------------------------- peak
+
+    private static final int FMA_ITERS = 10_000_000;
+
+    /**
+     * Best of several runs of {@link #fmaLoop} on `threads` threads at once, in GFLOP/s. The clock is read by the
+     * workers themselves (first start to last end): a parked main thread can wake milliseconds late on a busy machine.
+     */
+    static double fmaPeak(int threads) {
+        for (int w = 0; w < 5; w++) fmaLoop(FMA_ITERS / 4); // warm-up (JIT)
+        double best = 0;
+        for (int rep = 0; rep < 15; rep++) {
+            CyclicBarrier start = new CyclicBarrier(threads);
+            long[] t0 = new long[threads], t1 = new long[threads];
+            float[] sink = new float[threads];
+            Thread[] ts = new Thread[threads];
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                ts[t] = Thread.ofPlatform().daemon().start(() -> {
+                    await(start);
+                    t0[id] = System.nanoTime();
+                    sink[id] = fmaLoop(FMA_ITERS);
+                    t1[id] = System.nanoTime();
+                });
+            }
+            for (Thread t : ts) join(t);
+            double sec = (Arrays.stream(t1).max().orElseThrow() - Arrays.stream(t0).min().orElseThrow()) * 1e-9;
+            best = Math.max(best, threads * (double) FMA_ITERS * 12 * 2 * S.length() / sec / 1e9);
+        }
+        return best;
+    }
+
+    /** 12 independent chains acc += m·a (accumulator as the addend, like a GEMM tile); converges, no denormals. */
+    static float fmaLoop(int iters) {
+        FloatVector m = FloatVector.broadcast(S, 1e-3f), a = FloatVector.broadcast(S, 1e-4f);
+        // distinct start values, or the JIT merges identical chains into one
+        FloatVector c0 = FloatVector.broadcast(S, 0f), c1 = c0.add(1f), c2 = c0.add(2f), c3 = c0.add(3f),
+                c4 = c0.add(4f), c5 = c0.add(5f), c6 = c0.add(6f), c7 = c0.add(7f), c8 = c0.add(8f), c9 = c0.add(9f),
+                c10 = c0.add(10f), c11 = c0.add(11f);
+        for (int i = 0; i < iters; i++) {
+            c0 = m.fma(a, c0);
+            c1 = m.fma(a, c1);
+            c2 = m.fma(a, c2);
+            c3 = m.fma(a, c3);
+            c4 = m.fma(a, c4);
+            c5 = m.fma(a, c5);
+            c6 = m.fma(a, c6);
+            c7 = m.fma(a, c7);
+            c8 = m.fma(a, c8);
+            c9 = m.fma(a, c9);
+            c10 = m.fma(a, c10);
+            c11 = m.fma(a, c11);
+        }
+        return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11)
+                .reduceLanes(VectorOperators.ADD);
+    }
+
+    // ---------------------------------------------------------------- gemm
+
+    /** Best time in seconds of y = x·Wᵀ on `threads` threads: warm-up, then repetitions for about a second. */
+    static double gemmSeconds(Shape s, int threads) {
+        SplittableRandom rnd = new SplittableRandom(42);
+        float[] x = random(rnd, s.M() * s.K()), W = random(rnd, s.N() * s.K()), y = new float[s.M() * s.N()];
+        return Parallel.withThreads(threads, () -> {
+            repeat(x, W, y, s, 3, 0.3); // warm-up: JIT, caches, pool threads
+            return repeat(x, W, y, s, 5, 1.2);
+        });
+    }
+
+    /** Runs the GEMM at least minReps times and until budget seconds have passed; returns the best time. */
+    private static double repeat(float[] x, float[] W, float[] y, Shape s, int minReps, double budget) {
+        double best = Double.MAX_VALUE;
+        long start = System.nanoTime();
+        for (int r = 0; r < minReps || (System.nanoTime() - start) * 1e-9 < budget; r++) {
+            long t0 = System.nanoTime();
+            Gemm.linear(x, 0, s.M(), s.K(), W, 0, s.N(), y, 0);
+            best = Math.min(best, (System.nanoTime() - t0) * 1e-9);
+        }
+        return best;
+    }
+
+    private static float[] random(SplittableRandom rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return a;
+    }
+
+    private static void await(CyclicBarrier b) {
+        try {
+            b.await();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void join(Thread t) {
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

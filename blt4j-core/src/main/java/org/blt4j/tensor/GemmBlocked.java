@@ -1,0 +1,86 @@
+package org.blt4j.tensor;
+
+import static org.blt4j.tensor.GemmKernel.MR;
+import static org.blt4j.tensor.GemmKernel.NR;
+
+/**
+ * Packed, cache-blocked, multi-threaded sgemm (the Goto/BLIS loop nest around {@link GemmKernel}):
+ * <pre>
+ * for jc in N by NC:            B block op(B)[kc, nc] packed once per (jc, pc) → [nc/NR][kc][NR], shared, in L3
+ *   for pc in K by KC:          KC = K when K <= 512, else 256
+ *     parallel over tasks (M block of MC rows) × (range of B panels):
+ *       pack A block op(A)[mc, kc] → [mc/MR][kc][MR]       (per thread, stays in L2)
+ *       for each B panel [kc][NR] of the range:            (stays in L1 while the A panels stream by)
+ *         for each A panel [kc][MR]: C tile [MR, NR] (+)= A panel · B panel
+ * </pre>
+ * The first K block applies beta, later ones accumulate (beta = 1).
+ */
+final class GemmBlocked {
+    private GemmBlocked() {}
+
+    static final int KC_WHOLE = 512, KC = 256, MC = 64, NC = 4096;
+
+    /** per-thread packing buffers, grown on demand */
+    private static final ThreadLocal<float[]> A_PACK = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> B_PACK = ThreadLocal.withInitial(() -> new float[0]);
+
+    static void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha,
+                     float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
+                     float beta, float[] C, int cOff, int ldc) {
+        int threads = Parallel.threads();
+        int kcStep = K <= KC_WHOLE ? K : KC;
+        // M blocks of equal size (multiple of MR), so tasks are even
+        int mBlocks = ceilDiv(M, MC);
+        int mc = roundUp(ceilDiv(M, mBlocks), MR);
+        int mBlocksF = ceilDiv(M, mc);
+        float[] bp = buffer(B_PACK, roundUp(Math.min(N, NC), NR) * kcStep);
+        for (int jc = 0; jc < N; jc += NC) {
+            int nc = Math.min(NC, N - jc), nPanels = ceilDiv(nc, NR);
+            // enough tasks to keep every thread busy when M is small: split the B panels too
+            int nSplit = threads == 1 ? 1 : Math.clamp(ceilDiv(4 * threads, mBlocksF), 1, nPanels);
+            for (int pc = 0; pc < K; pc += kcStep) {
+                int kc = Math.min(kcStep, K - pc), p0 = pc, j0 = jc;
+                float betaK = pc == 0 ? beta : 1f;
+                int packTasks = Math.min(nPanels, 4 * threads);
+                Parallel.forEach(packTasks, 8L * kc * nc, t -> GemmPack.packB(transB, B, bOff, ldb, p0, kc, j0, nc,
+                        t * nPanels / packTasks, (t + 1) * nPanels / packTasks, bp));
+                Parallel.forEach(mBlocksF * nSplit, 2L * M * nc * kc, t -> {
+                    int i0 = (t / nSplit) * mc, ns = t % nSplit;
+                    block(transA, A, aOff, lda, i0, Math.min(mc, M - i0), p0, kc, bp, j0, nc,
+                            ns * nPanels / nSplit, (ns + 1) * nPanels / nSplit, alpha, betaK, C, cOff, ldc);
+                });
+            }
+        }
+    }
+
+    /** C[i0 .. i0+mc, j0 + q0*NR .. j0 + q1*NR) (+)= op(A) block · B panels q0 .. q1. */
+    private static void block(boolean transA, float[] A, int aOff, int lda, int i0, int mc, int p0, int kc,
+                              float[] bp, int j0, int nc, int q0, int q1, float alpha, float beta,
+                              float[] C, int cOff, int ldc) {
+        float[] ap = buffer(A_PACK, roundUp(mc, MR) * kc);
+        GemmPack.packA(transA, A, aOff, lda, i0, mc, p0, kc, ap);
+        float[] ab = {alpha, beta}, a0 = {alpha, 0f}, tmp = new float[MR * NR];
+        for (int q = q0; q < q1; q++) {
+            int j = q * NR, nr = Math.min(NR, nc - j), bi = q * kc * NR;
+            for (int r = 0; r < mc; r += MR) {
+                int mr = Math.min(MR, mc - r), ci = cOff + (i0 + r) * ldc + j0 + j;
+                if (mr == MR && nr == NR) GemmKernel.tile(kc, ap, r * kc, bp, bi, C, ci, ldc, ab);
+                else GemmKernel.edgeTile(kc, ap, r * kc, bp, bi, C, ci, ldc, mr, nr, a0, beta, tmp);
+            }
+        }
+    }
+
+    private static float[] buffer(ThreadLocal<float[]> cache, int n) {
+        float[] b = cache.get();
+        if (b.length < n) cache.set(b = new float[n]);
+        return b;
+    }
+
+    static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    static int roundUp(int a, int m) {
+        return ceilDiv(a, m) * m;
+    }
+}

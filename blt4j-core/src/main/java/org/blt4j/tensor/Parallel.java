@@ -1,0 +1,89 @@
+package org.blt4j.tensor;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+import java.util.function.Supplier;
+
+/**
+ * The one thread pool all kernels share, sized by {@code -Dblt4j.threads} (default: available processors), and a
+ * parallel-for over it. {@link #withThreads} limits the thread count for a scope (1 = run serially, e.g. for benches).
+ * Kernels call {@link #forEach} with their FLOP count; small problems run on the calling thread. A parallel-for
+ * called from inside another one runs serially, so kernels may nest without oversubscribing the cores.
+ */
+public final class Parallel {
+    private Parallel() {}
+
+    /** Below this many FLOPs a kernel is not worth waking the pool for (~10-20 µs of work on one core). */
+    public static final long MIN_PARALLEL_FLOPS = 1L << 20;
+
+    private static final int POOL_SIZE = Math.max(1,
+            Integer.getInteger("blt4j.threads", Runtime.getRuntime().availableProcessors()));
+
+    private static final ForkJoinPool POOL = new ForkJoinPool(POOL_SIZE, pool -> {
+        ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+        t.setName("blt4j-kernel-" + t.getPoolIndex());
+        t.setDaemon(true);
+        return t;
+    }, null, false);
+
+    /** Thread count in effect for the current scope; unbound = the pool size. */
+    private static final ScopedValue<Integer> THREADS = ScopedValue.newInstance();
+
+    /** Size of the shared pool. */
+    public static int poolSize() {
+        return POOL_SIZE;
+    }
+
+    /** Threads a kernel called here may use (1 inside a parallel region or a {@code withThreads(1, ..)} scope). */
+    public static int threads() {
+        if (THREADS.isBound()) return THREADS.get();
+        return inPool() ? 1 : POOL_SIZE;
+    }
+
+    /** Runs body with kernels limited to n threads (n >= 1). */
+    public static void withThreads(int n, Runnable body) {
+        ScopedValue.where(THREADS, Math.max(1, n)).run(body);
+    }
+
+    /** Returns body's value, computed with kernels limited to n threads (n >= 1). */
+    public static <T> T withThreads(int n, Supplier<T> body) {
+        return ScopedValue.where(THREADS, Math.max(1, n)).call(body::get);
+    }
+
+    /**
+     * Runs body(i) for every i in [0, n), each index exactly once, in any order and on up to {@link #threads()}
+     * threads (the caller is one of them). Serial when {@code flops < MIN_PARALLEL_FLOPS}, n == 1 or threads() == 1.
+     * Indices are handed out one at a time from a shared counter, so uneven tasks balance themselves.
+     */
+    public static void forEach(int n, long flops, IntConsumer body) {
+        int workers = Math.min(n, threads());
+        if (workers <= 1 || flops < MIN_PARALLEL_FLOPS) {
+            for (int i = 0; i < n; i++) body.accept(i);
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        Runnable drain = () -> {
+            for (int i; (i = next.getAndIncrement()) < n; ) body.accept(i);
+        };
+        @SuppressWarnings("unchecked")
+        ForkJoinTask<Void>[] helpers = new ForkJoinTask[workers - 1];
+        for (int w = 0; w < helpers.length; w++) helpers[w] = POOL.submit(serial(drain), null);
+        try {
+            serial(drain).run(); // the caller works too; nested kernels inside it run serially
+        } finally {
+            for (ForkJoinTask<Void> h : helpers) h.join();
+        }
+    }
+
+    /** body wrapped so that kernels it calls see threads() == 1. */
+    private static Runnable serial(Runnable body) {
+        return () -> ScopedValue.where(THREADS, 1).run(body);
+    }
+
+    private static boolean inPool() {
+        return Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL;
+    }
+}
