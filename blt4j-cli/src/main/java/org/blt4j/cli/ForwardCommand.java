@@ -33,8 +33,8 @@ final class ForwardCommand implements Callable<Integer> {
     public Integer call() {
         int[] tokens = ByteTokenizer.encode(input.bytes(), true, false);
         if (tokens.length < 2) throw new Blt4jException("the text is empty: give at least one byte");
-        ByteLatentTransformer blt = ModelLoader.blt(model, true);
-        EntropyModel em = ModelLoader.entropyModel(entropyModel);
+        ByteLatentTransformer blt = ModelLoader.blt(org.blt4j.train.TrainCheckpoint.resolveModel(model), true);
+        EntropyModel em = ModelLoader.entropyModel(org.blt4j.train.TrainCheckpoint.resolveModel(entropyModel));
         BltArgs a = blt.args();
         PatcherArgs pa = PatcherArgs.of(a.patchingMode(), threshold != null ? threshold
                         : a.patchingThreshold() != null ? a.patchingThreshold() : PatcherArgs.RELEASED_THRESHOLD,

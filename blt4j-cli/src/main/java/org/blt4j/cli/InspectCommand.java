@@ -32,6 +32,7 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        dir = org.blt4j.train.TrainCheckpoint.resolveModel(dir);
         JsonNode raw = Checkpoint.rawArgs(dir);
         if (raw.has("dim_global")) inspectBlt(Checkpoint.readArgs(dir, BltArgs.class));
         else inspectEntropyModel(Checkpoint.readArgs(dir, LmArgs.class));

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 /** The blt4j command line. */
 @Command(name = "blt4j", mixinStandardHelpOptions = true, version = "blt4j 0.1.0",
         description = "The Byte Latent Transformer on the JVM.",
-        subcommands = {PatchCommand.class, InspectCommand.class, ForwardCommand.class,
+        subcommands = {PatchCommand.class, InspectCommand.class, ForwardCommand.class, TrainCommand.Entropy.class,
+                TrainCommand.Blt.class, EvalCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -59,7 +59,7 @@ final class PatchCommand implements Callable<Integer> {
         if (entropyMode) {
             if (entropyModel == null)
                 throw new Blt4jException("--mode entropy needs --entropy-model DIR (or pick --mode static|space|byte)");
-            EntropyModel em = ModelLoader.entropyModel(entropyModel);
+            EntropyModel em = ModelLoader.entropyModel(org.blt4j.train.TrainCheckpoint.resolveModel(entropyModel));
             entropies = em.entropies(tokens);
         }
         int[] lengths = args.build().patchLengths(tokens, entropies, false);

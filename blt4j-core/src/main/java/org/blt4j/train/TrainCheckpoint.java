@@ -242,6 +242,15 @@ public final class TrainCheckpoint {
         return out;
     }
 
+    /**
+     * The model folder to load from a user's path: a hub checkpoint (config.json) as it is, else
+     * {@link #resolve}: a step folder, or a run folder's latest step.
+     */
+    public static Path resolveModel(Path dir) {
+        if (Files.isRegularFile(dir.resolve(org.blt4j.io.Checkpoint.CONFIG))) return dir;
+        return resolve(dir);
+    }
+
     /** A step folder as it is, or a run folder's latest step folder (named by its {@code latest} file). */
     public static Path resolve(Path dir) {
         if (Files.isRegularFile(dir.resolve(STATE))) return dir;

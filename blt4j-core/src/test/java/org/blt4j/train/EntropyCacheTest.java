@@ -55,13 +55,15 @@ class EntropyCacheTest {
     }
 
     @Test
-    void chunksWithTheFullReceptiveFieldEqualFullForwardPassesExactly() {
+    void chunksWithTheFullReceptiveFieldEqualFullForwardPasses() {
         Chunking exact = Chunking.exact(model.args(), 2);
         assertEquals(2 * 31, exact.warmup());                    // n_layers · (window - 1)
         float[] full = perDocumentForward();
         for (int chunk : new int[] {7, 20, 64, 1000}) {
             float[] got = ChunkedEntropies.compute(model, ids, exact.with(chunk, exact.warmup()), ChunkedEntropies.Progress.NONE);
-            assertArrayEquals(full, got, "chunks of " + chunk);
+            // equal up to float rounding: GEMMs over different row counts take different (exact, but
+            // differently ordered) kernels; missing context would change entropies by far more (see below)
+            assertArrayEquals(full, got, 2e-5f, "chunks of " + chunk);
         }
     }
 
@@ -71,7 +73,7 @@ class EntropyCacheTest {
         float[] got = ChunkedEntropies.compute(model, ids, oneWindow, ChunkedEntropies.Progress.NONE);
         float[] full = perDocumentForward();
         int differ = 0;
-        for (int i = 0; i < ids.length; i++) if (got[i] != full[i]) differ++;
+        for (int i = 0; i < ids.length; i++) if (Math.abs(got[i] - full[i]) > 1e-3) differ++;
         assertTrue(differ > 0, "expected some positions to lack context");
     }
 

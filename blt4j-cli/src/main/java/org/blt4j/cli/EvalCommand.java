@@ -1,0 +1,79 @@
+package org.blt4j.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.blt4j.Blt4jException;
+import org.blt4j.eval.Flops;
+import org.blt4j.io.Checkpoint;
+import org.blt4j.model.ByteLatentTransformer;
+import org.blt4j.model.EntropyModel;
+import org.blt4j.model.ModelLoader;
+import org.blt4j.tensor.Parallel;
+import org.blt4j.train.BltPacker;
+import org.blt4j.train.BltTask;
+import org.blt4j.train.ChunkedEntropies;
+import org.blt4j.train.Corpus;
+import org.blt4j.train.EntropyCache;
+import org.blt4j.train.EntropyTask;
+import org.blt4j.train.Gzip;
+import org.blt4j.train.TokenStream;
+import org.blt4j.train.TrainCheckpoint;
+import org.blt4j.train.TrainTask;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** blt4j eval: bits per byte of a model on a text file. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Bits per byte of a model (BLT or entropy model) on a file, with the average patch length and FLOPs per byte.")
+final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "BLT or entropy model checkpoint (or a run folder)")
+    Path model;
+
+    @Option(names = "--entropy-model", paramLabel = "DIR", description = "entropy model that patches the BLT")
+    Path entropyModel;
+
+    @Option(names = "--data", required = true, paramLabel = "FILE", description = ".txt, .gz or .jsonl file")
+    Path data;
+
+    @Option(names = "--max-bytes", defaultValue = "1000000", description = "evaluate at most this many bytes (default: ${DEFAULT-VALUE})")
+    long maxBytes;
+
+    @Option(names = "--seq-len", defaultValue = "1024", description = "bytes per evaluated row (default: ${DEFAULT-VALUE})")
+    int seqLen;
+
+    @Override
+    public Integer call() {
+        if (maxBytes < 1) throw new Blt4jException("--max-bytes must be >= 1");
+        if (seqLen < 2) throw new Blt4jException("--seq-len must be >= 2");
+        Path dir = TrainCheckpoint.resolveModel(model);
+        var docs = Corpus.read(data);
+        int[] ids = TokenStream.encode(docs);
+        long t0 = System.nanoTime();
+        if (Checkpoint.rawArgs(dir).has("dim_global")) {
+            if (entropyModel == null) throw new Blt4jException("a BLT needs --entropy-model DIR to patch the text");
+            ByteLatentTransformer blt = ModelLoader.blt(dir, true);
+            EntropyModel em = ModelLoader.entropyModel(TrainCheckpoint.resolveModel(entropyModel));
+            float[] H = EntropyCache.entropies(em, ids, data, null, ChunkedEntropies.Chunking.exact(em.args(), Parallel.poolSize()),
+                    (d, t) -> {}, s -> System.err.println(s)).entropies();
+            int patches = (int) Math.ceil(seqLen / blt.args().patchSize());
+            BltPacker packer = new BltPacker(ids, H, BltTask.patcherArgs(blt.args()), new BltPacker.Config(1, patches, seqLen, false, null));
+            TrainTask.Eval e = BltTask.eval(blt, packer, maxBytes);
+            Flops.BltFlops f = Flops.bltPerByte(blt.args(), seqLen, e.avgPatchLength());
+            print(e, docs);
+            System.out.printf("average patch length %.2f bytes; forward FLOPs per byte %,.0f (encoder %,.0f, global %,.0f, decoder %,.0f)%n",
+                    e.avgPatchLength(), f.total(), f.encoder(), f.global(), f.decoder());
+        } else {
+            EntropyModel em = ModelLoader.entropyModel(dir);
+            TrainTask.Eval e = EntropyTask.eval(em, ids, seqLen, maxBytes);
+            print(e, docs);
+            System.out.printf("forward FLOPs per byte %,.0f%n", Flops.entropyModelPerByte(em.args(), seqLen));
+        }
+        System.out.printf("(%.1f s)%n", (System.nanoTime() - t0) / 1e9);
+        return 0;
+    }
+
+    private static void print(TrainTask.Eval e, java.util.List<byte[]> docs) {
+        byte[] all = TrainCommand.concat(docs);
+        System.out.printf("%,d bytes: %.4f bits per byte (gzip -9 on the whole file: %.4f)%n", e.bytes(), e.bpb(), Gzip.bitsPerByte(all));
+    }
+}

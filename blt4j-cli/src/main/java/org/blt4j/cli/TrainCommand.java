@@ -1,0 +1,102 @@
+package org.blt4j.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.blt4j.Blt4jException;
+import org.blt4j.train.Gzip;
+import org.blt4j.train.TrainCheckpoint;
+import org.blt4j.train.TrainConfig;
+import org.blt4j.train.TrainState;
+import org.blt4j.train.TrainTask;
+import org.blt4j.train.Trainer;
+import org.blt4j.train.Training;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** blt4j train-entropy / blt4j train: train a model from a config file. */
+abstract class TrainCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "training config, YAML or JSON (see configs/)")
+    Path config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a config value, e.g. --set optim.lr=1e-3 (repeatable)")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--steps", description = "override train.steps")
+    Integer steps;
+
+    @Option(names = "--minutes", description = "override train.minutes (stop after this much time)")
+    Double minutes;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "override train.out (the run folder)")
+    Path out;
+
+    @Option(names = "--data", paramLabel = "FILE", description = "override data.path")
+    Path data;
+
+    @Option(names = "--resume", paramLabel = "DIR", description = "continue exactly from a run or step folder")
+    Path resume;
+
+    abstract String kind();
+
+    @Override
+    public Integer call() {
+        TrainConfig cfg = loadConfig();
+        Path runDir = Path.of(cfg.train().out());
+        Training.Streams s = Training.streams(cfg);
+        System.out.printf("data %s: %,d train bytes, %,d held-out bytes (last %.0f%%)%n", cfg.data().path(),
+                s.trainBytes(), s.heldOutBytes(), 100 * cfg.data().heldoutFraction());
+        TrainTask task = kind().equals("blt") ? Training.bltTask(cfg, s, System.out::println) : Training.entropyTask(cfg, s);
+        System.out.printf("%s model: %,d parameters; run folder %s%n", task.kind(), task.params().size(), runDir);
+        Trainer.Result r = new Trainer(task, cfg, runDir, System.out).run(resume);
+        double gzip = Gzip.bitsPerByte(concat(s.heldOutDocs()));
+        System.out.printf("done: %d steps, %.0f bytes/s; held-out %.4f bpb (gzip -9: %.4f)%s%n", r.steps(), r.bytesPerSecond(),
+                r.heldOutBpb(), gzip, Double.isNaN(r.avgPatchLength()) ? "" : String.format(", %.2f bytes/patch", r.avgPatchLength()));
+        System.out.println("checkpoint " + r.lastCheckpoint() + "; metrics " + runDir.resolve("metrics.jsonl") + "; plot " + runDir.resolve("bpb.svg"));
+        return 0;
+    }
+
+    TrainConfig loadConfig() {
+        List<String> o = new ArrayList<>(overrides);
+        if (steps != null) o.add("train.steps=" + steps);
+        if (minutes != null) o.add("train.minutes=" + minutes);
+        if (out != null) o.add("train.out=" + out);
+        if (data != null) o.add("data.path=" + data);
+        if (config != null) return TrainConfig.load(config, o);
+        if (resume == null) throw new Blt4jException("give --config FILE (or --resume DIR to continue a run)");
+        TrainState st = TrainCheckpoint.readState(TrainCheckpoint.resolve(resume));
+        if (resume != null && out == null) o.add("train.out=" + runDirOf(resume));
+        return TrainConfig.fromTree((com.fasterxml.jackson.databind.node.ObjectNode) st.trainConfig().deepCopy(), o, "the checkpoint's state.json");
+    }
+
+    private static Path runDirOf(Path resume) {
+        Path p = resume.toAbsolutePath().normalize();
+        return Files.exists(p.resolve(TrainCheckpoint.LATEST)) ? p : p.getParent();
+    }
+
+    static byte[] concat(List<byte[]> docs) {
+        int n = 0;
+        for (byte[] d : docs) n += d.length;
+        byte[] all = new byte[n];
+        int o = 0;
+        for (byte[] d : docs) {
+            System.arraycopy(d, 0, all, o, d.length);
+            o += d.length;
+        }
+        return all;
+    }
+
+    @Command(name = "train-entropy", mixinStandardHelpOptions = true,
+            description = "Train the byte-level entropy model (writes checkpoints, metrics.jsonl and bpb.svg to the run folder).")
+    static final class Entropy extends TrainCommand {
+        @Override String kind() { return "entropy"; }
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = "Train a BLT patched by a trained entropy model (data.entropy_model).")
+    static final class Blt extends TrainCommand {
+        @Override String kind() { return "blt"; }
+    }
+}

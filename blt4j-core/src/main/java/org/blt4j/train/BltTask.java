@@ -1,0 +1,106 @@
+package org.blt4j.train;
+
+import java.util.Arrays;
+import org.blt4j.model.BltArgs;
+import org.blt4j.model.ByteLatentTransformer;
+import org.blt4j.nn.CrossEntropy;
+import org.blt4j.nn.ParamStore;
+import org.blt4j.patch.PatcherArgs;
+import org.blt4j.tensor.Parallel;
+import org.blt4j.text.ByteTokenizer;
+
+/**
+ * Training the BLT: the token stream patched with precomputed entropies and packed into rows of a fixed number of
+ * patches (see {@link BltPacker}); loss = Σ masked cross-entropy / (Σ mask + 1e-6).
+ */
+public final class BltTask implements TrainTask {
+    private final ByteLatentTransformer model;
+    private final BltPacker train, heldOut;
+
+    public BltTask(ByteLatentTransformer model, int[] trainIds, float[] trainH, int[] heldIds, float[] heldH,
+                   int batchSize, int seqLen, int patchesPerRow, long seed) {
+        this.model = model;
+        PatcherArgs pa = patcherArgs(model.args());
+        this.train = new BltPacker(trainIds, trainH, pa, new BltPacker.Config(batchSize, patchesPerRow, seqLen, false, seed));
+        this.heldOut = new BltPacker(heldIds, heldH, pa, new BltPacker.Config(batchSize, patchesPerRow, seqLen, false, null));
+    }
+
+    /** The patcher a BLT config describes (patching_mode, patching_threshold, ...). */
+    public static PatcherArgs patcherArgs(BltArgs a) {
+        return PatcherArgs.of(a.patchingMode(), a.patchingThreshold(), a.patchingThresholdAdd(), a.monotonicity(),
+                a.maxPatchLength(), a.patchSize());
+    }
+
+    public ByteLatentTransformer model() { return model; }
+
+    @Override public String kind() { return "blt"; }
+
+    @Override public ParamStore params() { return model.params(); }
+
+    @Override public BltArgs args() { return model.args(); }
+
+    @Override public long position() { return train.position(); }
+
+    @Override public void seek(long position) { train.seek(position); }
+
+    @Override
+    public Step step(float[] grad) {
+        BltPacker.Batch b = train.next();
+        int rows = b.x().length, N = b.length();
+        float[][] mask = masks(b);
+        long count = b.targets();
+        float scale = (float) (1.0 / (count + 1e-6));
+        double loss = TrainTask.rowsParallel(rows, grad,
+                (r, g) -> model.forwardBackward(b.x()[r], b.y()[r], mask[r], b.patchLengths()[r], scale, g));
+        long bytes = 0;
+        for (int r = 0; r < rows; r++)
+            for (int i = 0; i < N; i++) if (b.mask()[r][i] && ByteTokenizer.isByte(b.y()[r][i])) bytes++;
+        return new Step(loss * scale, count, bytes, avgPatchLength(b));
+    }
+
+    static float[][] masks(BltPacker.Batch b) {
+        float[][] m = new float[b.x().length][b.length()];
+        for (int r = 0; r < m.length; r++) for (int i = 0; i < m[r].length; i++) m[r][i] = b.mask()[r][i] ? 1f : 0f;
+        return m;
+    }
+
+    /** Real bytes per non-empty patch, the BOS patch left out. */
+    static double avgPatchLength(BltPacker.Batch b) {
+        long tokens = 0, patches = 0;
+        for (int r = 0; r < b.x().length; r++) {
+            for (boolean m : b.mask()[r]) if (m) tokens++;
+            for (int l : b.patchLengths()[r]) if (l > 0) patches++;
+            patches--;                                            // the BOS patch
+        }
+        return tokens / (double) Math.max(1, patches);
+    }
+
+    @Override
+    public Eval evalHeldOut(long maxBytes) {
+        return eval(model, heldOut, maxBytes);
+    }
+
+    /** Bits per byte over the packer's rows (in order, from row 0) until maxBytes byte targets are counted. */
+    public static Eval eval(ByteLatentTransformer model, BltPacker packer, long maxBytes) {
+        int V = model.args().vocabSize();
+        long rowsTotal = packer.rowsPerEpoch();
+        int rows = 0;
+        long approx = 0;
+        while (rows < rowsTotal && approx < maxBytes) approx += packer.row(rows++).x().length;
+        double[] nats = new double[rows];
+        long[] bytes = new long[rows], patches = new long[rows];
+        Parallel.forEach(rows, Long.MAX_VALUE, r -> {
+            BltPacker.Row row = packer.row(r);
+            float[] logits = model.forward(row.x(), row.patchLengths());
+            nats[r] = CrossEntropy.lossAndGrad(logits, row.y(), null, row.x().length, V, 0f, null);
+            for (int t : row.y()) if (ByteTokenizer.isByte(t)) bytes[r]++;
+            for (int l : row.patchLengths()) if (l > 0) patches[r]++;
+            patches[r]--;
+        });
+        double n = Arrays.stream(nats).sum();
+        long b = Arrays.stream(bytes).sum();
+        long tokens = 0;
+        for (int r = 0; r < rows; r++) tokens += packer.row(r).x().length;
+        return new Eval(n / Math.log(2) / Math.max(1, b), tokens / (double) Math.max(1, Arrays.stream(patches).sum()), b);
+    }
+}

@@ -1,0 +1,145 @@
+package org.blt4j.train;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.blt4j.Blt4jException;
+
+/**
+ * The training loop shared by both models: batch → loss and gradient → AdamW with the LR schedule; logs metrics,
+ * evaluates held-out bits per byte, checkpoints (weights, optimizer moments, data position) and resumes exactly.
+ */
+public final class Trainer {
+    /** What a run ended with. */
+    public record Result(long steps, double heldOutBpb, double avgPatchLength, double bytesPerSecond, List<Double> losses, Path lastCheckpoint) {}
+
+    private final TrainTask task;
+    private final TrainConfig cfg;
+    private final Path runDir;
+    private final PrintStream out;
+
+    public Trainer(TrainTask task, TrainConfig cfg, Path runDir, PrintStream out) {
+        this.task = task;
+        this.cfg = cfg;
+        this.runDir = runDir;
+        this.out = out;
+    }
+
+    /** Trains from scratch, or from the checkpoint in resumeFrom (a run or step folder) when it is non-null. */
+    public Result run(Path resumeFrom) {
+        return run(resumeFrom, Long.MAX_VALUE);
+    }
+
+    /** Like {@link #run(Path)}, but stops (with a checkpoint) after stopAfter steps of this run. */
+    public Result run(Path resumeFrom, long stopAfter) {
+        TrainConfig.Optim o = cfg.optim();
+        TrainConfig.Train t = cfg.train();
+        float[] params = task.params().data();
+        AdamW opt = new AdamW(new AdamW.Config(o.betas().get(0), o.betas().get(1), o.eps(), o.weightDecay(), o.clip()), params.length);
+        TrainCheckpoint ckpt = new TrainCheckpoint(runDir, t.keep());
+
+        long step = 0, bytesSeen = 0, tokensSeen = 0;
+        long totalSteps = t.steps() != null ? t.steps() : -1;
+        double elapsedBefore = 0;
+        MetricsLog metrics;
+        if (resumeFrom != null) {
+            Path dir = TrainCheckpoint.resolve(resumeFrom);
+            float[] m = new float[params.length], v = new float[params.length];
+            TrainState s = TrainCheckpoint.load(dir, task.params(), m, v);
+            if (!s.extra().path("kind").asText().equals(task.kind()))
+                throw new Blt4jException("--resume " + dir + " is a '" + s.extra().path("kind").asText() + "' run, not '" + task.kind() + "'");
+            step = s.step();
+            bytesSeen = s.bytesSeen();
+            tokensSeen = s.tokensSeen();
+            totalSteps = s.extra().path("total_steps").asLong(totalSteps);
+            elapsedBefore = s.extra().path("elapsed_s").asDouble(0);
+            opt.restore(s.lrStep(), m, v);
+            task.seek(s.dataPosition());
+            metrics = MetricsLog.resume(runDir, step);
+            out.printf("resumed %s at step %d%n", dir, step);
+        } else {
+            metrics = MetricsLog.open(runDir);
+        }
+
+        long startNanos = System.nanoTime();
+        double budgetS = t.minutes() != null ? t.minutes() * 60 : Double.POSITIVE_INFINITY;
+        ProgressBar bar = new ProgressBar(task.kind(), Math.max(totalSteps, 1), "B");
+        float[] grad = new float[params.length];
+        List<Double> losses = new java.util.ArrayList<>();
+        TrainTask.Eval lastEval = null;
+        Path last = null;
+        long stepsThisRun = 0, bytesThisRun = 0;
+        try (metrics) {
+            while (totalSteps < 0 || step < totalSteps) {
+                double elapsed = (System.nanoTime() - startNanos) / 1e9;
+                if (elapsed >= budgetS || stepsThisRun >= stopAfter) break;
+                Arrays.fill(grad, 0f);
+                TrainTask.Step s = task.step(grad);
+                if (totalSteps < 0 && stepsThisRun >= 2) {
+                    // only a time budget: fix the schedule's length from the measured step time
+                    double perStep = ((System.nanoTime() - startNanos) / 1e9) / (stepsThisRun + 1);
+                    totalSteps = Math.max(step + 1, (long) (budgetS / perStep));
+                    bar = new ProgressBar(task.kind(), totalSteps, "B");
+                }
+                long schedSteps = totalSteps > 0 ? totalSteps : 1_000_000_000L;
+                LrSchedule sched = LrSchedule.of(o.schedule(), o.lr(), Math.min(o.warmup(), schedSteps - 1), schedSteps)
+                        .withMinRatio(o.lrMinRatio()).withDecayFraction(o.decayFraction());
+                double lr = sched.lr(step);
+                double norm = opt.step(params, grad, lr);
+                step++;
+                stepsThisRun++;
+                bytesSeen += s.bytes();
+                bytesThisRun += s.bytes();
+                tokensSeen += s.targets();
+                losses.add(s.loss());
+                if (!Double.isFinite(s.loss())) throw new Blt4jException("training diverged at step " + step + " (loss " + s.loss() + "): lower optim.lr");
+
+                double trainBpb = s.loss() * s.targets() / Math.log(2) / Math.max(1, s.bytes());
+                double secs = (System.nanoTime() - startNanos) / 1e9;
+                double bps = bytesThisRun / Math.max(1e-9, secs);
+                boolean lastStep = totalSteps >= 0 && step >= totalSteps || secs >= budgetS || stepsThisRun >= stopAfter;
+                MetricsLog.Entry e = MetricsLog.Entry.at(step).with(MetricsLog.TRAIN_LOSS, s.loss()).with(MetricsLog.TRAIN_BPB, trainBpb)
+                        .with(MetricsLog.LR, lr).with(MetricsLog.GRAD_NORM, norm).with(MetricsLog.BYTES_PER_S, bps)
+                        .with(MetricsLog.ELAPSED_S, elapsedBefore + secs);
+                if (!Double.isNaN(s.avgPatchLength())) e = e.with(MetricsLog.AVG_PATCH_LEN, s.avgPatchLength());
+                if (step % t.evalEvery() == 0 || lastStep) {
+                    lastEval = task.evalHeldOut(t.evalBytes());
+                    e = e.with(MetricsLog.HELDOUT_BPB, lastEval.bpb());
+                    bar.println(String.format("step %d: held-out %.4f bpb%s", step, lastEval.bpb(),
+                            Double.isNaN(lastEval.avgPatchLength()) ? "" : String.format(", %.2f bytes/patch", lastEval.avgPatchLength())));
+                }
+                if (step % t.logEvery() == 0 || lastStep || e.get(MetricsLog.HELDOUT_BPB) != null) metrics.append(e);
+                Object[] fields = Double.isNaN(s.avgPatchLength())
+                        ? new Object[] {"loss", fmt(s.loss()), "bpb", fmt(trainBpb)}
+                        : new Object[] {"loss", fmt(s.loss()), "bpb", fmt(trainBpb), "patch", String.format("%.2f", s.avgPatchLength())};
+                bar.update(step, bytesSeen, fields);
+                if (step % t.checkpointEvery() == 0 || lastStep)
+                    last = save(ckpt, step, tokensSeen, bytesSeen, opt, totalSteps, elapsedBefore + secs);
+            }
+            if (last == null || !last.getFileName().toString().equals(TrainCheckpoint.stepName(step)))
+                last = save(ckpt, step, tokensSeen, bytesSeen, opt, totalSteps, elapsedBefore + (System.nanoTime() - startNanos) / 1e9);
+        }
+        bar.finish();
+        double secs = (System.nanoTime() - startNanos) / 1e9;
+        MetricsLog.bpbPlot(MetricsLog.read(runDir), task.kind().equals("blt") ? "BLT: bits per byte" : "entropy model: bits per byte")
+                .write(runDir.resolve("bpb.svg"));
+        if (lastEval == null) lastEval = task.evalHeldOut(t.evalBytes());
+        return new Result(step, lastEval.bpb(), lastEval.avgPatchLength(), bytesThisRun / Math.max(1e-9, secs), losses, last);
+    }
+
+    private Path save(TrainCheckpoint ckpt, long step, long tokens, long bytes, AdamW opt, long totalSteps, double elapsed) {
+        ObjectNode extra = JsonNodeFactory.instance.objectNode();
+        extra.put("kind", task.kind());
+        extra.put("total_steps", totalSteps);
+        extra.put("elapsed_s", elapsed);
+        TrainState state = new TrainState(step, tokens, bytes, task.position(), opt.stepCount(), List.of(), cfg.toTree(), extra);
+        return ckpt.save(state, task.args(), task.params(), opt.m(), opt.v());
+    }
+
+    private static String fmt(double v) {
+        return String.format("%.4f", v);
+    }
+}

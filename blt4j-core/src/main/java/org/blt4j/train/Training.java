@@ -1,0 +1,79 @@
+package org.blt4j.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+import org.blt4j.Blt4jException;
+import org.blt4j.model.BltArgs;
+import org.blt4j.model.ByteLatentTransformer;
+import org.blt4j.model.EntropyModel;
+import org.blt4j.model.LmArgs;
+import org.blt4j.model.ModelLoader;
+import org.blt4j.nn.Init;
+import org.blt4j.nn.ParamStore;
+import org.blt4j.tensor.Parallel;
+
+/** Builds the training tasks a config describes: reads and splits the data, initialises the model. */
+public final class Training {
+    private Training() {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The text of a config split into train and held-out documents, then encoded BOS + bytes + EOS. */
+    public record Streams(int[] train, int[] heldOut, long trainBytes, long heldOutBytes, List<byte[]> heldOutDocs) {}
+
+    public static Streams streams(TrainConfig cfg) {
+        Path data = Path.of(cfg.data().path());
+        DataSplit split = DataSplit.split(Corpus.read(data), cfg.data().heldoutFraction());
+        return new Streams(TokenStream.encode(split.train()), TokenStream.encode(split.heldOut()), split.trainBytes(),
+                split.heldOutBytes(), split.heldOut());
+    }
+
+    static <T> T bind(JsonNode args, Class<T> type) {
+        try {
+            return JSON.treeToValue(args, type);
+        } catch (ValueInstantiationException e) {
+            throw e.getCause() instanceof Blt4jException b ? b : new Blt4jException("config: model.args: " + e.getOriginalMessage());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new Blt4jException("config: model.args: " + e.getOriginalMessage());
+        }
+    }
+
+    public static EntropyTask entropyTask(TrainConfig cfg, Streams s) {
+        LmArgs args = bind(cfg.model().args(), LmArgs.class);
+        ParamStore params = ParamStore.allocate(EntropyModel.specs(args));
+        Init.init(params, cfg.train().seed(), false);
+        return new EntropyTask(new EntropyModel(args, params), s.train(), s.heldOut(), cfg.data().batchSize(),
+                cfg.data().seqLen(), cfg.train().seed());
+    }
+
+    /** The BLT task: entropies of both streams from the config's entropy model (cached next to the data). */
+    public static BltTask bltTask(TrainConfig cfg, Streams s, Consumer<String> log) {
+        BltArgs args = bind(cfg.model().args(), BltArgs.class);
+        if (cfg.data().entropyModel() == null)
+            throw new Blt4jException("config: data.entropy_model is missing: the BLT is patched by a trained entropy model (train one with train-entropy)");
+        EntropyModel em = ModelLoader.entropyModel(TrainCheckpoint.resolveModel(Path.of(cfg.data().entropyModel())));
+        Path dataFile = Path.of(cfg.data().path());
+        ChunkedEntropies.Chunking chunking = ChunkedEntropies.Chunking.exact(em.args(), Parallel.poolSize());
+        ProgressBar bar = new ProgressBar("entropies", s.train().length + (long) s.heldOut().length, "tok");
+        long[] base = {0};
+        ChunkedEntropies.Progress progress = (done, total) -> bar.update(base[0] + done, base[0] + done);
+        EntropyCache.Result tr = EntropyCache.entropies(em, s.train(), dataFile, null, chunking, progress, log);
+        base[0] = s.train().length;
+        EntropyCache.Result ho = EntropyCache.entropies(em, s.heldOut(), dataFile, null, chunking, progress, log);
+        bar.finish();
+        log.accept("entropies: " + (tr.computed() ? "computed, cached in " : "loaded from cache ") + tr.file());
+
+        List<ParamStore.Spec> specs = new java.util.ArrayList<>(ByteLatentTransformer.specs(args));
+        specs.addAll(ByteLatentTransformer.hashTableSpecs(args));
+        ParamStore params = ParamStore.allocate(specs);
+        Init.init(params, cfg.train().seed(), false);
+        int seqLen = cfg.data().seqLen();
+        int patches = cfg.data().maxPatches() != null ? cfg.data().maxPatches() : (int) Math.ceil(seqLen / args.patchSize());
+        return new BltTask(new ByteLatentTransformer(args, params, null), s.train(), tr.entropies(), s.heldOut(),
+                ho.entropies(), cfg.data().batchSize(), seqLen, patches, cfg.train().seed());
+    }
+}
