@@ -1,0 +1,47 @@
+package org.blt4j.generate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import org.blt4j.golden.GoldenCases;
+import org.blt4j.model.ByteLatentTransformer;
+import org.blt4j.model.EntropyModel;
+import org.blt4j.model.ModelLoader;
+import org.blt4j.patch.Patcher;
+import org.blt4j.patch.PatcherArgs;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/** Greedy generation with realtime entropy patching: every step's patch lengths and the generated ids. */
+class GenerationGoldenTest {
+
+    @TestFactory
+    List<DynamicTest> greedyNoCache() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (GoldenCases.Case c : GoldenCases.ofKind("blt")) {
+            if (!c.json().has("generation")) continue;
+            tests.add(DynamicTest.dynamicTest(c.name(), () -> {
+                JsonNode g = c.json().get("generation");
+                ByteLatentTransformer blt = ModelLoader.blt(c.dir(), true);
+                EntropyModel em = ModelLoader.entropyModel(c.dir().resolve(c.json().get("entropy_model").asText()).normalize());
+                Patcher patcher = PatcherArgs.entropy(c.json().get("patching_threshold").asDouble()).build();
+                NoCacheGenerator gen = new NoCacheGenerator(blt, em, patcher);
+                int[] expected = GoldenCases.ints(g.get("greedy_tokens"));
+                List<int[]> lengths = new ArrayList<>();
+                int[] got = gen.generate(GoldenCases.ints(g.get("prompt")), expected.length, Sampler.greedy(), false, (id, step) -> {
+                    lengths.add(step.patchLengths());
+                    return true;
+                });
+                assertArrayEquals(expected, got, c.name() + " greedy tokens");
+                JsonNode steps = g.get("steps");
+                assertTrue(steps.size() == lengths.size(), "one step per token");
+                for (int s = 0; s < steps.size(); s++)
+                    assertArrayEquals(GoldenCases.ints(steps.get(s).get("patch_lengths")), lengths.get(s), c.name() + " step " + s);
+            }));
+        }
+        return tests;
+    }
+}
