@@ -76,22 +76,44 @@ final class PatchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The text with | at patch boundaries. A boundary inside a multi-byte UTF-8 character is shown after that
+     * character, so the text stays readable.
+     */
+    static void printMarked(int[] tokens, int[] lengths) {
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        boolean pending = false;
+        int pos = 0;
+        for (int p = 0; p < lengths.length; p++) {
+            for (int i = pos; i < pos + lengths[p]; i++) {
+                int id = tokens[i];
+                boolean continuation = ByteTokenizer.isByte(id) && ((id - ByteTokenizer.OFFSET) & 0xC0) == 0x80;
+                if ((i == pos && p > 0 || pending) && !continuation) {
+                    buf.write('|');
+                    pending = false;
+                } else if (i == pos && p > 0) pending = true;
+                byte[] shown = show(new int[] {id}).getBytes(StandardCharsets.UTF_8);
+                if (ByteTokenizer.isByte(id)) buf.write(id - ByteTokenizer.OFFSET);
+                else buf.writeBytes(shown);
+            }
+            pos += lengths[p];
+        }
+        System.out.println(buf.toString(StandardCharsets.UTF_8));
+    }
+
     static void printForPeople(int[] tokens, int[] lengths, float[] entropies) {
-        StringBuilder marked = new StringBuilder();
         StringBuilder table = new StringBuilder();
         int pos = 0;
         for (int p = 0; p < lengths.length; p++) {
             int[] ids = Arrays.copyOfRange(tokens, pos, pos + lengths[p]);
             String s = show(ids);
-            if (p > 0) marked.append('|');
-            marked.append(s);
             table.append(String.format("  %4d  len %3d", p, lengths[p]));
             if (entropies != null && pos > 0) table.append(String.format("  H(prev)=%.3f", entropies[pos - 1]));
             else if (entropies != null) table.append("              ");
             table.append("  ").append(s.replace("\n", "\\n")).append('\n');
             pos += lengths[p];
         }
-        System.out.println(marked);
+        printMarked(tokens, lengths);
         System.out.println();
         System.out.printf("%d bytes, %d patches, %.2f bytes per patch%n", tokens.length - 1, lengths.length,
                 (tokens.length - 1) / (double) Math.max(1, lengths.length - 1));

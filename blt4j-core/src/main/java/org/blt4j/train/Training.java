@@ -52,7 +52,6 @@ public final class Training {
 
     /** The BLT task: entropies of both streams from the config's entropy model (cached next to the data). */
     public static BltTask bltTask(TrainConfig cfg, Streams s, Consumer<String> log) {
-        BltArgs args = bind(cfg.model().args(), BltArgs.class);
         if (cfg.data().entropyModel() == null)
             throw new Blt4jException("config: data.entropy_model is missing: the BLT is patched by a trained entropy model (train one with train-entropy)");
         EntropyModel em = ModelLoader.entropyModel(TrainCheckpoint.resolveModel(Path.of(cfg.data().entropyModel())));
@@ -67,6 +66,14 @@ public final class Training {
         bar.finish();
         log.accept("entropies: " + (tr.computed() ? "computed, cached in " : "loaded from cache ") + tr.file());
 
+        com.fasterxml.jackson.databind.node.ObjectNode argsTree = (com.fasterxml.jackson.databind.node.ObjectNode) cfg.model().args().deepCopy();
+        if ("auto".equals(argsTree.path("patching_threshold").asText())) {
+            double ps = argsTree.path("patch_size").asDouble(4.5);
+            double t = autoThreshold(tr.entropies(), ps);
+            argsTree.put("patching_threshold", t);
+            log.accept(String.format("patching_threshold auto: %.4f nats (about one patch start per %.1f bytes on the training data)", t, ps));
+        }
+        BltArgs args = bind(argsTree, BltArgs.class);
         List<ParamStore.Spec> specs = new java.util.ArrayList<>(ByteLatentTransformer.specs(args));
         specs.addAll(ByteLatentTransformer.hashTableSpecs(args));
         ParamStore params = ParamStore.allocate(specs);
@@ -75,5 +82,16 @@ public final class Training {
         int patches = cfg.data().maxPatches() != null ? cfg.data().maxPatches() : (int) Math.ceil(seqLen / args.patchSize());
         return new BltTask(new ByteLatentTransformer(args, params, null), s.train(), tr.entropies(), s.heldOut(),
                 ho.entropies(), cfg.data().batchSize(), seqLen, patches, cfg.train().seed());
+    }
+
+    /**
+     * The global entropy threshold at which about one position in patchSize starts a patch: the (1 − 1/patchSize)
+     * quantile of the entropies (the paper tunes its threshold for a target average patch size in the same way).
+     */
+    public static double autoThreshold(float[] entropies, double patchSize) {
+        float[] sorted = entropies.clone();
+        java.util.Arrays.sort(sorted);
+        int at = (int) Math.min(sorted.length - 1, Math.max(0, Math.round(sorted.length * (1 - 1 / patchSize))));
+        return sorted[at];
     }
 }

@@ -1,0 +1,143 @@
+package org.blt4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.blt4j.Blt4jException;
+import org.blt4j.generate.NoCacheGenerator;
+import org.blt4j.generate.Sampler;
+import org.blt4j.model.ByteLatentTransformer;
+import org.blt4j.model.EntropyModel;
+import org.blt4j.model.ModelLoader;
+import org.blt4j.patch.Patcher;
+import org.blt4j.text.ByteTokenizer;
+import org.blt4j.text.Utf8StreamDecoder;
+import org.blt4j.train.BltTask;
+import org.blt4j.train.EntropyTask;
+import org.blt4j.train.Gzip;
+import org.blt4j.train.TrainConfig;
+import org.blt4j.train.Trainer;
+import org.blt4j.train.Training;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** blt4j demo: the whole pipeline on the bundled corpus, in a few minutes on a laptop. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Train an entropy model, then a BLT, on the bundled State of the Union sample; compare with gzip; "
+                + "show patches; generate.")
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--out", defaultValue = "runs/demo", paramLabel = "DIR", description = "where runs and plots go (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Option(names = "--entropy-minutes", defaultValue = "2.5", description = "training time of the entropy model (default: ${DEFAULT-VALUE})")
+    double entropyMinutes;
+
+    @Option(names = "--blt-minutes", defaultValue = "4", description = "training time of the BLT (default: ${DEFAULT-VALUE})")
+    double bltMinutes;
+
+    @Option(names = "--prompt", defaultValue = "The state of our Union is", description = "prompt of the generated sample")
+    String prompt;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!(entropyMinutes > 0) || !(bltMinutes > 0)) throw new Blt4jException("--entropy-minutes and --blt-minutes must be > 0");
+        long t0 = System.nanoTime();
+        Files.createDirectories(out);
+        Path data = out.resolve("sotu-sample.txt.gz");
+        copyResource("blt4j/data/sotu-sample.txt.gz", data);
+        say("1/5  data: the last 23 State of the Union addresses (1999-2021, CC0), bundled; copied to " + data);
+
+        TrainConfig eCfg = config("entropy-demo.yaml", data, out.resolve("entropy"), entropyMinutes, null);
+        Training.Streams s = Training.streams(eCfg);
+        double gzip = Gzip.bitsPerByte(TrainCommand.concat(s.heldOutDocs()));
+        say(String.format("     %,d bytes to train on, %,d held out (the last 10%%); gzip -9 on the held-out bytes: %.3f bits per byte",
+                s.trainBytes(), s.heldOutBytes(), gzip));
+
+        say(String.format("2/5  training the entropy model (a small byte-level transformer) for %.1f minutes", entropyMinutes));
+        EntropyTask eTask = Training.entropyTask(eCfg, s);
+        Trainer.Result e = new Trainer(eTask, eCfg, out.resolve("entropy"), System.out).run(null);
+
+        say(String.format("3/5  training the BLT, patched by that entropy model, for %.1f minutes", bltMinutes));
+        TrainConfig bCfg = config("blt-demo.yaml", data, out.resolve("blt"), bltMinutes, out.resolve("entropy").toString());
+        BltTask bTask = Training.bltTask(bCfg, s, m -> say("     " + m));
+        Trainer.Result b = new Trainer(bTask, bCfg, out.resolve("blt"), System.out).run(null);
+
+        say("4/5  results on the held-out bytes");
+        say(String.format("     gzip -9          %.3f bits per byte", gzip));
+        say(String.format("     entropy model    %.3f bits per byte  (%d steps, %,.0f bytes/s)", e.heldOutBpb(), e.steps(), e.bytesPerSecond()));
+        say(String.format("     BLT              %.3f bits per byte  (%d steps, %,.0f bytes/s, %.2f bytes per patch)",
+                b.heldOutBpb(), b.steps(), b.bytesPerSecond(), b.avgPatchLength()));
+        say("     plots: " + out.resolve("entropy/bpb.svg") + ", " + out.resolve("blt/bpb.svg"));
+
+        EntropyModel em = eTask.model();
+        ByteLatentTransformer blt = bTask.model();
+        Patcher patcher = BltTask.patcherArgs(blt.args()).build();
+        byte[] para = paragraph(s.heldOutDocs());
+        int[] ids = ByteTokenizer.encode(para, true, false);
+        say("5/5  how a held-out paragraph is patched (| marks a patch boundary; a patch starts where the entropy model is unsure):");
+        PatchCommand.printMarked(ids, patcher.patchLengths(ids, em.entropies(ids), false));
+
+        say("     a sample from the BLT (temperature 0.8, top-p 0.9, seed 1), prompt \"" + prompt + "\":");
+        NoCacheGenerator gen = new NoCacheGenerator(blt, em, patcher);
+        Utf8StreamDecoder utf8 = new Utf8StreamDecoder();
+        System.out.print("     " + prompt);
+        gen.generate(ByteTokenizer.encode(prompt, true, false), 240, Sampler.of(0.8, 0, 0.9, 1), (id, step) -> {
+            System.out.print(utf8.pushId(id).replace("\n", "\n     "));
+            System.out.flush();
+            return true;
+        });
+        System.out.println(utf8.flush());
+        say(String.format("done in %.1f minutes. Models: %s, %s (hub layout; try ./blt4j patch --entropy-model %s \"some text\")",
+                (System.nanoTime() - t0) / 60e9, out.resolve("entropy"), out.resolve("blt"), out.resolve("entropy")));
+        return 0;
+    }
+
+    private static void say(String s) {
+        System.out.println(s);
+    }
+
+    /** A bundled config with the demo's data, run folder and time budget. */
+    private static TrainConfig config(String name, Path data, Path runDir, double minutes, String entropyModel) throws IOException {
+        ObjectNode tree;
+        try (InputStream in = resource("blt4j/configs/" + name)) {
+            tree = (ObjectNode) new ObjectMapper(new YAMLFactory()).readTree(in);
+        }
+        List<String> o = new java.util.ArrayList<>(List.of("data.path=" + data, "train.out=" + runDir, "train.minutes=" + minutes,
+                "train.steps=null", "train.eval_every=1000000", "train.checkpoint_every=1000000"));
+        if (entropyModel != null) o.add("data.entropy_model=" + entropyModel);
+        return TrainConfig.fromTree(tree, o, name);
+    }
+
+    private static InputStream resource(String name) {
+        InputStream in = DemoCommand.class.getClassLoader().getResourceAsStream(name);
+        if (in == null) throw new Blt4jException("the demo's bundled " + name + " is missing from the jar: rebuild with ./mvnw package");
+        return in;
+    }
+
+    private static void copyResource(String name, Path to) throws IOException {
+        try (InputStream in = resource(name)) {
+            Path tmp = to.resolveSibling(to.getFileName() + ".tmp");
+            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
+
+    /** The first ~300 bytes of the held-out text, cut at a sentence end. */
+    private static byte[] paragraph(List<byte[]> docs) {
+        byte[] d = docs.get(docs.size() - 1);
+        String text = new String(d, StandardCharsets.UTF_8);
+        int start = Math.max(0, text.indexOf(". ", text.length() / 3) + 2);
+        int end = text.indexOf(". ", start + 200);
+        String p = text.substring(start, end < 0 ? Math.min(text.length(), start + 300) : end + 1);
+        return p.getBytes(StandardCharsets.UTF_8);
+    }
+}
