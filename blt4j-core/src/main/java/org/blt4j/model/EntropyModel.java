@@ -70,12 +70,17 @@ public final class EntropyModel {
     record Pass(int[] tokens, List<TransformerBlock.Acts> acts, float[] hFinal, float[] normed, float[] logits) {}
 
     private Pass run(int[] tokens, int[] pos) {
+        return run(tokens, pos, Masks.eosFlags(tokens, args.eosId()));
+    }
+
+    /** endsDoc[i]: position i is the last its document (an EOS, or the end of a row of a batch). */
+    private Pass run(int[] tokens, int[] pos, boolean[] endsDoc) {
         int L = tokens.length, dim = args.dim();
         if (pos.length != L)
             throw new IllegalArgumentException(L + " tokens but " + pos.length + " positions");
         float[] h = new float[L * dim];                                  // [L, dim]
         for (int i = 0; i < L; i++) tokEmbeddings.addRowTo(checkToken(tokens[i]), h, i * dim);
-        AttnMask mask = Masks.localBlockCausal(Masks.eosFlags(tokens, args.eosId()), args.window());
+        AttnMask mask = Masks.localBlockCausal(endsDoc, args.window());
         List<TransformerBlock.Acts> acts = TransformerBlock.forwardAll(layers, h, L, pos, mask);
         float[] normed = norm.forward(h, L);
         return new Pass(tokens, acts, h, normed, output.forward(normed, L));   // logits [L, vocab]
@@ -86,8 +91,34 @@ public final class EntropyModel {
      * {@code scale} accumulated into grad (laid out like {@link #params()}).
      */
     public double forwardBackward(int[] x, int[] y, float scale, float[] grad) {
+        return forwardBackward(x, y, positions(x.length), Masks.eosFlags(x, args.eosId()), scale, grad);
+    }
+
+    /**
+     * A whole batch of rows [B][L] as one sequence of B·L positions whose rows cannot see each other (each row ends
+     * a document for the mask, and RoPE positions restart per row): the same result as row by row, with GEMMs of
+     * B·L rows instead of L.
+     */
+    public double forwardBackwardRows(int[][] x, int[][] y, float scale, float[] grad) {
+        int n = 0;
+        for (int[] r : x) n += r.length;
+        int[] xs = new int[n], ys = new int[n], pos = new int[n];
+        boolean[] ends = new boolean[n];
+        int o = 0;
+        for (int r = 0; r < x.length; r++) {
+            for (int i = 0; i < x[r].length; i++, o++) {
+                xs[o] = x[r][i];
+                ys[o] = y[r][i];
+                pos[o] = i;
+                ends[o] = x[r][i] == args.eosId() || i == x[r].length - 1;
+            }
+        }
+        return forwardBackward(xs, ys, pos, ends, scale, grad);
+    }
+
+    private double forwardBackward(int[] x, int[] y, int[] pos, boolean[] endsDoc, float scale, float[] grad) {
         int L = x.length, dim = args.dim(), V = args.vocabSize();
-        Pass pass = run(x, positions(x.length));
+        Pass pass = run(x, pos, endsDoc);
         float[] dLogits = new float[L * V];
         double loss = org.blt4j.nn.CrossEntropy.lossAndGrad(pass.logits(), y, null, L, V, scale, dLogits);
         float[] dNormed = new float[L * dim];

@@ -13,70 +13,77 @@ public final class AttentionGrad {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
+    /** Queries per block: one pass over the block's key range serves them all through GEMMs. */
+    static final int QB = 64;
+
     public static void backward(float[] q, float[] k, float[] v, float[] dOut, float[] dq, float[] dk, float[] dv,
                                 int Sq, int Sk, int nHeads, int nKv, int hd, AttnMask mask) {
         int group = nHeads / nKv;
-        long flops = 10L * Sq * Sk * hd * nHeads;
-        // one task per KV head: its query heads write dq rows of their own and dk/dv of this KV head only
+        int[] from = new int[Sq], to = new int[Sq];
+        long flops = 0;
+        for (int i = 0; i < Sq; i++) {
+            from[i] = Math.max(0, mask.from(i));
+            to[i] = Math.min(Sk, mask.to(i));
+            flops += 10L * Math.max(0, to[i] - from[i]) * hd * nHeads;
+        }
+        // one task per KV head: its query heads write dq columns of their own and dk/dv columns of this KV head only
         Parallel.forEach(nKv, flops, kvh -> {
-            // this KV head's keys and values transposed, [hd][Sk], so that every inner loop runs along keys
-            float[] kT = transpose(k, Sk, nKv * hd, kvh * hd, hd), vT = transpose(v, Sk, nKv * hd, kvh * hd, hd);
-            float[] dkT = new float[hd * Sk], dvT = new float[hd * Sk];
-            float[] p = new float[Math.max(1, Sk)], dp = new float[Math.max(1, Sk)];
             for (int h = kvh * group; h < (kvh + 1) * group; h++)
-                for (int i = 0; i < Sq; i++) row(q, dOut, dq, kT, vT, dkT, dvT, i, h, nHeads, hd, mask, Sk, p, dp);
-            untransposeAdd(dkT, dk, Sk, nKv * hd, kvh * hd, hd);
-            untransposeAdd(dvT, dv, Sk, nKv * hd, kvh * hd, hd);
+                for (int i0 = 0; i0 < Sq; i0 += QB)
+                    block(q, k, v, dOut, dq, dk, dv, i0, Math.min(Sq, i0 + QB), h, kvh, nHeads, nKv, hd, from, to);
         });
     }
 
-    /** xT[d][j] = x[j, off + d] for a head's slice of x [S, stride]. */
-    static float[] transpose(float[] x, int S, int stride, int off, int hd) {
-        float[] t = new float[hd * S];
-        for (int j = 0; j < S; j++)
-            for (int d = 0; d < hd; d++) t[d * S + j] = x[j * stride + off + d];
-        return t;
-    }
-
-    static void untransposeAdd(float[] t, float[] x, int S, int stride, int off, int hd) {
-        for (int j = 0; j < S; j++)
-            for (int d = 0; d < hd; d++) x[j * stride + off + d] += t[d * S + j];
-    }
-
-    private static void row(float[] q, float[] dOut, float[] dq, float[] kT, float[] vT, float[] dkT, float[] dvT,
-                            int i, int h, int nHeads, int hd, AttnMask mask, int Sk, float[] p, float[] dp) {
-        int from = Math.max(0, mask.from(i)), to = Math.min(Sk, mask.to(i));
-        if (to <= from) return;                           // saw nothing: output was 0, no gradient flows
-        int n = to - from, qo = i * nHeads * hd + h * hd;
+    /**
+     * Queries [i0, i1) of head h against the union [j0, j1) of their key ranges, [nq, nk] matrices:
+     * P = softmax(scale·Q Kᵀ) within each row's range; dP = dO Vᵀ; dS = P ∘ (dP − rowsum(P ∘ dP)) · scale;
+     * dQ += dS K; dK += dSᵀ Q; dV += Pᵀ dO.
+     */
+    private static void block(float[] q, float[] k, float[] v, float[] dOut, float[] dq, float[] dk, float[] dv,
+                              int i0, int i1, int h, int kvh, int nHeads, int nKv, int hd, int[] from, int[] to) {
+        int j0 = Integer.MAX_VALUE, j1 = Integer.MIN_VALUE;
+        for (int i = i0; i < i1; i++)
+            if (to[i] > from[i]) {
+                j0 = Math.min(j0, from[i]);
+                j1 = Math.max(j1, to[i]);
+            }
+        if (j1 <= j0) return;                                 // no query of the block saw anything: no gradient
+        int nq = i1 - i0, nk = j1 - j0, qs = nHeads * hd, ks = nKv * hd;
+        int qo = i0 * qs + h * hd, ko = j0 * ks + kvh * hd;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        // s_j = q·k_j, dp_j = dO·v_j, both along the keys
-        java.util.Arrays.fill(p, 0, n, 0f);
-        java.util.Arrays.fill(dp, 0, n, 0f);
-        for (int d = 0; d < hd; d++) {
-            axpy(q[qo + d], kT, d * Sk + from, p, 0, n);
-            axpy(dOut[qo + d], vT, d * Sk + from, dp, 0, n);
+        float[] P = new float[nq * nk], dP = new float[nq * nk];
+        Gemm.sgemm(false, true, nq, nk, hd, scale, q, qo, qs, k, ko, ks, 0f, P, 0, nk);        // scale·Q Kᵀ
+        Gemm.sgemm(false, true, nq, nk, hd, 1f, dOut, qo, qs, v, ko, ks, 0f, dP, 0, nk);      // dO Vᵀ
+        for (int r = 0; r < nq; r++) {
+            int i = i0 + r, a = from[i] - j0, b = to[i] - j0, o = r * nk;
+            if (b <= a) {                                      // saw nothing: output was 0, no gradient flows
+                java.util.Arrays.fill(P, o, o + nk, 0f);
+                java.util.Arrays.fill(dP, o, o + nk, 0f);
+                continue;
+            }
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = a; j < b; j++) max = Math.max(max, P[o + j]);
+            double sum = 0;
+            for (int j = a; j < b; j++) {
+                P[o + j] = (float) Math.exp(P[o + j] - max);
+                sum += P[o + j];
+            }
+            float inv = (float) (1.0 / sum);
+            double pdp = 0;
+            for (int j = a; j < b; j++) {
+                P[o + j] *= inv;
+                pdp += (double) P[o + j] * dP[o + j];
+            }
+            float mean = (float) pdp;
+            for (int j = 0; j < nk; j++) {
+                boolean in = j >= a && j < b;
+                if (!in) P[o + j] = 0f;
+                dP[o + j] = in ? P[o + j] * (dP[o + j] - mean) * scale : 0f;    // dS
+            }
         }
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) max = Math.max(max, p[j] * scale);
-        double sum = 0;
-        for (int j = 0; j < n; j++) {
-            p[j] = (float) Math.exp(p[j] * scale - max);
-            sum += p[j];
-        }
-        float inv = (float) (1.0 / sum);
-        double pdp = 0;
-        for (int j = 0; j < n; j++) {
-            p[j] *= inv;
-            pdp += (double) p[j] * dp[j];
-        }
-        // ds_j = p_j (dp_j − Σ p dp) · scale, reusing dp
-        float mean = (float) pdp;
-        for (int j = 0; j < n; j++) dp[j] = p[j] * (dp[j] - mean) * scale;
-        for (int d = 0; d < hd; d++) {
-            dq[qo + d] += dot(dp, 0, kT, d * Sk + from, n);            // dq = Σ ds_j k_j
-            axpy(q[qo + d], dp, 0, dkT, d * Sk + from, n);            // dk_j += ds_j q
-            axpy(dOut[qo + d], p, 0, dvT, d * Sk + from, n);          // dv_j += p_j dO
-        }
+        Gemm.sgemm(false, false, nq, hd, nk, 1f, dP, 0, nk, k, ko, ks, 1f, dq, qo, qs);       // dQ += dS K
+        Gemm.sgemm(true, false, nk, hd, nq, 1f, dP, 0, nk, q, qo, qs, 1f, dk, ko, ks);        // dK += dSᵀ Q
+        Gemm.sgemm(true, false, nk, hd, nq, 1f, P, 0, nk, dOut, qo, qs, 1f, dv, ko, ks);      // dV += Pᵀ dO
     }
 
     /** Σ a[ao+d]·b[bo+d], lanes summed in a fixed order (deterministic). */

@@ -39,7 +39,8 @@ public final class EntropyTask implements TrainTask {
         LmBatcher.Batch b = batcher.next();
         int rows = b.x().length, L = b.x()[0].length;
         float scale = 1f / (rows * L);
-        double loss = TrainTask.rowsParallel(rows, grad, (r, g) -> model.forwardBackward(b.x()[r], b.y()[r], scale, g));
+        // the whole batch as one masked sequence: GEMMs over B·L rows, parallel inside the kernels
+        double loss = model.forwardBackwardRows(b.x(), b.y(), scale, grad);
         long bytes = 0;
         for (int[] y : b.y()) for (int t : y) if (ByteTokenizer.isByte(t)) bytes++;
         return new Step(loss * scale, (long) rows * L, bytes, Double.NaN);
