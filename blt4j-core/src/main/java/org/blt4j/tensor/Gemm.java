@@ -17,6 +17,17 @@ public final class Gemm {
                              float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
                              float beta, float[] C, int cOff, int ldc) {
         if (M <= 0 || N <= 0) return;
+        long timer = GemmTimer.start();
+        try {
+            dispatch(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+        } finally {
+            GemmTimer.stop(timer);
+        }
+    }
+
+    private static void dispatch(boolean transA, boolean transB, int M, int N, int K, float alpha,
+                                 float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
+                                 float beta, float[] C, int cOff, int ldc) {
         if (K <= 0 || alpha == 0f) {
             scale(M, N, beta, C, cOff, ldc);
         } else if (M <= SMALL_M) {

@@ -1,0 +1,119 @@
+package org.blt4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.blt4j.bench.GemmBench;
+import org.blt4j.tensor.GemmTimer;
+import org.blt4j.tensor.Parallel;
+import org.blt4j.train.TrainConfig;
+import org.blt4j.train.TrainTask;
+import org.blt4j.train.Training;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** blt4j bench: speed measurements (never part of the tests). */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm, train.",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class})
+final class BenchCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "gemm", mixinStandardHelpOptions = true,
+            description = "fp32 GEMM GFLOP/s at the models' shapes on 1 and all threads, against the FMA peak measured here.")
+    static final class Gemm implements Runnable {
+        @Override
+        public void run() {
+            GemmBench.run(System.out);
+        }
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = "Training throughput (bytes/s) of the entropy model and the BLT at the demo configs, and the share of time in GEMM.")
+    static final class Train implements Callable<Integer> {
+        @Option(names = "--steps", defaultValue = "20", description = "timed steps per model (default: ${DEFAULT-VALUE})")
+        int steps;
+
+        @Option(names = "--warmup", defaultValue = "8", description = "untimed warm-up steps (default: ${DEFAULT-VALUE})")
+        int warmup;
+
+        @Override
+        public Integer call() throws Exception {
+            Path dir = Files.createTempDirectory("blt4j-bench");
+            Path data = dir.resolve("sotu-sample.txt.gz");
+            try (InputStream in = resource("blt4j/data/sotu-sample.txt.gz")) {
+                Files.copy(in, data);
+            }
+            System.out.printf("%d threads; %d warm-up + %d timed steps per model; demo configs, bundled corpus%n",
+                    Parallel.poolSize(), warmup, steps);
+            TrainConfig e = config("entropy-demo.yaml", data, dir.resolve("entropy"), null);
+            Training.Streams s = Training.streams(e);
+            TrainTask et = Training.entropyTask(e, s);
+            measure("entropy model", et, e);
+            // the BLT needs an entropy model to patch with: the (untrained) one above, saved, with a fixed threshold
+            org.blt4j.train.TrainCheckpoint ck = new org.blt4j.train.TrainCheckpoint(dir.resolve("entropy"), 1);
+            ck.save(org.blt4j.train.TrainState.start(e.toTree()), et.args(), et.params(), null, null);
+            TrainConfig b = config("blt-demo.yaml", data, dir.resolve("blt"), dir.resolve("entropy").toString());
+            measure("BLT", Training.bltTask(b, s, m -> {}), b);
+            return 0;
+        }
+
+        private void measure(String name, TrainTask task, TrainConfig cfg) {
+            float[] grad = new float[task.params().data().length];
+            for (int i = 0; i < warmup; i++) {
+                Arrays.fill(grad, 0f);
+                task.step(grad);
+            }
+            GemmTimer.enable(true);
+            GemmTimer.reset();
+            long bytes = 0;
+            double patch = 0;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                Arrays.fill(grad, 0f);
+                TrainTask.Step st = task.step(grad);
+                bytes += st.bytes();
+                patch += st.avgPatchLength();
+            }
+            double secs = (System.nanoTime() - t0) / 1e9;
+            GemmTimer.enable(false);
+            // GEMM time is counted per calling thread: the entropy model calls from one thread (GEMMs parallel
+            // inside), the BLT from one thread per row group
+            int callers = task.kind().equals("blt") ? Parallel.poolSize() : 1;
+            double gemmShare = GemmTimer.seconds() / (secs * callers);
+            System.out.printf("%-14s %,10d params  %,9.0f bytes/s  %5.1f ms/step  GEMM %4.1f%% of the time%s%n", name,
+                    task.params().size(), bytes / secs, 1000 * secs / steps, 100 * gemmShare,
+                    Double.isNaN(patch) ? "" : String.format("  (%.2f bytes/patch)", patch / steps));
+        }
+
+        private static TrainConfig config(String name, Path data, Path out, String entropyModel) throws Exception {
+            ObjectNode tree;
+            try (InputStream in = resource("blt4j/configs/" + name)) {
+                tree = (ObjectNode) new ObjectMapper(new YAMLFactory()).readTree(in);
+            }
+            List<String> o = new java.util.ArrayList<>(List.of("data.path=" + data, "train.out=" + out));
+            if (entropyModel != null) {
+                o.add("data.entropy_model=" + entropyModel);
+                o.add("model.args.patching_threshold=auto");
+            }
+            return TrainConfig.fromTree(tree, o, name);
+        }
+
+        private static InputStream resource(String name) {
+            InputStream in = BenchCommand.class.getClassLoader().getResourceAsStream(name);
+            if (in == null) throw new org.blt4j.Blt4jException("bundled " + name + " is missing from the jar: rebuild");
+            return in;
+        }
+    }
+}
