@@ -36,8 +36,8 @@ final class GemmBlocked {
         float[] bp = buffer(B_PACK, roundUp(Math.min(N, NC), NR) * kcStep);
         for (int jc = 0; jc < N; jc += NC) {
             int nc = Math.min(NC, N - jc), nPanels = ceilDiv(nc, NR);
-            // enough tasks to keep every thread busy when M is small: split the B panels too
-            int nSplit = threads == 1 ? 1 : Math.clamp(ceilDiv(4 * threads, mBlocksF), 1, nPanels);
+            // when M is small, split the B panels too, to get >= 2 tasks per thread (each split repacks its A block)
+            int nSplit = threads == 1 ? 1 : Math.clamp(ceilDiv(2 * threads, mBlocksF), 1, nPanels);
             for (int pc = 0; pc < K; pc += kcStep) {
                 int kc = Math.min(kcStep, K - pc), p0 = pc, j0 = jc;
                 float betaK = pc == 0 ? beta : 1f;
