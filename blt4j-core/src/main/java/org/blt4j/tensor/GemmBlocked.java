@@ -14,10 +14,14 @@ import static org.blt4j.tensor.GemmKernel.NR;
  *         for each A panel [kc][MR]: C tile [MR, NR] (+)= A panel · B panel
  * </pre>
  * The first K block applies beta, later ones accumulate (beta = 1).
+ * <p>Measured on Zen 3 (AVX2, 32 KB L1, 512 KB L2): MC from 32 to 240 and KC = 256 or 512 for K > 512 are within
+ * noise of each other; KC = K beats 256 for K = 512. beta != 0 costs ~10% on a C that is not in cache (every tile
+ * waits for its C rows).
  */
 final class GemmBlocked {
     private GemmBlocked() {}
 
+    /** K up to KC_WHOLE in one step, else steps of KC; M blocks of ~MC rows (A block 64 × 512 floats = 128 KB) */
     static final int KC_WHOLE = 512, KC = 256, MC = 64, NC = 4096;
 
     /** per-thread packing buffers, grown on demand */
