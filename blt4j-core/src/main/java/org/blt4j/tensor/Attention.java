@@ -1,20 +1,28 @@
 package org.blt4j.tensor;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
-
 /**
- * Vectorized scaled dot-product attention with grouped KV heads and range masks, the twin of
- * {@link NaiveKernels#attention}: q [Sq, nHeads*hd], k and v [Sk, nKv*hd], out [Sq, nHeads*hd]; query head h reads KV
- * head h / (nHeads/nKv); scale 1/sqrt(hd); query i sees keys [from(i), to(i)) clipped to [0, Sk), none → zeros.
- * Work is split over (query, head) pairs.
+ * Scaled dot-product attention with grouped KV heads and range masks, the twin of {@link NaiveKernels#attention}:
+ * q [Sq, nHeads*hd], k and v [Sk, nKv*hd], out [Sq, nHeads*hd]; query head h reads KV head h / (nHeads/nKv);
+ * scale 1/sqrt(hd); query i sees keys [from(i), to(i)) clipped to [0, Sk), none → zeros.
+ * <p>Work goes by (head, block of up to QB queries): with [lo, hi) the union of the block's key ranges,
+ * <pre>
+ *   P [qb, hi-lo] = scale · Q_block · K[lo:hi]ᵀ        (sgemm: dot products over hd)
+ *   each row: softmax over its own range, 0 elsewhere
+ *   out_block [qb, hd] = P · V[lo:hi]                   (sgemm: weighted sums of v rows)
+ * </pre>
+ * Blocking queries lets one pass over a head's K and V serve QB queries (row by row, K and V streamed from L2 for
+ * every query and bounded the speed). The price: masked-out entries inside [lo, hi) are computed and dropped, and
+ * they multiply v rows by 0 — so a NaN/Inf in such a v row (never read by the naive kernel) would leak into the row.
+ * Decode (Sq = 1) lands in Gemm's small-M path. Blocks run in parallel; the GEMMs inside them run serially.
  */
 final class Attention {
     private Attention() {}
 
-    private static final VectorSpecies<Float> S = Ops.S;
-    private static final int L = S.length();
+    /** queries per block: a multiple of the GEMM tile height; smaller when the key range is very long */
+    static final int QB = 64;
+    /** cap on the scores block, in floats (4 MB) */
+    private static final int MAX_SCORES = 1 << 20;
+    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
 
     static void forward(float[] q, int qOff, float[] k, int kOff, float[] v, int vOff, float[] out, int outOff,
                         int Sq, int Sk, int nHeads, int nKv, int hd, AttnMask mask) {
@@ -27,81 +35,45 @@ final class Attention {
             to[i] = Math.min(Sk, mask.to(i));
             flops += 4L * Math.max(0, to[i] - from[i]) * hd * nHeads;
         }
-        int pairs = Sq * nHeads, chunks = Math.min(pairs, 16 * Parallel.threads());
-        Parallel.forEach(chunks, flops, c -> {
-            float[] scores = new float[Math.max(Sk, 1)];
-            for (int t = (int) ((long) c * pairs / chunks), end = (int) ((long) (c + 1) * pairs / chunks); t < end; t++) {
-                int i = t / nHeads, h = t % nHeads, kh = h / group;
-                head(q, qOff + i * nHeads * hd + h * hd, k, kOff + kh * hd, v, vOff + kh * hd, nKv * hd,
-                        out, outOff + i * nHeads * hd + h * hd, hd, from[i], to[i], scale, scores);
-            }
+        int qb = Math.clamp(MAX_SCORES / Math.max(1, Sk), 4, QB), blocks = (Sq + qb - 1) / qb;
+        Parallel.forEach(nHeads * blocks, flops, t -> {
+            int h = t / blocks, i0 = (t % blocks) * qb; // head-major: neighbouring tasks share K and V
+            block(q, qOff, k, kOff, v, vOff, out, outOff, i0, Math.min(qb, Sq - i0), h, h / group, nHeads, nKv, hd,
+                    from, to, scale);
         });
     }
 
-    /**
-     * One query row of one head: q at qi [hd]; key j's head slice at ki + j*ldkv (same for v); out at oi [hd].
-     */
-    private static void head(float[] q, int qi, float[] k, int ki, float[] v, int vi, int ldkv, float[] out, int oi,
-                             int hd, int from, int to, float scale, float[] scores) {
-        int n = to - from, hv = S.loopBound(hd);
-        if (n <= 0) {
-            for (int d = 0; d < hd; d++) out[oi + d] = 0f;
+    /** Queries i0 .. i0+m of head h (KV head kh). */
+    private static void block(float[] q, int qOff, float[] k, int kOff, float[] v, int vOff, float[] out, int outOff,
+                              int i0, int m, int h, int kh, int nHeads, int nKv, int hd, int[] from, int[] to,
+                              float scale) {
+        int qStride = nHeads * hd, kvStride = nKv * hd;
+        int lo = Integer.MAX_VALUE, hi = Integer.MIN_VALUE;
+        for (int i = i0; i < i0 + m; i++)
+            if (to[i] > from[i]) {
+                lo = Math.min(lo, from[i]);
+                hi = Math.max(hi, to[i]);
+            }
+        int o = outOff + i0 * qStride + h * hd;
+        if (lo >= hi) { // every query of the block sees nothing
+            for (int r = 0; r < m; r++) java.util.Arrays.fill(out, o + r * qStride, o + r * qStride + hd, 0f);
             return;
         }
-        // scores[j - from] = q·k_j · scale, four keys at a time
-        int j = from;
-        for (; j + 4 <= to; j += 4) {
-            int k0 = ki + j * ldkv, k1 = k0 + ldkv, k2 = k1 + ldkv, k3 = k2 + ldkv;
-            FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S),
-                    s3 = FloatVector.zero(S);
-            for (int d = 0; d < hv; d += L) {
-                FloatVector qv = FloatVector.fromArray(S, q, qi + d);
-                s0 = qv.fma(FloatVector.fromArray(S, k, k0 + d), s0);
-                s1 = qv.fma(FloatVector.fromArray(S, k, k1 + d), s1);
-                s2 = qv.fma(FloatVector.fromArray(S, k, k2 + d), s2);
-                s3 = qv.fma(FloatVector.fromArray(S, k, k3 + d), s3);
+        int n = hi - lo;
+        float[] p = SCORES.get();
+        if (p.length < m * n) SCORES.set(p = new float[m * n]);
+        Gemm.sgemm(false, true, m, n, hd, scale, q, qOff + i0 * qStride + h * hd, qStride,
+                k, kOff + lo * kvStride + kh * hd, kvStride, 0f, p, 0, n);
+        for (int r = 0; r < m; r++) {
+            int row = r * n, f = from[i0 + r], e = to[i0 + r];
+            if (e <= f) {
+                java.util.Arrays.fill(p, row, row + n, 0f);
+            } else {
+                java.util.Arrays.fill(p, row, row + f - lo, 0f);
+                Ops.softmax(p, row + f - lo, e - f);
+                java.util.Arrays.fill(p, row + e - lo, row + n, 0f);
             }
-            float d0 = s0.reduceLanes(VectorOperators.ADD), d1 = s1.reduceLanes(VectorOperators.ADD),
-                    d2 = s2.reduceLanes(VectorOperators.ADD), d3 = s3.reduceLanes(VectorOperators.ADD);
-            for (int d = hv; d < hd; d++) {
-                float qd = q[qi + d];
-                d0 += qd * k[k0 + d];
-                d1 += qd * k[k1 + d];
-                d2 += qd * k[k2 + d];
-                d3 += qd * k[k3 + d];
-            }
-            scores[j - from] = d0 * scale;
-            scores[j - from + 1] = d1 * scale;
-            scores[j - from + 2] = d2 * scale;
-            scores[j - from + 3] = d3 * scale;
         }
-        for (; j < to; j++) {
-            int kj = ki + j * ldkv;
-            FloatVector s = FloatVector.zero(S);
-            for (int d = 0; d < hv; d += L) s = FloatVector.fromArray(S, q, qi + d).fma(FloatVector.fromArray(S, k, kj + d), s);
-            float dot = s.reduceLanes(VectorOperators.ADD);
-            for (int d = hv; d < hd; d++) dot += q[qi + d] * k[kj + d];
-            scores[j - from] = dot * scale;
-        }
-        Ops.softmax(scores, 0, n);
-        // out[d..d+L) = Σ_j p_j · v_j[d..d+L), four partial sums over j
-        for (int d = 0; d < hv; d += L) {
-            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S),
-                    a3 = FloatVector.zero(S);
-            int jj = 0, vj = vi + from * ldkv + d;
-            for (; jj + 4 <= n; jj += 4, vj += 4 * ldkv) {
-                a0 = FloatVector.fromArray(S, v, vj).fma(FloatVector.broadcast(S, scores[jj]), a0);
-                a1 = FloatVector.fromArray(S, v, vj + ldkv).fma(FloatVector.broadcast(S, scores[jj + 1]), a1);
-                a2 = FloatVector.fromArray(S, v, vj + 2 * ldkv).fma(FloatVector.broadcast(S, scores[jj + 2]), a2);
-                a3 = FloatVector.fromArray(S, v, vj + 3 * ldkv).fma(FloatVector.broadcast(S, scores[jj + 3]), a3);
-            }
-            for (; jj < n; jj++, vj += ldkv) a0 = FloatVector.fromArray(S, v, vj).fma(FloatVector.broadcast(S, scores[jj]), a0);
-            a0.add(a1).add(a2.add(a3)).intoArray(out, oi + d);
-        }
-        for (int d = hv; d < hd; d++) {
-            float acc = 0f;
-            for (int jj = 0, vj = vi + from * ldkv + d; jj < n; jj++, vj += ldkv) acc += scores[jj] * v[vj];
-            out[oi + d] = acc;
-        }
+        Gemm.sgemm(false, false, m, hd, n, 1f, p, 0, n, v, vOff + lo * kvStride + kh * hd, kvStride, 0f, out, o, qStride);
     }
 }

@@ -1,8 +1,11 @@
 package org.blt4j.tensor;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
@@ -68,13 +71,21 @@ public final class Parallel {
         Runnable drain = () -> {
             for (int i; (i = next.getAndIncrement()) < n; ) body.accept(i);
         };
-        @SuppressWarnings("unchecked")
-        ForkJoinTask<Void>[] helpers = new ForkJoinTask[workers - 1];
-        for (int w = 0; w < helpers.length; w++) helpers[w] = POOL.submit(serial(drain), null);
+        // a helper runs only if it claims its flag first; the caller claims the flags of helpers that have not
+        // started by the time it is done, so it never waits for a thread that is still being woken up
+        AtomicBoolean[] started = new AtomicBoolean[workers - 1];
+        List<ForkJoinTask<?>> helpers = new ArrayList<>(workers - 1);
+        for (int w = 0; w < workers - 1; w++) {
+            AtomicBoolean flag = started[w] = new AtomicBoolean();
+            helpers.add(POOL.submit(serial(() -> {
+                if (flag.compareAndSet(false, true)) drain.run();
+            })));
+        }
         try {
             serial(drain).run(); // the caller works too; nested kernels inside it run serially
         } finally {
-            for (ForkJoinTask<Void> h : helpers) h.join();
+            for (int w = 0; w < workers - 1; w++)
+                if (!started[w].compareAndSet(false, true)) helpers.get(w).join();
         }
     }
 

@@ -27,7 +27,7 @@ class GemmTest {
     @Test
     void matchesNaiveWithASide1000() {
         int[][] shapes = {{1000, 7, 33}, {7, 1000, 130}, {33, 130, 1000}, {1, 1000, 257}, {1000, 33, 1}, {130, 1, 1000},
-                {4, 1000, 33}, {5, 257, 1000}};
+                {4, 1000, 33}, {5, 257, 1000}, {33, 1100, 600}, {40, 4200, 7}}; // last two: several column blocks
         int n = 0;
         for (int[] s : shapes)
             for (int t = 0; t < 4; t++, n++) {
