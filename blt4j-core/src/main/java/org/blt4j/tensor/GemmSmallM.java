@@ -69,14 +69,14 @@ final class GemmSmallM {
                     b2 = v2.fma(xbv, b2);
                     b3 = v3.fma(xbv, b3);
                 }
-                d[0] = a0.reduceLanes(VectorOperators.ADD);
-                d[1] = a1.reduceLanes(VectorOperators.ADD);
-                d[2] = a2.reduceLanes(VectorOperators.ADD);
-                d[3] = a3.reduceLanes(VectorOperators.ADD);
-                d[4] = b0.reduceLanes(VectorOperators.ADD);
-                d[5] = b1.reduceLanes(VectorOperators.ADD);
-                d[6] = b2.reduceLanes(VectorOperators.ADD);
-                d[7] = b3.reduceLanes(VectorOperators.ADD);
+                d[0] = VecMath.sum(a0);
+                d[1] = VecMath.sum(a1);
+                d[2] = VecMath.sum(a2);
+                d[3] = VecMath.sum(a3);
+                d[4] = VecMath.sum(b0);
+                d[5] = VecMath.sum(b1);
+                d[6] = VecMath.sum(b2);
+                d[7] = VecMath.sum(b3);
                 for (int k = kv; k < K; k++) {
                     float xk = x[xa + k], xl = x[xb + k];
                     d[0] += xk * W[w0 + k];
@@ -104,10 +104,10 @@ final class GemmSmallM {
                     a2 = FloatVector.fromArray(S, W, w2 + k).fma(xv, a2);
                     a3 = FloatVector.fromArray(S, W, w3 + k).fma(xv, a3);
                 }
-                d[0] = a0.reduceLanes(VectorOperators.ADD);
-                d[1] = a1.reduceLanes(VectorOperators.ADD);
-                d[2] = a2.reduceLanes(VectorOperators.ADD);
-                d[3] = a3.reduceLanes(VectorOperators.ADD);
+                d[0] = VecMath.sum(a0);
+                d[1] = VecMath.sum(a1);
+                d[2] = VecMath.sum(a2);
+                d[3] = VecMath.sum(a3);
                 for (int k = kv; k < K; k++) {
                     float xk = x[xa + k];
                     d[0] += xk * W[w0 + k];
@@ -125,7 +125,7 @@ final class GemmSmallM {
                 FloatVector s = FloatVector.zero(S);
                 for (int k = 0; k < kv; k += L)
                     s = FloatVector.fromArray(S, W, w + k).fma(FloatVector.fromArray(S, x, xa + k), s);
-                float dot = s.reduceLanes(VectorOperators.ADD);
+                float dot = VecMath.sum(s);
                 for (int k = kv; k < K; k++) dot += x[xa + k] * W[w + k];
                 store(y, yOff + i * ldy + n, dot, alpha, beta);
             }

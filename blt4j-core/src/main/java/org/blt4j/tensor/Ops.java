@@ -7,7 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The element-wise and attention kernels the models call, vectorized with the Vector API. Each has a scalar twin in
  * {@link NaiveKernels} that tests compare against (agreement ~1e-6 relative: sums run in float lanes instead of double,
- * exp is the Vector API's lanewise EXP, within ~1 ulp of Math.exp). Large calls are split over {@link Parallel}.
+ * exp is {@link VecMath#exp}, within 2 ulp of Math.exp; both deterministic across JIT tiers). Large calls are split
+ * over {@link Parallel}.
  */
 public final class Ops {
     private Ops() {}
@@ -34,7 +35,7 @@ public final class Ops {
             FloatVector v = FloatVector.fromArray(S, x, xi + i);
             s0 = v.fma(v, s0);
         }
-        double ss = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        double ss = VecMath.sum(s0.add(s1));
         for (; i < dim; i++) ss += (double) x[xi + i] * x[xi + i];
         float inv = (float) (1.0 / Math.sqrt(ss / dim + eps));
         for (i = 0; i < vn; i += L)
@@ -52,11 +53,11 @@ public final class Ops {
         for (; i < n; i++) max = Math.max(max, x[off + i]);
         FloatVector sv = FloatVector.zero(S);
         for (i = 0; i < vn; i += L) {
-            FloatVector e = FloatVector.fromArray(S, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = VecMath.exp(FloatVector.fromArray(S, x, off + i).sub(max));
             e.intoArray(x, off + i);
             sv = sv.add(e);
         }
-        double sum = sv.reduceLanes(VectorOperators.ADD);
+        double sum = VecMath.sum(sv);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;
@@ -74,7 +75,7 @@ public final class Ops {
             int from = c * PAR_CHUNK, to = Math.min(n, from + PAR_CHUNK), vn = from + S.loopBound(to - from), i = from;
             for (; i < vn; i += L) {
                 FloatVector av = FloatVector.fromArray(S, a, aOff + i);
-                av.div(av.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(S, b, bOff + i))
+                av.div(VecMath.exp(av.neg()).add(1f)).mul(FloatVector.fromArray(S, b, bOff + i))
                         .intoArray(out, outOff + i);
             }
             for (; i < to; i++) out[outOff + i] = NaiveKernels.silu(a[aOff + i]) * b[bOff + i];

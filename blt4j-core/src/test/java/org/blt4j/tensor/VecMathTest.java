@@ -1,0 +1,48 @@
+package org.blt4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+class VecMathTest {
+    private static final int L = VecMath.S.length();
+
+    @Test
+    void expWithinTwoUlpOfMathExp() {
+        SplittableRandom rng = new SplittableRandom(1);
+        float[] x = new float[L], y = new float[L];
+        double worstUlps = 0;
+        for (int t = 0; t < 20_000; t++) {
+            for (int i = 0; i < L; i++) x[i] = (float) (rng.nextDouble() * 170 - 85);
+            x[0] = t == 0 ? 0f : x[0];
+            VecMath.exp(FloatVector.fromArray(VecMath.S, x, 0)).intoArray(y, 0);
+            for (int i = 0; i < L; i++) {
+                float ref = (float) Math.exp(x[i]);
+                worstUlps = Math.max(worstUlps, Math.abs(y[i] - ref) / Math.ulp(ref));
+            }
+        }
+        assertTrue(worstUlps <= 2, "worst error " + worstUlps + " ulp");
+        x[0] = -100f;
+        x[1] = Float.NEGATIVE_INFINITY;
+        VecMath.exp(FloatVector.fromArray(VecMath.S, x, 0)).intoArray(y, 0);
+        assertEquals(0f, y[0]);
+        assertEquals(0f, y[1]);
+    }
+
+    @Test
+    void sumIsTheButterflyTree() {
+        float[] x = new float[L];
+        for (int i = 0; i < L; i++) x[i] = (float) Math.pow(10, i % 8) * (i % 2 == 0 ? 1 : -1) + 0.1f * i;
+        // the same tree by hand: pairs (i, i ^ stride) for stride L/2 ... 1
+        float[] t = x.clone();
+        for (int stride = L / 2; stride >= 1; stride /= 2) {
+            float[] n = new float[L];
+            for (int i = 0; i < L; i++) n[i] = t[i] + t[i ^ stride];
+            t = n;
+        }
+        assertEquals(t[0], VecMath.sum(FloatVector.fromArray(VecMath.S, x, 0)), 0f);
+    }
+}
