@@ -10,7 +10,7 @@ import org.blt4j.patch.Patcher;
  * (entropies from the entropy model, include_next_token) and the whole BLT runs again; the last position's logits give
  * the next byte. Slow (quadratic), exact; the reference for the cached generator and for tests.
  */
-public final class NoCacheGenerator {
+public final class NoCacheGenerator implements Generator {
     private final ByteLatentTransformer blt;
     private final EntropyModel entropyModel;
     private final Patcher patcher;
@@ -22,8 +22,6 @@ public final class NoCacheGenerator {
     }
 
     /** One step: the prefix's patch lengths, the logits for the byte after it. */
-    public record Step(int[] patchLengths, float[] logits) {}
-
     public Step step(int[] prefix) {
         float[] H = patcher.needsEntropies() ? entropyModel.entropies(prefix) : null;
         int[] lengths = patcher.patchLengths(prefix, H, true);
@@ -32,18 +30,13 @@ public final class NoCacheGenerator {
         return new Step(lengths, Arrays.copyOfRange(logits, (prefix.length - 1) * V, prefix.length * V));
     }
 
-    /** Listens to each generated id with the step that produced it. */
-    public interface Listener {
-        /** @return false to stop */
-        boolean onToken(int id, Step step);
-    }
-
     /** Generates up to maxBytes ids after prompt (which starts with BOS); stops at EOS or when the listener says so. */
     public int[] generate(int[] prompt, int maxBytes, Sampler sampler, Listener listener) {
         return generate(prompt, maxBytes, sampler, true, listener);
     }
 
     /** Same; with stopAtEos false it goes on after an EOS (as the reference's fixed-length greedy loop does). */
+    @Override
     public int[] generate(int[] prompt, int maxBytes, Sampler sampler, boolean stopAtEos, Listener listener) {
         int[] ids = Arrays.copyOf(prompt, prompt.length + maxBytes);
         int n = prompt.length;

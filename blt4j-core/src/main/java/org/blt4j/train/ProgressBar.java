@@ -25,7 +25,7 @@ public final class ProgressBar {
     private static final long REDRAW_NS = 100_000_000L;
 
     private final String label;
-    private final long total;
+    private long total;
     private final String unit;
     private final PrintStream out;
     private final boolean terminal;
@@ -76,6 +76,12 @@ public final class ProgressBar {
      * caller's fields as alternating keys and values, e.g. {@code update(120, bytes, "loss", 2.31, "bpb", 3.33)}
      * (doubles print with 3 significant digits, anything else as it is).
      */
+    /** Changes the expected total (a time-budgeted job learns its length as it goes); returns this bar. */
+    public synchronized ProgressBar retarget(long newTotal) {
+        this.total = Math.max(1, newTotal);
+        return this;
+    }
+
     public synchronized void update(long step, long work, Object... fields) {
         if (fields.length % 2 != 0) throw new Blt4jException("progress fields must come as key, value pairs");
         long now = clock.getAsLong();

@@ -71,18 +71,23 @@ public final class Trainer {
         List<Double> losses = new java.util.ArrayList<>();
         TrainTask.Eval lastEval = null;
         Path last = null;
-        long stepsThisRun = 0, bytesThisRun = 0;
+        long stepsThisRun = 0, bytesThisRun = 0, markSteps = 0;
+        double markSecs = 0;
         try (metrics) {
             while (totalSteps < 0 || step < totalSteps) {
                 double elapsed = (System.nanoTime() - startNanos) / 1e9;
                 if (elapsed >= budgetS || stepsThisRun >= stopAfter) break;
                 Arrays.fill(grad, 0f);
                 TrainTask.Step s = task.step(grad);
-                if (totalSteps < 0 && stepsThisRun >= 2) {
-                    // only a time budget: fix the schedule's length from the measured step time
-                    double perStep = ((System.nanoTime() - startNanos) / 1e9) / (stepsThisRun + 1);
-                    totalSteps = Math.max(step + 1, (long) (budgetS / perStep));
-                    bar = new ProgressBar(task.kind(), totalSteps, "B");
+                if (t.steps() == null && isEstimatePoint(stepsThisRun + 1)) {
+                    // only a time budget: the schedule's length = steps done + the time left at the recent step rate
+                    // (re-estimated at growing intervals, as the JIT warms up and the rate settles)
+                    double now = (System.nanoTime() - startNanos) / 1e9;
+                    double perStep = (now - markSecs) / Math.max(1, stepsThisRun + 1 - markSteps);
+                    totalSteps = Math.max(step + 1, step + 1 + (long) ((budgetS - now) / perStep));
+                    markSecs = now;
+                    markSteps = stepsThisRun + 1;
+                    bar = bar.retarget(totalSteps);
                 }
                 long schedSteps = totalSteps > 0 ? totalSteps : 1_000_000_000L;
                 LrSchedule sched = LrSchedule.of(o.schedule(), o.lr(), Math.min(o.warmup(), schedSteps - 1), schedSteps)
@@ -106,7 +111,7 @@ public final class Trainer {
                         .with(MetricsLog.ELAPSED_S, elapsedBefore + secs);
                 if (!Double.isNaN(s.avgPatchLength())) e = e.with(MetricsLog.AVG_PATCH_LEN, s.avgPatchLength());
                 if (step % t.evalEvery() == 0 || lastStep) {
-                    lastEval = task.evalHeldOut(t.evalBytes());
+                    lastEval = task.evalHeldOut(lastStep ? Long.MAX_VALUE : t.evalBytes());   // the end: all held-out bytes
                     e = e.with(MetricsLog.HELDOUT_BPB, lastEval.bpb());
                     bar.println(String.format("step %d: held-out %.4f bpb%s", step, lastEval.bpb(),
                             Double.isNaN(lastEval.avgPatchLength()) ? "" : String.format(", %.2f bytes/patch", lastEval.avgPatchLength())));
@@ -126,8 +131,14 @@ public final class Trainer {
         double secs = (System.nanoTime() - startNanos) / 1e9;
         MetricsLog.bpbPlot(MetricsLog.read(runDir), task.kind().equals("blt") ? "BLT: bits per byte" : "entropy model: bits per byte")
                 .write(runDir.resolve("bpb.svg"));
-        if (lastEval == null) lastEval = task.evalHeldOut(t.evalBytes());
+        if (lastEval == null) lastEval = task.evalHeldOut(Long.MAX_VALUE);
         return new Result(step, lastEval.bpb(), lastEval.avgPatchLength(), bytesThisRun / Math.max(1e-9, secs), losses, last);
+    }
+
+    /** Steps after which a time-budgeted run re-estimates its length: 3, 10, 30, 100, 300, ... */
+    static boolean isEstimatePoint(long n) {
+        for (long p = 3, q = 10; p <= n; p *= 10, q *= 10) if (n == p || n == q) return true;
+        return false;
     }
 
     private Path save(TrainCheckpoint ckpt, long step, long tokens, long bytes, AdamW opt, long totalSteps, double elapsed) {

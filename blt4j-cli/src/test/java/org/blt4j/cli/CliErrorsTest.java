@@ -1,0 +1,77 @@
+package org.blt4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Bad input on the command line gets one clear line (exit 2), never a stack trace. */
+class CliErrorsTest {
+    @TempDir
+    Path tmp;
+
+    record Run(int code, String err) {}
+
+    static Run run(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        cl.setOut(new PrintWriter(new StringWriter()));
+        int code = cl.execute(args);
+        return new Run(code, err.toString());
+    }
+
+    static void assertClear(Run r, String... parts) {
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("blt4j: "), r.err());
+        assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());
+        for (String p : parts) assertTrue(r.err().contains(p), "'" + r.err() + "' lacks '" + p + "'");
+    }
+
+    private Path config(String dataPath) throws Exception {
+        Path c = tmp.resolve("c.yaml");
+        Files.writeString(c, """
+                model: {args: {dim: 16, n_layers: 1, n_heads: 2, multiple_of: 16}}
+                data: {path: "%s", seq_len: 16, batch_size: 2}
+                train: {steps: 2, out: "%s"}
+                """.formatted(dataPath, tmp.resolve("run")));
+        return c;
+    }
+
+    @Test
+    void missingEmptyAndBinaryData() throws Exception {
+        assertClear(run("train-entropy", "--config", config(tmp.resolve("nope.txt").toString()).toString()), "nope.txt");
+        Path empty = Files.writeString(tmp.resolve("empty.txt"), "");
+        assertClear(run("train-entropy", "--config", config(empty.toString()).toString()), "empty.txt");
+        Path bin = Files.write(tmp.resolve("data.bin"), new byte[] {0, 1, 2, 0, (byte) 0xff, 0, 0, 7, 0, 0, 0, 0});
+        assertClear(run("train-entropy", "--config", config(bin.toString()).toString()), "data.bin", "binary");
+        assertClear(run("eval", "--model", tmp.toString(), "--data", tmp.resolve("nope.txt").toString()));
+    }
+
+    @Test
+    void configThatDoesNotParse() throws Exception {
+        Path c = Files.writeString(tmp.resolve("bad.yaml"), "model: {args: [unclosed\n");
+        assertClear(run("train-entropy", "--config", c.toString()), "bad.yaml", "parse");
+        Path j = Files.writeString(tmp.resolve("bad.json"), "{\"model\": ");
+        assertClear(run("train", "--config", j.toString()), "bad.json");
+        Path unknown = Files.writeString(tmp.resolve("u.yaml"), "model: {args: {dim: 8, n_layers: 1, n_heads: 2}}\ndata: {path: x}\nspeed: fast\n");
+        assertClear(run("train-entropy", "--config", unknown.toString()), "speed");
+        assertClear(run("train-entropy", "--config", tmp.resolve("none.yaml").toString()), "none.yaml");
+    }
+
+    @Test
+    void modelFoldersAndFlags() {
+        assertClear(run("patch", "--entropy-model", tmp.resolve("nowhere").toString(), "hi"), "nowhere");
+        assertClear(run("patch", "--mode", "entropy", "hi"), "--entropy-model");
+        assertClear(run("patch", "--mode", "wordpiece", "hi"), "wordpiece");
+        assertClear(run("inspect", tmp.toString()), "config.json");
+        Run r = run("patch", "--max-patch-length", "abc", "hi");
+        assertEquals(2, r.code(), "picocli rejects a non-number: " + r.err());
+    }
+}
