@@ -64,12 +64,14 @@ final class DemoCommand implements Callable<Integer> {
 
         say(String.format("2/5  training the entropy model (a small byte-level transformer) for %.1f minutes", entropyMinutes));
         EntropyTask eTask = Training.entropyTask(eCfg, s);
-        Trainer.Result e = new Trainer(eTask, eCfg, out.resolve("entropy"), System.out).run(null);
+        Trainer.Result e = new Trainer(eTask, eCfg, out.resolve("entropy"), System.out)
+                .reference(gzip, String.format("gzip -9 %.3f", gzip)).run(null);
 
         say(String.format("3/5  training the BLT, patched by that entropy model, for %.1f minutes", bltMinutes));
         TrainConfig bCfg = config("blt-demo.yaml", data, out.resolve("blt"), bltMinutes, out.resolve("entropy").toString());
         BltTask bTask = Training.bltTask(bCfg, s, m -> say("     " + m));
-        Trainer.Result b = new Trainer(bTask, bCfg, out.resolve("blt"), System.out).run(null);
+        Trainer.Result b = new Trainer(bTask, bCfg, out.resolve("blt"), System.out)
+                .reference(gzip, String.format("gzip -9 %.3f", gzip)).run(null);
 
         say("4/5  results on the held-out bytes");
         say(String.format("     gzip -9          %.3f bits per byte", gzip));

@@ -50,8 +50,8 @@ abstract class TrainCommand implements Callable<Integer> {
                 s.trainBytes(), s.heldOutBytes(), 100 * cfg.data().heldoutFraction());
         TrainTask task = kind().equals("blt") ? Training.bltTask(cfg, s, System.out::println) : Training.entropyTask(cfg, s);
         System.out.printf("%s model: %,d parameters; run folder %s%n", task.kind(), task.params().size(), runDir);
-        Trainer.Result r = new Trainer(task, cfg, runDir, System.out).run(resume);
         double gzip = Gzip.bitsPerByte(concat(s.heldOutDocs()));
+        Trainer.Result r = new Trainer(task, cfg, runDir, System.out).reference(gzip, String.format("gzip -9 %.3f", gzip)).run(resume);
         System.out.printf("done: %d steps, %.0f bytes/s; held-out %.4f bpb (gzip -9: %.4f)%s%n", r.steps(), r.bytesPerSecond(),
                 r.heldOutBpb(), gzip, Double.isNaN(r.avgPatchLength()) ? "" : String.format(", %.2f bytes/patch", r.avgPatchLength()));
         System.out.println("checkpoint " + r.lastCheckpoint() + "; metrics " + runDir.resolve("metrics.jsonl") + "; plot " + runDir.resolve("bpb.svg"));

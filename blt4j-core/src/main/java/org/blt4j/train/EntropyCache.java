@@ -60,7 +60,7 @@ public final class EntropyCache {
      */
     public static Result entropies(EntropyModel model, int[] ids, Path dataFile, Path cacheDir, Chunking chunking,
                                    Progress progress, Consumer<String> log) {
-        return entropies(model, ids, dataFile, cacheDir, chunking, progress, log, Files::isWritable);
+        return entropies(model, ids, dataFile, cacheDir, chunking, progress, log, EntropyCache::writable);
     }
 
     /** Same, with the test of whether a folder is writable given (tests run as root, who may write anywhere). */
@@ -198,6 +198,19 @@ public final class EntropyCache {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
+    }
+
+    /**
+     * A folder we may write into: writable for this process AND with its owner write bit set (root may write into a
+     * folder marked read-only, such as a shared data folder mounted without write bits; we do not).
+     */
+    static boolean writable(Path dir) {
+        if (!Files.isWritable(dir)) return false;
+        try {
+            return Files.getPosixFilePermissions(dir).contains(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        } catch (UnsupportedOperationException | java.io.IOException e) {
+            return true;
         }
     }
 }

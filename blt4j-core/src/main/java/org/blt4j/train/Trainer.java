@@ -20,12 +20,30 @@ public final class Trainer {
     private final TrainConfig cfg;
     private final Path runDir;
     private final PrintStream out;
+    private double referenceBpb = Double.NaN;
+    private String referenceLabel;
 
     public Trainer(TrainTask task, TrainConfig cfg, Path runDir, PrintStream out) {
         this.task = task;
         this.cfg = cfg;
         this.runDir = runDir;
         this.out = out;
+    }
+
+    /** Draws a horizontal reference line (e.g. gzip -9 on the held-out bytes) in the run's bpb plot. */
+    public Trainer reference(double bpb, String label) {
+        this.referenceBpb = bpb;
+        this.referenceLabel = label;
+        return this;
+    }
+
+    /** Writes RUN/bpb.svg from RUN/metrics.jsonl (train and held-out bits per byte against the step). */
+    public static Path plot(Path runDir, String title, double referenceBpb, String referenceLabel) {
+        SvgPlot plot = MetricsLog.bpbPlot(MetricsLog.read(runDir), title);
+        if (!Double.isNaN(referenceBpb)) plot.reference(referenceBpb, referenceLabel);
+        Path file = runDir.resolve("bpb.svg");
+        plot.write(file);
+        return file;
     }
 
     /** Trains from scratch, or from the checkpoint in resumeFrom (a run or step folder) when it is non-null. */
@@ -129,8 +147,7 @@ public final class Trainer {
         }
         bar.finish();
         double secs = (System.nanoTime() - startNanos) / 1e9;
-        MetricsLog.bpbPlot(MetricsLog.read(runDir), task.kind().equals("blt") ? "BLT: bits per byte" : "entropy model: bits per byte")
-                .write(runDir.resolve("bpb.svg"));
+        plot(runDir, task.kind().equals("blt") ? "BLT: bits per byte" : "entropy model: bits per byte", referenceBpb, referenceLabel);
         if (lastEval == null) lastEval = task.evalHeldOut(Long.MAX_VALUE);
         return new Result(step, lastEval.bpb(), lastEval.avgPatchLength(), bytesThisRun / Math.max(1e-9, secs), losses, last);
     }

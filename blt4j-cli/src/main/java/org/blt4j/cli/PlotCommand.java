@@ -1,0 +1,32 @@
+package org.blt4j.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.blt4j.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** blt4j plot: redraws a run's bits-per-byte plot from its metrics.jsonl. */
+@Command(name = "plot", mixinStandardHelpOptions = true, description = "Write RUN/bpb.svg (train and held-out bits per byte) from RUN/metrics.jsonl.")
+final class PlotCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "RUN", description = "run folder (holds metrics.jsonl)")
+    Path run;
+
+    @Option(names = "--title", defaultValue = "bits per byte", description = "plot title (default: ${DEFAULT-VALUE})")
+    String title;
+
+    @Option(names = "--reference", paramLabel = "BPB", description = "draw a horizontal line at this bpb (e.g. gzip's)")
+    Double reference;
+
+    @Option(names = "--label", defaultValue = "gzip -9", description = "label of the reference line (default: ${DEFAULT-VALUE})")
+    String label;
+
+    @Override
+    public Integer call() {
+        Path file = Trainer.plot(run, title, reference == null ? Double.NaN : reference,
+                reference == null ? null : String.format("%s %.3f", label, reference));
+        System.out.println("wrote " + file);
+        return 0;
+    }
+}
