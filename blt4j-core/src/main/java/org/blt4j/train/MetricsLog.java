@@ -33,6 +33,8 @@ public final class MetricsLog implements AutoCloseable {
     public static final String TRAIN_LOSS = "train_loss";
     public static final String TRAIN_BPB = "train_bpb";
     public static final String HELDOUT_BPB = "heldout_bpb";
+    /** The final evaluation, on every held-out byte (the periodic ones read the first eval_bytes). */
+    public static final String HELDOUT_BPB_ALL = "heldout_bpb_all";
     public static final String LR = "lr";
     public static final String GRAD_NORM = "grad_norm";
     public static final String BYTES_PER_S = "bytes_per_s";
@@ -132,7 +134,8 @@ public final class MetricsLog implements AutoCloseable {
     /** A plot of training and held-out bits per byte against step; add a reference line (gzip) as wanted. */
     public static SvgPlot bpbPlot(List<Entry> entries, String title) {
         SvgPlot plot = new SvgPlot(title).xLabel("step").yLabel("bits per byte");
-        for (String[] s : new String[][] {{TRAIN_BPB, "train"}, {HELDOUT_BPB, "held-out"}}) {
+        for (String[] s : new String[][] {{TRAIN_BPB, "train"}, {HELDOUT_BPB, "held-out (first eval_bytes)"},
+                {HELDOUT_BPB_ALL, "held-out (all bytes)"}}) {
             List<double[]> points = new ArrayList<>();
             for (Entry e : entries)
                 if (e.get(s[0]) != null) points.add(new double[] {e.step(), e.get(s[0])});

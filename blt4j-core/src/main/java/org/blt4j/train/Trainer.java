@@ -130,8 +130,8 @@ public final class Trainer {
                 if (!Double.isNaN(s.avgPatchLength())) e = e.with(MetricsLog.AVG_PATCH_LEN, s.avgPatchLength());
                 if (step % t.evalEvery() == 0 || lastStep) {
                     lastEval = task.evalHeldOut(lastStep ? Long.MAX_VALUE : t.evalBytes());   // the end: all held-out bytes
-                    e = e.with(MetricsLog.HELDOUT_BPB, lastEval.bpb());
-                    bar.println(String.format("step %d: held-out %.4f bpb%s", step, lastEval.bpb(),
+                    e = e.with(lastStep ? MetricsLog.HELDOUT_BPB_ALL : MetricsLog.HELDOUT_BPB, lastEval.bpb());
+                    bar.println(String.format("step %d: held-out %.4f bpb%s%s", step, lastEval.bpb(), lastStep ? " (all held-out bytes)" : "",
                             Double.isNaN(lastEval.avgPatchLength()) ? "" : String.format(", %.2f bytes/patch", lastEval.avgPatchLength())));
                 }
                 if (step % t.logEvery() == 0 || lastStep || e.get(MetricsLog.HELDOUT_BPB) != null) metrics.append(e);
