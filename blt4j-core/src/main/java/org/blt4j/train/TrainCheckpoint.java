@@ -248,6 +248,10 @@ public final class TrainCheckpoint {
      */
     public static Path resolveModel(Path dir) {
         if (Files.isRegularFile(dir.resolve(org.blt4j.io.Checkpoint.CONFIG))) return dir;
+        if (!Files.isDirectory(dir)) throw new Blt4jException("model folder " + dir + " does not exist");
+        if (!Files.isRegularFile(dir.resolve(STATE)) && !Files.isRegularFile(dir.resolve(LATEST)))
+            throw new Blt4jException(dir + " is not a model checkpoint (no " + org.blt4j.io.Checkpoint.CONFIG
+                    + ") nor a training run folder (no " + LATEST + " file)");
         return resolve(dir);
     }
 

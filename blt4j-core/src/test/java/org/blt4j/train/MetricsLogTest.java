@@ -96,7 +96,7 @@ class MetricsLogTest {
     void bpbPlotHasTrainAndHeldOutSeries() {
         List<MetricsLog.Entry> entries = List.of(entry(1), entry(2).with(MetricsLog.HELDOUT_BPB, 2.9), entry(3));
         String svg = MetricsLog.bpbPlot(entries, "bits per byte").reference(2.65, "gzip -9 2.65 bpb").toSvg();
-        assertTrue(svg.contains("<title>train</title>") && svg.contains("<title>held-out</title>"));
+        assertTrue(svg.contains("<title>train</title>") && svg.contains("<title>held-out (first eval_bytes)</title>"));
         assertTrue(svg.contains("gzip -9 2.65 bpb"));
     }
 }
