@@ -5,13 +5,13 @@ import java.nio.file.Path;
 import org.blt4j.generate.LoadedModels;
 
 /** The tiny golden BLT and its entropy model (loaded once), with the threshold their golden case uses. */
-final class TestModels {
-    static final double THRESHOLD = 1.8886666297912598;
+public final class TestModels {
+    public static final double THRESHOLD = 1.8886666297912598;
     private static LoadedModels models;
 
     private TestModels() {}
 
-    static Path goldenRoot() {
+    public static Path goldenRoot() {
         String env = System.getenv("BLT_GOLDEN_DIR");
         if (env != null && !env.isBlank()) return Path.of(env);
         String prop = System.getProperty("blt.golden.dir");
@@ -19,7 +19,7 @@ final class TestModels {
         return Path.of("..", "..", "shared", "golden");
     }
 
-    static synchronized LoadedModels get() {
+    public static synchronized LoadedModels get() {
         if (models == null) {
             Path root = goldenRoot();
             if (!Files.isDirectory(root.resolve("blt_base")))
