@@ -133,13 +133,24 @@ final class Chromium implements AutoCloseable {
     }
 
     byte[] screenshot() throws Exception {
-        JsonNode r = call("Page.captureScreenshot", Map.of("format", "png", "captureBeyondViewport", true));
+        JsonNode size = eval("({w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight})");
+        Map<String, Object> clip = Map.of("x", 0, "y", 0, "width", size.get("w").asInt(), "height", size.get("h").asInt(), "scale", 1);
+        JsonNode r = call("Page.captureScreenshot", Map.of("format", "png", "captureBeyondViewport", true, "clip", clip));
         return java.util.Base64.getDecoder().decode(r.get("data").asText());
     }
 
     @Override
     public void close() {
-        if (socket != null) socket.abort();
+        if (socket != null) {
+            try { // a clean exit lets chromium remove its temporary files
+                int id = ids.incrementAndGet();
+                socket.sendText("{\"id\": " + id + ", \"method\": \"Browser.close\"}", true).get(5, TimeUnit.SECONDS);
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // killed below
+            }
+            socket.abort();
+        }
         process.descendants().forEach(ProcessHandle::destroy);
         process.destroy();
         try {
