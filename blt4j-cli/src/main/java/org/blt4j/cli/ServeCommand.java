@@ -62,8 +62,13 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServerLimits limits = limits();
-        // the JDK server's own guards against slow or endless requests (read once, when the server classes load)
+        // the JDK server's own guards (read once, when its classes load): a request must arrive within 30 s, and an
+        // answer that takes longer than the longest wait plus the longest generation (a client that stops reading a
+        // stream) has its connection closed
         if (System.getProperty("sun.net.httpserver.maxReqTime") == null) System.setProperty("sun.net.httpserver.maxReqTime", "30");
+        if (System.getProperty("sun.net.httpserver.maxRspTime") == null)
+            System.setProperty("sun.net.httpserver.maxRspTime",
+                    Long.toString((limits.queueTimeoutMs() + limits.timeLimitMs()) / 1000 + 30));
         if (System.getProperty("jdk.httpserver.maxConnections") == null) System.setProperty("jdk.httpserver.maxConnections", "1000");
         LoadedModels models = LoadedModels.load(model, entropyModel, threshold);
         BltServer server = BltServer.start(models, limits, host, port, !noCache, line -> System.err.println(line));

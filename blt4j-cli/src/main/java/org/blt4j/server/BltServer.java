@@ -140,7 +140,7 @@ public final class BltServer implements AutoCloseable {
         long t0 = System.nanoTime();
         Outcome o = new Outcome();
         String method = ex.getRequestMethod();
-        String path = ex.getRequestURI().getRawPath();
+        String path = java.util.Objects.requireNonNullElse(ex.getRequestURI().getRawPath(), ""); // null: an opaque URI
         try {
             switch (path) {
                 case "/" -> {
@@ -251,6 +251,7 @@ public final class BltServer implements AutoCloseable {
             usage(r, req, cs);
             event(out, o, mapper.writeValueAsString(r));
             event(out, o, "[DONE]");
+            out.close();
             o.note = "stream gen=" + cs.generated() + " finish=" + why.openAi();
         } finally {
             running.decrementAndGet();
@@ -324,11 +325,22 @@ public final class BltServer implements AutoCloseable {
             }
             if (n > max) {
                 // read (and drop) a body of reasonable size so the client sees the answer rather than a reset
-                if (n <= 4L * 1024 * 1024) o.bytesIn = in.transferTo(OutputStream.nullOutputStream());
+                if (n <= 4L * 1024 * 1024) {
+                    try {
+                        o.bytesIn = in.transferTo(OutputStream.nullOutputStream());
+                    } catch (IOException e) {
+                        // answered below all the same
+                    }
+                }
                 throw ApiError.tooLarge("the body is " + n + " bytes; at most " + max + " are allowed");
             }
         }
-        byte[] buf = in.readNBytes(max + 1);
+        byte[] buf;
+        try {
+            buf = in.readNBytes(max + 1);
+        } catch (IOException e) { // a broken chunked body, or the client went away (then nobody reads this)
+            throw ApiError.badRequest("could not read the body: " + e.getMessage());
+        }
         o.bytesIn = buf.length;
         if (buf.length > max) throw ApiError.tooLarge("the body is over " + max + " bytes; at most " + max + " are allowed");
         if (buf.length == 0) throw ApiError.badRequest("the body is empty: send a JSON object");
@@ -357,7 +369,11 @@ public final class BltServer implements AutoCloseable {
                     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:");
         o.status = status;
         ex.sendResponseHeaders(status, body.length);
-        ex.getResponseBody().write(body);
+        // closing the body flushes it before the exchange is closed: HttpExchange.close() first drains the request
+        // body, and when that fails (a broken chunked body) it drops the connection with the answer unsent
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(body);
+        }
         o.bytesOut += body.length;
     }
 

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 /** The server on an ephemeral port with the tiny golden models: endpoints, errors, limits. */
 class BltServerTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final ServerLimits LIMITS = new ServerLimits(256, 64, 8, 2, 4, 5_000, 20_000, 4096, ServerLimits.threadsFor(2, 4));
+    static final ServerLimits LIMITS = new ServerLimits(256, 64, 8, 2, 4, 60_000, 300_000, 4096, ServerLimits.threadsFor(2, 4));
     static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     static final List<String> LOG = new CopyOnWriteArrayList<>();
     static LoadedModels models;
@@ -290,6 +290,30 @@ class BltServerTest {
         assertEquals("GET", post("/", "{}").header("Allow"));
         assertError(send(server, "DELETE", "/v1/patch", HttpRequest.BodyPublishers.noBody()), 405, null);
         assertError(send(server, "PUT", "/health", HttpRequest.BodyPublishers.ofString("{}")), 405, null);
+    }
+
+    /** Sends raw bytes, returns the status of the answer (0 when the server just closed the connection). */
+    static int raw(String request) throws IOException {
+        try (java.net.Socket sock = new java.net.Socket("127.0.0.1", server.port())) {
+            sock.setSoTimeout(10_000);
+            sock.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            sock.getOutputStream().flush();
+            String head = new String(sock.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1);
+            return head.startsWith("HTTP/1.1 ") ? Integer.parseInt(head.substring(9, 12)) : 0;
+        }
+    }
+
+    @Test
+    void brokenHttp() throws Exception {
+        assertEquals(400, raw("POST /v1/patch HTTP/1.1\r\nHost: a\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n"));
+        // the JDK's server answers these itself, or closes the connection
+        for (String req : List.of("GET mailto:x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                "OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                "POST /v1/patch HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: abc\r\n\r\n{}",
+                "HELLO\r\n\r\n", "GET / HTTP/1.1\r\nBad Header Line\r\n\r\n")) {
+            int status = raw(req);
+            assertTrue(status == 0 || status >= 400 && status < 500, req + " -> " + status);
+        }
     }
 
     @Test
