@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,12 +35,13 @@ public final class LoadDriver {
      * @param errors      requests that got no HTTP answer (connection reset, timeout), by exception class
      * @param unexpected  answers that break the rules (a good request not 200/429/503, a bad one not 4xx, a broken
      *                    stream), one line each, at most 20 kept
-     * @param maxHeapUsed the most heap in use seen during the run (sampled every 20 ms; this JVM)
+     * @param maxHeapUsed the most heap in use seen during the run (sampled every 20 ms; this JVM; garbage included)
+     * @param maxLiveHeap the most heap left in use right after a collection during the run (what was live)
      * @param heapBefore  heap in use after a GC, before the run
      * @param heapAfter   heap in use after a GC, after the run
      */
     public record Report(Map<Integer, Long> good, Map<Integer, Long> bad, Map<String, Long> errors, List<String> unexpected,
-                         long unexpectedCount, long requests, double seconds, long maxHeapUsed, long heapBefore,
+                         long unexpectedCount, long requests, double seconds, long maxHeapUsed, long maxLiveHeap, long heapBefore,
                          long heapAfter, long completedBytes) {
         public String summary() {
             return String.format("""
@@ -47,10 +50,11 @@ public final class LoadDriver {
                       bad requests by status:  %s
                       no answer:               %s
                       rule breaks:             %d%s
-                      heap: max used %.1f MiB during the run; after GC %.1f MiB before, %.1f MiB after""",
+                      heap: max used %.1f MiB during the run (garbage included), at most %.1f MiB left after a collection;
+                            after GC %.1f MiB before the run, %.1f MiB after""",
                     requests, seconds, requests / seconds, completedBytes, good, bad, errors, unexpectedCount,
                     unexpected.isEmpty() ? "" : "\n    " + String.join("\n    ", unexpected),
-                    maxHeapUsed / 1048576.0, heapBefore / 1048576.0, heapAfter / 1048576.0);
+                    maxHeapUsed / 1048576.0, maxLiveHeap / 1048576.0, heapBefore / 1048576.0, heapAfter / 1048576.0);
         }
 
         /** True when every good request got 200/429/503, every bad one a 4xx, and every request an answer. */
@@ -70,12 +74,17 @@ public final class LoadDriver {
         Map<String, LongAdder> errors = new ConcurrentHashMap<>();
         List<String> unexpected = java.util.Collections.synchronizedList(new ArrayList<>());
         AtomicLong unexpectedCount = new AtomicLong(), requests = new AtomicLong(), genBytes = new AtomicLong();
-        AtomicLong maxHeap = new AtomicLong();
+        AtomicLong maxHeap = new AtomicLong(), maxLive = new AtomicLong();
+        List<MemoryPoolMXBean> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(p -> p.getType() == MemoryType.HEAP && p.getCollectionUsage() != null).toList();
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
         long t0 = System.nanoTime(), end = t0 + duration.toNanos();
         Thread sampler = Thread.ofPlatform().daemon().start(() -> {
             while (!Thread.currentThread().isInterrupted()) {
                 maxHeap.accumulateAndGet(mem.getHeapMemoryUsage().getUsed(), Math::max);
+                long live = 0;
+                for (MemoryPoolMXBean p : heapPools) live += p.getCollectionUsage().getUsed();
+                maxLive.accumulateAndGet(live, Math::max);
                 try {
                     Thread.sleep(20);
                 } catch (InterruptedException e) {
@@ -136,7 +145,7 @@ public final class LoadDriver {
         System.gc();
         long heapAfter = mem.getHeapMemoryUsage().getUsed();
         return new Report(sorted(good), sorted(bad), sortedNames(errors), List.copyOf(unexpected), unexpectedCount.get(),
-                requests.get(), seconds, maxHeap.get(), heapBefore, heapAfter, genBytes.get());
+                requests.get(), seconds, maxHeap.get(), maxLive.get(), heapBefore, heapAfter, genBytes.get());
     }
 
     /** completion_tokens of a completion answer (plain or streamed), found without a JSON parser. */
