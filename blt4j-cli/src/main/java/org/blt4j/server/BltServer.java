@@ -41,7 +41,7 @@ import org.blt4j.text.ByteTokenizer;
  *
  * <pre>
  * GET  /                 the page (self-contained HTML)
- * POST /v1/completions   {prompt, max_tokens, temperature, top_p, top_k, seed, stop, stream}
+ * POST /v1/completions   {prompt, max_tokens, temperature, top_p, top_k, seed, stop, stream, ignore_eos}
  * POST /v1/patch         {text, threshold?} → {bytes, entropies, patch_lengths, threshold, ...}
  * GET  /v1/models        the one model
  * GET  /health           {"status": "ok", ...}
@@ -206,9 +206,9 @@ public final class BltServer implements AutoCloseable {
             int[] prompt = ByteTokenizer.encode(req.promptBytes(), true, false);
             long deadline = System.nanoTime() + limits.timeLimitMs() * 1_000_000;
             if (!req.stream()) {
-                CompletionStream cs = new CompletionStream(models.eosId(), true, new StopStrings(req.stop()),
+                CompletionStream cs = new CompletionStream(models.eosId(), !req.ignoreEos(), new StopStrings(req.stop()),
                         () -> System.nanoTime() < deadline, null);
-                generator.generate(prompt, req.maxTokens(), sampler, true, cs);
+                generator.generate(prompt, req.maxTokens(), sampler, !req.ignoreEos(), cs);
                 CompletionStream.Finish why = cs.finish();
                 ObjectNode r = head(id, created);
                 ObjectNode choice = r.putArray("choices").addObject().put("text", cs.text()).put("index", 0);
@@ -239,9 +239,9 @@ public final class BltServer implements AutoCloseable {
                     gone[0] = true;
                 }
             };
-            CompletionStream cs = new CompletionStream(models.eosId(), true, new StopStrings(req.stop()),
+            CompletionStream cs = new CompletionStream(models.eosId(), !req.ignoreEos(), new StopStrings(req.stop()),
                     () -> !gone[0] && System.nanoTime() < deadline, sink);
-            generator.generate(prompt, req.maxTokens(), sampler, true, cs);
+            generator.generate(prompt, req.maxTokens(), sampler, !req.ignoreEos(), cs);
             CompletionStream.Finish why = cs.finish();
             if (gone[0]) throw new IOException("client closed the stream");
             ObjectNode r = head(id, created);

@@ -11,7 +11,7 @@ final class Requests {
 
     /** A checked POST /v1/completions request. seed is null when not given. */
     record Completion(String prompt, byte[] promptBytes, int maxTokens, double temperature, double topP, int topK,
-                      Long seed, List<String> stop, boolean stream) {}
+                      Long seed, List<String> stop, boolean stream, boolean ignoreEos) {}
 
     /** A checked POST /v1/patch request; threshold null = the server's. */
     record Patch(String text, byte[] bytes, Double threshold) {}
@@ -30,6 +30,7 @@ final class Requests {
         Long seed = has(body, "seed") ? integer(body, "seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null;
         List<String> stop = stops(body.get("stop"));
         boolean stream = bool(body, "stream", false);
+        boolean ignoreEos = bool(body, "ignore_eos", false); // not OpenAI's (vLLM has it): generate on past EOS
         // OpenAI fields this server cannot honour: values that would change the answer are refused, defaults accepted
         integer(body, "n", 1, 1, 1);
         integer(body, "best_of", 1, 1, 1);
@@ -38,7 +39,7 @@ final class Requests {
         number(body, "frequency_penalty", 0, 0, 0);
         if (bool(body, "echo", false)) throw ApiError.invalidField("echo", "is not supported (must be false)");
         if (has(body, "suffix")) throw ApiError.invalidField("suffix", "is not supported");
-        return new Completion(prompt, promptBytes, maxTokens, temperature, topP, topK, seed, stop, stream);
+        return new Completion(prompt, promptBytes, maxTokens, temperature, topP, topK, seed, stop, stream, ignoreEos);
     }
 
     static Patch patch(JsonNode body, ServerLimits limits) {

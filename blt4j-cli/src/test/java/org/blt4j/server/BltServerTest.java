@@ -253,6 +253,7 @@ class BltServerTest {
         assertError(post("/v1/completions", "{\"prompt\": \"a\", \"stop\": {\"a\": 1}}"), 422, "stop");
         assertError(post("/v1/completions", "{\"prompt\": \"a\", \"stop\": [\"a\",\"b\",\"c\",\"d\",\"e\"]}"), 422, "stop", "at most 4");
         assertError(post("/v1/completions", "{\"prompt\": \"a\", \"stream\": \"yes\"}"), 422, "stream");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"ignore_eos\": 1}"), 422, "ignore_eos");
         assertError(post("/v1/completions", "{\"prompt\": \"a\", \"n\": 2}"), 422, "n");
         assertError(post("/v1/completions", "{\"prompt\": \"a\", \"echo\": true}"), 422, "echo");
         assertError(post("/v1/patch", "{\"text\": 5}"), 422, "text");
@@ -330,10 +331,10 @@ class BltServerTest {
     /** One long generation holds the only turn: one more waits and times out (503), the next finds the queue full (429). */
     @Test
     void busyAndOverloaded() throws Exception {
-        ServerLimits tight = new ServerLimits(256, 100_000, 8, 1, 1, 400, 2_500, 4096, ServerLimits.threadsFor(1, 1));
+        ServerLimits tight = new ServerLimits(256, 100_000, 8, 1, 1, 1_500, 5_000, 4096, ServerLimits.threadsFor(1, 1));
         try (BltServer s = BltServer.start(models, tight, "127.0.0.1", 0, true, line -> {})) {
             CompletableFuture<HttpResponse<String>> longOne = HTTP.sendAsync(HttpRequest.newBuilder(s.uri().resolve("/v1/completions"))
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"a long one\", \"max_tokens\": 100000, \"temperature\": 0}"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"a long one\", \"max_tokens\": 100000, \"temperature\": 0, \"ignore_eos\": true}"))
                     .build(), HttpResponse.BodyHandlers.ofString());
             waitFor(s, "running", 1);
             String small = "{\"prompt\": \"b\", \"max_tokens\": 2}";

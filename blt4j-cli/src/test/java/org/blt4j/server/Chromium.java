@@ -133,7 +133,7 @@ final class Chromium implements AutoCloseable {
     }
 
     byte[] screenshot() throws Exception {
-        JsonNode size = eval("({w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight})");
+        JsonNode size = eval("({w: document.documentElement.scrollWidth, h: Math.ceil(document.body.getBoundingClientRect().bottom)})");
         Map<String, Object> clip = Map.of("x", 0, "y", 0, "width", size.get("w").asInt(), "height", size.get("h").asInt(), "scale", 1);
         JsonNode r = call("Page.captureScreenshot", Map.of("format", "png", "captureBeyondViewport", true, "clip", clip));
         return java.util.Base64.getDecoder().decode(r.get("data").asText());
