@@ -19,8 +19,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** blt4j bench: speed measurements (never part of the tests). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm, train.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class})
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm, train, serve.",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class, BenchCommand.Serve.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -114,6 +114,56 @@ final class BenchCommand implements Runnable {
             InputStream in = BenchCommand.class.getClassLoader().getResourceAsStream(name);
             if (in == null) throw new org.blt4j.Blt4jException("bundled " + name + " is missing from the jar: rebuild");
             return in;
+        }
+    }
+
+    @Command(name = "serve", mixinStandardHelpOptions = true,
+            description = {"Load test of the HTTP server: starts it here on a free port and lets many clients send a mix of",
+                    "good and bad requests; prints answers by status and the heap used. Exit code 1 when a good request",
+                    "got anything but 200/429/503, a bad one anything but a 4xx, or a request got no answer."})
+    static final class Serve implements Callable<Integer> {
+        @Option(names = "--model", required = true, paramLabel = "DIR", description = "BLT checkpoint")
+        Path model;
+
+        @Option(names = "--entropy-model", required = true, paramLabel = "DIR", description = "entropy model checkpoint")
+        Path entropyModel;
+
+        @Option(names = "--threshold", paramLabel = "T", description = "entropy patching threshold (default: the BLT config's)")
+        Double threshold;
+
+        @Option(names = "--clients", defaultValue = "50", description = "concurrent clients (default: ${DEFAULT-VALUE})")
+        int clients;
+
+        @Option(names = "--seconds", defaultValue = "60", description = "how long (default: ${DEFAULT-VALUE})")
+        double seconds;
+
+        @Option(names = "--max-concurrent", paramLabel = "N", description = "server: generations at once (default: one per core)")
+        Integer maxConcurrent;
+
+        @Option(names = "--max-queued", paramLabel = "N", description = "server: requests waiting (default: 32)")
+        Integer maxQueued;
+
+        @Override
+        public Integer call() throws Exception {
+            if (clients < 1 || !(seconds > 0)) throw new org.blt4j.Blt4jException("--clients and --seconds must be positive");
+            org.blt4j.server.ServerLimits d = org.blt4j.server.ServerLimits.defaults();
+            int conc = maxConcurrent != null ? maxConcurrent : d.maxConcurrent(), queued = maxQueued != null ? maxQueued : d.maxQueued();
+            org.blt4j.server.ServerLimits limits = new org.blt4j.server.ServerLimits(d.maxPromptBytes(), d.maxOutputBytes(),
+                    d.defaultMaxTokens(), conc, queued, d.queueTimeoutMs(), d.timeLimitMs(), d.maxBodyBytes(),
+                    org.blt4j.server.ServerLimits.threadsFor(conc, queued));
+            org.blt4j.generate.LoadedModels models = org.blt4j.generate.LoadedModels.load(model, entropyModel, threshold);
+            java.util.concurrent.atomic.LongAdder logged = new java.util.concurrent.atomic.LongAdder();
+            try (org.blt4j.server.BltServer server = org.blt4j.server.BltServer.start(models, limits, "127.0.0.1", 0, true,
+                    line -> logged.increment())) {
+                System.out.printf("server at %s: %d running + %d queued, max heap %.0f MiB; %d clients for %.0f s%n",
+                        server.uri(), conc, queued, Runtime.getRuntime().maxMemory() / 1048576.0, clients, seconds);
+                org.blt4j.server.LoadDriver.Report r = org.blt4j.server.LoadDriver.run(server.uri(), limits, clients,
+                        java.time.Duration.ofMillis(Math.round(seconds * 1000)));
+                System.out.println(r.summary());
+                System.out.printf("  log lines: %d%n", logged.sum());
+                System.out.println(r.clean() ? "clean: every request got an answer that follows the rules" : "NOT CLEAN");
+                return r.clean() ? 0 : 1;
+            }
         }
     }
 }

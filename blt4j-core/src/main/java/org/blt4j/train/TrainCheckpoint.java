@@ -248,11 +248,14 @@ public final class TrainCheckpoint {
      */
     public static Path resolveModel(Path dir) {
         if (Files.isRegularFile(dir.resolve(org.blt4j.io.Checkpoint.CONFIG))) return dir;
-        if (!Files.isDirectory(dir)) throw new Blt4jException("model folder " + dir + " does not exist");
-        if (!Files.isRegularFile(dir.resolve(STATE)) && !Files.isRegularFile(dir.resolve(LATEST)))
-            throw new Blt4jException(dir + " is not a model checkpoint (no " + org.blt4j.io.Checkpoint.CONFIG
-                    + ") nor a training run folder (no " + LATEST + " file)");
-        return resolve(dir);
+        try {
+            return resolve(dir);
+        } catch (Blt4jException e) {
+            if (!Files.isDirectory(dir) || Files.isRegularFile(dir.resolve(LATEST))) throw e; // missing, or a broken run
+            throw new Blt4jException(dir + " is not a model folder (no " + org.blt4j.io.Checkpoint.CONFIG
+                    + "), a training step folder (no " + STATE + ") or a run folder (no " + LATEST + " file)"
+                    + (steps(dir).isEmpty() ? "" : "; it holds step folders: pass one of them"));
+        }
     }
 
     /** A step folder as it is, or a run folder's latest step folder (named by its {@code latest} file). */

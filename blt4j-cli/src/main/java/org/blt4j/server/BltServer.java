@@ -1,0 +1,430 @@
+package org.blt4j.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HexFormat;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.blt4j.Blt4jException;
+import org.blt4j.generate.CompletionStream;
+import org.blt4j.generate.Generator;
+import org.blt4j.generate.LoadedModels;
+import org.blt4j.generate.Sampler;
+import org.blt4j.generate.StopStrings;
+import org.blt4j.patch.PatcherArgs;
+import org.blt4j.text.ByteTokenizer;
+
+/**
+ * The HTTP server: OpenAI-style completions (plain JSON or server-sent events), entropy patching of a text, and a
+ * page that shows both. Built on the JDK's {@code com.sun.net.httpserver} with a bounded thread pool; model work goes
+ * through two {@link Admission} gates (generations, patch requests) with bounded queues. No request names a file.
+ *
+ * <pre>
+ * GET  /                 the page (self-contained HTML)
+ * POST /v1/completions   {prompt, max_tokens, temperature, top_p, top_k, seed, stop, stream, ignore_eos}
+ * POST /v1/patch         {text, threshold?} → {bytes, entropies, patch_lengths, threshold, ...}
+ * GET  /v1/models        the one model
+ * GET  /health           {"status": "ok", ...}
+ * </pre>
+ */
+public final class BltServer implements AutoCloseable {
+    private static final String JSON = "application/json; charset=utf-8";
+
+    private final LoadedModels models;
+    private final ServerLimits limits;
+    private final boolean cached;
+    private final Consumer<String> log;
+    private final HttpServer http;
+    private final ThreadPoolExecutor executor;
+    private final Admission generations, patches;
+    private final ObjectMapper mapper;
+    private final byte[] page;
+    private final long startedSeconds = Instant.now().getEpochSecond();
+    private final SecureRandom random = new SecureRandom();
+    private final AtomicInteger running = new AtomicInteger();
+
+    private BltServer(LoadedModels models, ServerLimits limits, String host, int port, boolean cached, Consumer<String> log)
+            throws IOException {
+        this.models = models;
+        this.limits = limits;
+        this.cached = cached;
+        this.log = log;
+        this.generations = new Admission(limits.maxConcurrent(), limits.maxQueued());
+        this.patches = new Admission(limits.maxConcurrent(), limits.maxQueued());
+        this.mapper = JsonMapper.builder()
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .build();
+        this.page = page();
+        AtomicInteger n = new AtomicInteger();
+        // bounded: at most httpThreads threads and 256 accepted requests waiting for one; past that the JDK server
+        // closes the new connection (the thread count covers every running and queued request of both gates)
+        this.executor = new ThreadPoolExecutor(limits.httpThreads(), limits.httpThreads(), 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(256), r -> {
+                    Thread t = new Thread(r, "blt4j-http-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        executor.allowCoreThreadTimeOut(true);
+        this.http = HttpServer.create(new InetSocketAddress(host, port), 128);
+        http.createContext("/", this::handle);
+        http.setExecutor(executor);
+    }
+
+    /**
+     * Starts a server.
+     *
+     * @param port   0 = any free port (see {@link #port()})
+     * @param cached passed to {@link org.blt4j.generate.Generators#create}
+     * @param log    receives one line per request
+     */
+    public static BltServer start(LoadedModels models, ServerLimits limits, String host, int port, boolean cached,
+                                  Consumer<String> log) throws IOException {
+        BltServer s = new BltServer(models, limits, host, port, cached, log);
+        s.http.start();
+        return s;
+    }
+
+    public int port() {
+        return http.getAddress().getPort();
+    }
+
+    /** http://host:port/ */
+    public URI uri() {
+        InetSocketAddress a = http.getAddress();
+        String host = a.getAddress().getHostAddress();
+        if (host.contains(":")) host = "[" + host + "]";
+        return URI.create("http://" + host + ":" + a.getPort() + "/");
+    }
+
+    public ServerLimits limits() {
+        return limits;
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+        executor.shutdownNow();
+    }
+
+    // ---- routing ----
+
+    /** What one request did, for its log line. */
+    private static final class Outcome {
+        int status;
+        long bytesIn, bytesOut;
+        String note = "";
+    }
+
+    private void handle(HttpExchange ex) {
+        long t0 = System.nanoTime();
+        Outcome o = new Outcome();
+        String method = ex.getRequestMethod();
+        String path = java.util.Objects.requireNonNullElse(ex.getRequestURI().getRawPath(), ""); // null: an opaque URI
+        try {
+            switch (path) {
+                case "/" -> {
+                    allow(method, path, "GET");
+                    send(ex, o, 200, "text/html; charset=utf-8", page);
+                }
+                case "/v1/completions" -> {
+                    allow(method, path, "POST");
+                    completion(ex, o, readJson(ex, o));
+                }
+                case "/v1/patch" -> {
+                    allow(method, path, "POST");
+                    patch(ex, o, readJson(ex, o));
+                }
+                case "/v1/models" -> {
+                    allow(method, path, "GET");
+                    ObjectNode m = mapper.createObjectNode().put("id", models.name()).put("object", "model")
+                            .put("created", startedSeconds).put("owned_by", "blt4j");
+                    ObjectNode list = mapper.createObjectNode().put("object", "list");
+                    list.putArray("data").add(m);
+                    sendJson(ex, o, 200, list);
+                }
+                case "/health" -> {
+                    allow(method, path, "GET");
+                    sendJson(ex, o, 200, mapper.createObjectNode().put("status", "ok").put("running", running.get())
+                            .put("waiting", generations.waiting()));
+                }
+                default -> throw ApiError.notFound(path);
+            }
+        } catch (ApiError e) {
+            o.note = e.getMessage();
+            sendError(ex, o, e);
+        } catch (IOException e) {
+            o.note = "i/o: " + e.getMessage(); // the client went away
+            if (o.status == 0) o.status = 499;
+        } catch (Throwable e) {
+            o.note = "internal error: " + e;
+            sendError(ex, o, new ApiError(500, "server_error", "internal error", null, 0));
+        } finally {
+            ex.close();
+            log.accept(String.format("%s %s %s %s %d %dms in=%dB out=%dB%s", Instant.now().truncatedTo(ChronoUnit.MILLIS),
+                    ex.getRemoteAddress().getAddress().getHostAddress(), method, printable(path), o.status,
+                    (System.nanoTime() - t0) / 1_000_000, o.bytesIn, o.bytesOut, o.note.isEmpty() ? "" : " " + printable(o.note)));
+        }
+    }
+
+    private static void allow(String method, String path, String allowed) {
+        if (!method.equals(allowed)) throw ApiError.methodNotAllowed(method, path, allowed);
+    }
+
+    // ---- endpoints ----
+
+    private void completion(HttpExchange ex, Outcome o, JsonNode body) throws IOException, InterruptedException {
+        Requests.Completion req = Requests.completion(body, limits);
+        Sampler sampler = Sampler.of(req.temperature(), req.topK(), req.topP(),
+                req.seed() != null ? req.seed() : random.nextLong());
+        enter(generations, "generations");
+        running.incrementAndGet();
+        try {
+            String id = "cmpl-" + HexFormat.of().toHexDigits(random.nextLong());
+            long created = Instant.now().getEpochSecond();
+            Generator generator = models.generator(cached);
+            int[] prompt = ByteTokenizer.encode(req.promptBytes(), true, false);
+            long deadline = System.nanoTime() + limits.timeLimitMs() * 1_000_000;
+            if (!req.stream()) {
+                CompletionStream cs = new CompletionStream(models.eosId(), !req.ignoreEos(), new StopStrings(req.stop()),
+                        () -> System.nanoTime() < deadline, null);
+                generator.generate(prompt, req.maxTokens(), sampler, !req.ignoreEos(), cs);
+                CompletionStream.Finish why = cs.finish();
+                ObjectNode r = head(id, created);
+                ObjectNode choice = r.putArray("choices").addObject().put("text", cs.text()).put("index", 0);
+                choice.putNull("logprobs");
+                choice.put("finish_reason", why.openAi());
+                choice.putPOJO("patch_starts", cs.patchStarts());
+                usage(r, req, cs);
+                o.note = "gen=" + cs.generated() + " finish=" + why.openAi();
+                sendJson(ex, o, 200, r);
+                return;
+            }
+            ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+            ex.getResponseHeaders().set("Cache-Control", "no-cache");
+            ex.sendResponseHeaders(200, 0);
+            o.status = 200;
+            OutputStream out = ex.getResponseBody();
+            boolean[] gone = {false};
+            CompletionStream.Sink sink = (chunk, starts) -> {
+                if (gone[0]) return;
+                ObjectNode r = head(id, created);
+                ObjectNode choice = r.putArray("choices").addObject().put("text", chunk).put("index", 0);
+                choice.putNull("logprobs");
+                choice.putNull("finish_reason");
+                choice.putPOJO("patch_starts", starts);
+                try {
+                    event(out, o, mapper.writeValueAsString(r));
+                } catch (IOException e) {
+                    gone[0] = true;
+                }
+            };
+            CompletionStream cs = new CompletionStream(models.eosId(), !req.ignoreEos(), new StopStrings(req.stop()),
+                    () -> !gone[0] && System.nanoTime() < deadline, sink);
+            generator.generate(prompt, req.maxTokens(), sampler, !req.ignoreEos(), cs);
+            CompletionStream.Finish why = cs.finish();
+            if (gone[0]) throw new IOException("client closed the stream");
+            ObjectNode r = head(id, created);
+            ObjectNode choice = r.putArray("choices").addObject().put("text", "").put("index", 0);
+            choice.putNull("logprobs");
+            choice.put("finish_reason", why.openAi());
+            usage(r, req, cs);
+            event(out, o, mapper.writeValueAsString(r));
+            event(out, o, "[DONE]");
+            out.close();
+            o.note = "stream gen=" + cs.generated() + " finish=" + why.openAi();
+        } finally {
+            running.decrementAndGet();
+            generations.leave();
+        }
+    }
+
+    private void patch(HttpExchange ex, Outcome o, JsonNode body) throws IOException, InterruptedException {
+        Requests.Patch req = Requests.patch(body, limits);
+        PatcherArgs args;
+        try {
+            args = req.threshold() == null ? models.patcherArgs() : models.thresholdArgs(req.threshold());
+        } catch (Blt4jException e) {
+            throw ApiError.invalidField("threshold", e.getMessage());
+        }
+        enter(patches, "patch requests");
+        ObjectNode r = mapper.createObjectNode();
+        try {
+            int[] tokens = ByteTokenizer.encode(req.bytes(), true, false);
+            float[] h = models.entropyModel().entropies(tokens);
+            int[] lengths = args.build().patchLengths(tokens, h, false);
+            ArrayNode bytes = r.putArray("bytes");
+            for (byte b : req.bytes()) bytes.add(b & 0xFF);
+            r.putPOJO("entropies", h);
+            r.putPOJO("patch_lengths", lengths);
+        } finally {
+            patches.leave();
+        }
+        if (args.threshold() == null) r.putNull("threshold");
+        else r.put("threshold", args.threshold());
+        r.put("mode", args.mode().name().toLowerCase(java.util.Locale.ROOT));
+        r.put("model", models.name());
+        sendJson(ex, o, 200, r);
+    }
+
+    private void enter(Admission gate, String what) throws InterruptedException {
+        switch (gate.enter(limits.queueTimeoutMs())) {
+            case ADMITTED -> {}
+            case QUEUE_FULL -> throw ApiError.busy("too many " + what + " waiting; try again shortly", 1);
+            case TIMED_OUT -> throw ApiError.overloaded("the model is overloaded: no turn within "
+                    + limits.queueTimeoutMs() + " ms; try again later", 5);
+        }
+    }
+
+    private ObjectNode head(String id, long created) {
+        return mapper.createObjectNode().put("id", id).put("object", "text_completion").put("created", created)
+                .put("model", models.name());
+    }
+
+    /** usage counts bytes (the model's tokens); patch_lengths covers BOS, the prompt and every generated id. */
+    private static void usage(ObjectNode r, Requests.Completion req, CompletionStream cs) {
+        r.putObject("usage").put("prompt_tokens", req.promptBytes().length).put("completion_tokens", cs.generated())
+                .put("total_tokens", req.promptBytes().length + cs.generated());
+        if (cs.patchLengths() != null) r.putPOJO("patch_lengths", cs.patchLengths());
+        else r.putNull("patch_lengths");
+    }
+
+    // ---- reading and writing ----
+
+    /** The body as a JSON object: 413 when too large, 400 when empty, not JSON or not an object. */
+    private JsonNode readJson(HttpExchange ex, Outcome o) throws IOException {
+        int max = limits.maxBodyBytes();
+        String declared = ex.getRequestHeaders().getFirst("Content-Length");
+        InputStream in = ex.getRequestBody();
+        if (declared != null) {
+            long n;
+            try {
+                n = Long.parseLong(declared.strip());
+            } catch (NumberFormatException e) {
+                throw ApiError.badRequest("Content-Length is not a number");
+            }
+            if (n > max) {
+                // read (and drop) a body of reasonable size so the client sees the answer rather than a reset
+                if (n <= 4L * 1024 * 1024) {
+                    try {
+                        o.bytesIn = in.transferTo(OutputStream.nullOutputStream());
+                    } catch (IOException e) {
+                        // answered below all the same
+                    }
+                }
+                throw ApiError.tooLarge("the body is " + n + " bytes; at most " + max + " are allowed");
+            }
+        }
+        byte[] buf;
+        try {
+            buf = in.readNBytes(max + 1);
+        } catch (IOException e) { // a broken chunked body, or the client went away (then nobody reads this)
+            throw ApiError.badRequest("could not read the body: " + e.getMessage());
+        }
+        o.bytesIn = buf.length;
+        if (buf.length > max) throw ApiError.tooLarge("the body is over " + max + " bytes; at most " + max + " are allowed");
+        if (buf.length == 0) throw ApiError.badRequest("the body is empty: send a JSON object");
+        JsonNode node;
+        try {
+            node = mapper.readTree(buf);
+        } catch (JsonProcessingException e) {
+            String why = e.getOriginalMessage();
+            if (why.length() > 200) why = why.substring(0, 200) + "...";
+            throw ApiError.badRequest("malformed JSON: " + why);
+        }
+        if (node == null || !node.isObject())
+            throw ApiError.badRequest("the body must be a JSON object, got " + (node == null ? "nothing" : Requests.kind(node)));
+        return node;
+    }
+
+    private void sendJson(HttpExchange ex, Outcome o, int status, JsonNode body) throws IOException {
+        send(ex, o, status, JSON, mapper.writeValueAsBytes(body));
+    }
+
+    private void send(HttpExchange ex, Outcome o, int status, String type, byte[] body) throws IOException {
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+        if (type.startsWith("text/html"))
+            ex.getResponseHeaders().set("Content-Security-Policy",
+                    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:");
+        o.status = status;
+        ex.sendResponseHeaders(status, body.length);
+        // closing the body flushes it before the exchange is closed: HttpExchange.close() first drains the request
+        // body, and when that fails (a broken chunked body) it drops the connection with the answer unsent
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(body);
+        }
+        o.bytesOut += body.length;
+    }
+
+    private void sendError(HttpExchange ex, Outcome o, ApiError e) {
+        if (ex.getResponseCode() != -1) return; // already answering (a stream): nothing more to say
+        ObjectNode err = mapper.createObjectNode();
+        ObjectNode inner = err.putObject("error").put("message", e.getMessage()).put("type", e.type);
+        if (e.param == null) inner.putNull("param");
+        else inner.put("param", e.param);
+        inner.put("code", e.status);
+        if (e.retryAfter > 0) ex.getResponseHeaders().set("Retry-After", Integer.toString(e.retryAfter));
+        if (e.allow != null) ex.getResponseHeaders().set("Allow", e.allow);
+        if (e.status == 413) ex.getResponseHeaders().set("Connection", "close");
+        try {
+            sendJson(ex, o, e.status, err);
+        } catch (IOException io) {
+            o.note += " (answer lost: " + io.getMessage() + ")";
+        }
+    }
+
+    private static void event(OutputStream out, Outcome o, String data) throws IOException {
+        byte[] b = ("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8);
+        out.write(b);
+        out.flush();
+        o.bytesOut += b.length;
+    }
+
+    /** For log lines: control characters escaped, cut to 300 chars. */
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && b.length() < 300; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f) b.append(String.format("\\x%02x", (int) c));
+            else b.append(c);
+        }
+        return b.toString();
+    }
+
+    /** The page, with the server's settings filled in. */
+    private byte[] page() throws IOException {
+        try (InputStream in = BltServer.class.getResourceAsStream("page.html")) {
+            if (in == null) throw new IOException("page.html is missing from the jar");
+            ObjectNode cfg = mapper.createObjectNode().put("model", models.name())
+                    .put("max_prompt_bytes", limits.maxPromptBytes()).put("max_output_bytes", limits.maxOutputBytes())
+                    .put("vocab_size", models.blt().args().vocabSize());
+            Double t = models.threshold();
+            if (t == null) cfg.putNull("threshold");
+            else cfg.put("threshold", t);
+            String html = new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    .replace("/*CONFIG*/{}", mapper.writeValueAsString(cfg).replace("</", "<\\/"));
+            return html.getBytes(StandardCharsets.UTF_8);
+        }
+    }
+}

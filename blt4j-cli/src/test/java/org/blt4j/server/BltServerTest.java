@@ -1,0 +1,382 @@
+package org.blt4j.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.blt4j.generate.CompletionStream;
+import org.blt4j.generate.LoadedModels;
+import org.blt4j.generate.Sampler;
+import org.blt4j.generate.StopStrings;
+import org.blt4j.text.ByteTokenizer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The server on an ephemeral port with the tiny golden models: endpoints, errors, limits. */
+class BltServerTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final ServerLimits LIMITS = new ServerLimits(256, 64, 8, 2, 4, 60_000, 300_000, 4096, ServerLimits.threadsFor(2, 4));
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final List<String> LOG = new CopyOnWriteArrayList<>();
+    static LoadedModels models;
+    static BltServer server;
+
+    @BeforeAll
+    static void start() throws IOException {
+        models = TestModels.get();
+        server = BltServer.start(models, LIMITS, "127.0.0.1", 0, true, LOG::add);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) server.close();
+    }
+
+    record Answer(int status, HttpResponse<String> raw) {
+        JsonNode json() {
+            try {
+                return JSON.readTree(raw.body());
+            } catch (IOException e) {
+                throw new AssertionError("not JSON: " + raw.body(), e);
+            }
+        }
+
+        String header(String name) {
+            return raw.headers().firstValue(name).orElse(null);
+        }
+    }
+
+    static Answer send(BltServer s, String method, String path, HttpRequest.BodyPublisher body) throws Exception {
+        HttpRequest req = HttpRequest.newBuilder(s.uri().resolve(path)).timeout(Duration.ofSeconds(60))
+                .method(method, body).header("Content-Type", "application/json").build();
+        HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+        return new Answer(r.statusCode(), r);
+    }
+
+    static Answer post(String path, String body) throws Exception {
+        return send(server, "POST", path, HttpRequest.BodyPublishers.ofString(body));
+    }
+
+    static Answer get(String path) throws Exception {
+        return send(server, "GET", path, HttpRequest.BodyPublishers.noBody());
+    }
+
+    /** What greedy generation gives without the server. */
+    static String greedy(String prompt, int maxBytes, List<String> stops) {
+        CompletionStream cs = new CompletionStream(models.eosId(), true, new StopStrings(stops), null, null);
+        models.generator(false).generate(ByteTokenizer.encode(prompt, true, false), maxBytes, Sampler.greedy(), true, cs);
+        cs.finish();
+        return cs.text();
+    }
+
+    @Test
+    void completion() throws Exception {
+        Answer a = post("/v1/completions", "{\"prompt\": \"Hello, BLT\", \"max_tokens\": 12, \"temperature\": 0}");
+        assertEquals(200, a.status(), a.raw().body());
+        assertTrue(a.header("Content-Type").startsWith("application/json"));
+        JsonNode j = a.json();
+        assertEquals("text_completion", j.get("object").asText());
+        assertTrue(j.get("id").asText().startsWith("cmpl-"));
+        assertEquals("blt_base", j.get("model").asText());
+        JsonNode c = j.get("choices").get(0);
+        assertEquals(0, c.get("index").asInt());
+        assertEquals(greedy("Hello, BLT", 12, List.of()), c.get("text").asText());
+        JsonNode u = j.get("usage");
+        assertEquals(10, u.get("prompt_tokens").asInt());
+        int gen = u.get("completion_tokens").asInt();
+        assertEquals(10 + gen, u.get("total_tokens").asInt());
+        assertEquals(gen == 12 ? "length" : "stop", c.get("finish_reason").asText());
+        int sum = 0;
+        for (JsonNode l : j.get("patch_lengths")) sum += l.asInt();
+        assertEquals(1 + 10 + gen, sum, "patch lengths cover BOS, the prompt and the generated ids");
+    }
+
+    @Test
+    void seedReproducesSampling() throws Exception {
+        String body = "{\"prompt\": \"abc\", \"max_tokens\": 10, \"temperature\": 1.0, \"top_k\": 20, \"top_p\": 0.9, \"seed\": 42}";
+        String t1 = post("/v1/completions", body).json().get("choices").get(0).get("text").asText();
+        String t2 = post("/v1/completions", body).json().get("choices").get(0).get("text").asText();
+        assertEquals(t1, t2);
+    }
+
+    @Test
+    void defaultMaxTokens() throws Exception {
+        JsonNode j = post("/v1/completions", "{\"prompt\": \"abc\", \"temperature\": 0}").json();
+        assertTrue(j.get("usage").get("completion_tokens").asInt() <= LIMITS.defaultMaxTokens());
+    }
+
+    @Test
+    void streamedCompletion() throws Exception {
+        Answer a = post("/v1/completions", "{\"prompt\": \"Hello, BLT\", \"max_tokens\": 12, \"temperature\": 0, \"stream\": true}");
+        assertEquals(200, a.status());
+        assertTrue(a.header("Content-Type").startsWith("text/event-stream"), a.header("Content-Type"));
+        String body = a.raw().body();
+        assertTrue(body.endsWith("data: [DONE]\n\n"), body);
+        List<JsonNode> events = new ArrayList<>();
+        for (String ev : body.split("\n\n")) {
+            assertTrue(ev.startsWith("data: "), ev);
+            if (!ev.equals("data: [DONE]")) events.add(JSON.readTree(ev.substring(6)));
+        }
+        assertTrue(events.size() >= 2, "text chunks and a final chunk");
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < events.size(); i++) {
+            JsonNode e = events.get(i);
+            assertEquals("text_completion", e.get("object").asText());
+            JsonNode c = e.get("choices").get(0);
+            text.append(c.get("text").asText());
+            if (i < events.size() - 1) {
+                assertTrue(c.get("finish_reason").isNull());
+                assertFalse(c.get("text").asText().isEmpty());
+                assertEquals(events.get(0).get("id"), e.get("id"), "one id per stream");
+            }
+        }
+        JsonNode last = events.getLast();
+        assertFalse(last.get("choices").get(0).get("finish_reason").isNull());
+        assertEquals(10, last.get("usage").get("prompt_tokens").asInt());
+        assertEquals(greedy("Hello, BLT", 12, List.of()), text.toString());
+    }
+
+    @Test
+    void stopStrings() throws Exception {
+        String full = greedy("The ", 40, List.of());
+        assertTrue(full.length() >= 8, full);
+        String stop = full.substring(4, 6);
+        String expected = full.substring(0, full.indexOf(stop));
+        String body = "{\"prompt\": \"The \", \"max_tokens\": 40, \"temperature\": 0, \"stop\": [\"never-there\", "
+                + JSON.writeValueAsString(stop) + "]}";
+        JsonNode c = post("/v1/completions", body).json().get("choices").get(0);
+        assertEquals(expected, c.get("text").asText());
+        assertEquals("stop", c.get("finish_reason").asText());
+        // streamed too, and as a single string
+        String streamed = post("/v1/completions", body.replace("}", ", \"stream\": true}")).raw().body();
+        StringBuilder text = new StringBuilder();
+        for (String ev : streamed.split("\n\n"))
+            if (!ev.equals("data: [DONE]")) text.append(JSON.readTree(ev.substring(6)).get("choices").get(0).get("text").asText());
+        assertEquals(expected, text.toString());
+        String single = "{\"prompt\": \"The \", \"max_tokens\": 40, \"temperature\": 0, \"stop\": " + JSON.writeValueAsString(stop) + "}";
+        assertEquals(expected, post("/v1/completions", single).json().get("choices").get(0).get("text").asText());
+    }
+
+    @Test
+    void patch() throws Exception {
+        Answer a = post("/v1/patch", "{\"text\": \"Hello world\"}");
+        assertEquals(200, a.status(), a.raw().body());
+        JsonNode j = a.json();
+        int[] tokens = ByteTokenizer.encode("Hello world", true, false);
+        float[] h = models.entropyModel().entropies(tokens);
+        int[] lengths = models.patcherArgs().build().patchLengths(tokens, h, false);
+        assertEquals(11, j.get("bytes").size());
+        assertEquals('H', j.get("bytes").get(0).asInt());
+        assertEquals(12, j.get("entropies").size());
+        for (int i = 0; i < h.length; i++) assertEquals(h[i], (float) j.get("entropies").get(i).asDouble());
+        int[] got = new int[j.get("patch_lengths").size()];
+        for (int i = 0; i < got.length; i++) got[i] = j.get("patch_lengths").get(i).asInt();
+        assertArrayEquals(lengths, got);
+        assertEquals(TestModels.THRESHOLD, j.get("threshold").asDouble());
+        assertEquals("entropy", j.get("mode").asText());
+        // threshold 0: every byte starts a patch (entropies are positive)
+        JsonNode zero = post("/v1/patch", "{\"text\": \"Hello world\", \"threshold\": 0}").json();
+        assertEquals(12, zero.get("patch_lengths").size());
+        // multi-byte text: bytes, not chars
+        assertEquals(4, post("/v1/patch", "{\"text\": \"🙂\"}").json().get("bytes").size());
+    }
+
+    @Test
+    void pageAndInfo() throws Exception {
+        Answer a = get("/");
+        assertEquals(200, a.status());
+        assertTrue(a.header("Content-Type").startsWith("text/html"));
+        String html = a.raw().body();
+        assertTrue(html.contains("\"threshold\":" + TestModels.THRESHOLD), "settings filled in");
+        assertFalse(html.contains("/*CONFIG*/"));
+        assertFalse(html.matches("(?s).*(src|href)\\s*=.*"), "no external assets");
+        assertEquals("blt_base", get("/v1/models").json().get("data").get(0).get("id").asText());
+        assertEquals("ok", get("/health").json().get("status").asText());
+    }
+
+    static void assertError(Answer a, int status, String param, String... words) {
+        assertEquals(status, a.status(), a.raw().body());
+        JsonNode e = a.json().get("error");
+        assertEquals(status, e.get("code").asInt());
+        if (param == null) assertTrue(e.get("param").isNull());
+        else assertEquals(param, e.get("param").asText(), a.raw().body());
+        for (String w : words) assertTrue(e.get("message").asText().contains(w), e.get("message").asText() + " lacks " + w);
+    }
+
+    @Test
+    void badBodies() throws Exception {
+        assertError(post("/v1/completions", "{\"prompt\": \"a\""), 400, null, "malformed JSON");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\"} trailing"), 400, null, "malformed JSON");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"prompt\": \"b\"}"), 400, null, "Duplicate");
+        assertError(post("/v1/completions", "[1, 2]"), 400, null, "JSON object");
+        assertError(post("/v1/completions", "\"text\""), 400, null, "JSON object");
+        assertError(post("/v1/completions", ""), 400, null, "empty");
+        assertError(send(server, "POST", "/v1/patch", HttpRequest.BodyPublishers.ofByteArray(
+                new byte[] {'{', '"', 't', 'e', 'x', 't', '"', ':', '"', (byte) 0xFF, '"', '}'})), 400, null, "malformed JSON");
+        assertError(post("/v1/completions", "{\"prompt\": NaN}"), 400, null, "malformed JSON");
+    }
+
+    @Test
+    void badFields() throws Exception {
+        assertError(post("/v1/completions", "{}"), 422, "prompt", "required");
+        assertError(post("/v1/completions", "{\"prompt\": [\"a\", \"b\"]}"), 422, "prompt", "string");
+        assertError(post("/v1/completions", "{\"prompt\": 7}"), 422, "prompt", "a number");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": \"ten\"}"), 422, "max_tokens", "integer");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 1.5}"), 422, "max_tokens", "integer");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": -1}"), 422, "max_tokens");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 65}"), 422, "max_tokens", "[0, 64]");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 1e30}"), 422, "max_tokens");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"temperature\": -0.5}"), 422, "temperature");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"temperature\": \"hot\"}"), 422, "temperature");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"top_p\": 0}"), 422, "top_p");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"top_p\": 1.5}"), 422, "top_p");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"top_k\": -3}"), 422, "top_k");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"seed\": \"x\"}"), 422, "seed");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"seed\": 123456789012345678901234567890}"), 422, "seed");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"stop\": \"\"}"), 422, "stop", "empty");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"stop\": [1]}"), 422, "stop");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"stop\": {\"a\": 1}}"), 422, "stop");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"stop\": [\"a\",\"b\",\"c\",\"d\",\"e\"]}"), 422, "stop", "at most 4");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"stream\": \"yes\"}"), 422, "stream");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"ignore_eos\": 1}"), 422, "ignore_eos");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"n\": 2}"), 422, "n");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"echo\": true}"), 422, "echo");
+        assertError(post("/v1/patch", "{\"text\": 5}"), 422, "text");
+        assertError(post("/v1/patch", "{\"text\": \"a\", \"threshold\": \"high\"}"), 422, "threshold");
+        assertError(post("/v1/patch", "{\"text\": \"a\", \"threshold\": -1}"), 422, "threshold");
+        // accepted: OpenAI fields at their defaults, unknown fields
+        assertEquals(200, post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 1, \"n\": 1, \"model\": \"x\", \"logprobs\": null, \"user\": \"u\"}").status());
+    }
+
+    @Test
+    void oversized() throws Exception {
+        String longPrompt = "x".repeat(LIMITS.maxPromptBytes() + 1);
+        assertError(post("/v1/completions", "{\"prompt\": \"" + longPrompt + "\"}"), 422, "prompt", "at most 256");
+        String multiByte = "é".repeat(LIMITS.maxPromptBytes() / 2 + 1); // under the limit in chars, over it in bytes
+        assertError(post("/v1/completions", "{\"prompt\": \"" + multiByte + "\"}"), 422, "prompt");
+        String huge = "{\"prompt\": \"" + "y".repeat(LIMITS.maxBodyBytes()) + "\"}";
+        assertError(post("/v1/completions", huge), 413, null, "at most 4096");
+        // no Content-Length (chunked): counted while reading
+        Answer chunked = send(server, "POST", "/v1/patch", HttpRequest.BodyPublishers.ofInputStream(
+                () -> new ByteArrayInputStream(huge.getBytes(StandardCharsets.UTF_8))));
+        assertError(chunked, 413, null);
+        assertError(post("/v1/patch", "{\"text\": \"" + "z".repeat(LIMITS.maxPromptBytes() + LIMITS.maxOutputBytes() + 1) + "\"}"), 422, "text");
+    }
+
+    @Test
+    void pathsAndMethods() throws Exception {
+        assertError(get("/v1/nothing"), 404, null, "/v1/nothing");
+        assertError(post("/v1/completions/extra", "{}"), 404, null);
+        assertError(get("/index.html"), 404, null);
+        assertError(get("/../etc/passwd"), 404, null);
+        Answer wrong = get("/v1/completions");
+        assertError(wrong, 405, null, "POST");
+        assertEquals("POST", wrong.header("Allow"));
+        assertError(post("/", "{}"), 405, null);
+        assertEquals("GET", post("/", "{}").header("Allow"));
+        assertError(send(server, "DELETE", "/v1/patch", HttpRequest.BodyPublishers.noBody()), 405, null);
+        assertError(send(server, "PUT", "/health", HttpRequest.BodyPublishers.ofString("{}")), 405, null);
+    }
+
+    /** Sends raw bytes, returns the status of the answer (0 when the server just closed the connection). */
+    static int raw(String request) throws IOException {
+        try (java.net.Socket sock = new java.net.Socket("127.0.0.1", server.port())) {
+            sock.setSoTimeout(10_000);
+            sock.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            sock.getOutputStream().flush();
+            String head = new String(sock.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1);
+            return head.startsWith("HTTP/1.1 ") ? Integer.parseInt(head.substring(9, 12)) : 0;
+        }
+    }
+
+    @Test
+    void brokenHttp() throws Exception {
+        assertEquals(400, raw("POST /v1/patch HTTP/1.1\r\nHost: a\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n"));
+        // the JDK's server answers these itself, or closes the connection
+        for (String req : List.of("GET mailto:x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                "OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                "POST /v1/patch HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: abc\r\n\r\n{}",
+                "HELLO\r\n\r\n", "GET / HTTP/1.1\r\nBad Header Line\r\n\r\n")) {
+            int status = raw(req);
+            assertTrue(status == 0 || status >= 400 && status < 500, req + " -> " + status);
+        }
+    }
+
+    @Test
+    void logsOneLinePerRequest() throws Exception {
+        int before = LOG.size();
+        get("/v1/no-such-thing");
+        post("/v1/patch", "{\"text\": \"log me\"}");
+        Thread.sleep(100); // the line is written after the answer
+        List<String> lines = LOG.subList(before, LOG.size());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("GET /v1/no-such-thing 404")), lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("POST /v1/patch 200")), lines.toString());
+    }
+
+    /** One long generation holds the only turn: one more waits and times out (503), the next finds the queue full (429). */
+    @Test
+    void busyAndOverloaded() throws Exception {
+        ServerLimits tight = new ServerLimits(256, 100_000, 8, 1, 1, 1_500, 5_000, 4096, ServerLimits.threadsFor(1, 1));
+        try (BltServer s = BltServer.start(models, tight, "127.0.0.1", 0, true, line -> {})) {
+            CompletableFuture<HttpResponse<String>> longOne = HTTP.sendAsync(HttpRequest.newBuilder(s.uri().resolve("/v1/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"a long one\", \"max_tokens\": 100000, \"temperature\": 0, \"ignore_eos\": true}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            waitFor(s, "running", 1);
+            String small = "{\"prompt\": \"b\", \"max_tokens\": 2}";
+            CompletableFuture<HttpResponse<String>> waiting = HTTP.sendAsync(HttpRequest.newBuilder(s.uri().resolve("/v1/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString(small)).build(), HttpResponse.BodyHandlers.ofString());
+            waitFor(s, "waiting", 1);
+            Answer full = send(s, "POST", "/v1/completions", HttpRequest.BodyPublishers.ofString(small));
+            assertError(full, 429, null, "try again");
+            assertEquals("1", full.header("Retry-After"));
+            HttpResponse<String> timedOut = waiting.get();
+            assertEquals(503, timedOut.statusCode(), timedOut.body());
+            assertTrue(timedOut.headers().firstValue("Retry-After").isPresent());
+            // the long one ends at the time limit, with what it made so far
+            HttpResponse<String> done = longOne.get();
+            assertEquals(200, done.statusCode());
+            JsonNode c = JSON.readTree(done.body()).get("choices").get(0);
+            assertEquals("time_limit", c.get("finish_reason").asText());
+            // and the server is free again
+            assertEquals(200, send(s, "POST", "/v1/completions", HttpRequest.BodyPublishers.ofString(small)).status());
+        }
+    }
+
+    static void waitFor(BltServer s, String field, int value) throws Exception {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < end) {
+            if (send(s, "GET", "/health", HttpRequest.BodyPublishers.noBody()).json().get(field).asInt() >= value) return;
+            Thread.sleep(10);
+        }
+        throw new AssertionError("health never showed " + field + " >= " + value);
+    }
+
+    /** A bounded load test: 50 clients for 10 s get answers that follow the rules and the heap stays small. */
+    @Test
+    void load() throws Exception {
+        ServerLimits l = new ServerLimits(4096, 512, 16, 2, 16, 5_000, 30_000, 64 * 1024, ServerLimits.threadsFor(2, 16));
+        try (BltServer s = BltServer.start(models, l, "127.0.0.1", 0, true, line -> {})) {
+            LoadDriver.Report r = LoadDriver.run(s.uri(), l, 50, Duration.ofSeconds(10));
+            System.out.println("load test, 50 clients for 10 s:\n" + r.summary());
+            assertTrue(r.clean(), r.summary());
+            assertTrue(r.good().getOrDefault(200, 0L) > 0, r.summary());
+            assertTrue(r.bad().keySet().stream().allMatch(st -> st >= 400 && st < 500), r.summary());
+            assertTrue(r.heapAfter() < r.heapBefore() + 64L * 1024 * 1024, "no memory kept after the run: " + r.summary());
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package org.blt4j.generate;
+
+import java.nio.file.Path;
+import org.blt4j.Blt4jException;
+import org.blt4j.model.ByteLatentTransformer;
+import org.blt4j.model.EntropyModel;
+import org.blt4j.model.ModelLoader;
+import org.blt4j.patch.PatcherArgs;
+import org.blt4j.patch.PatchingMode;
+import org.blt4j.train.BltTask;
+import org.blt4j.train.TrainCheckpoint;
+
+/**
+ * A BLT, its entropy model and the patching it generates with: what the generate command and the server load once.
+ * The models are only read by forward passes, so one instance serves any number of threads.
+ *
+ * @param name        a short display name (the model folder's name; never a full path)
+ * @param patcherArgs the BLT config's patching, with the threshold overridden when asked
+ */
+public record LoadedModels(String name, ByteLatentTransformer blt, EntropyModel entropyModel, PatcherArgs patcherArgs) {
+
+    /**
+     * Loads both models (hub checkpoints, step folders or run folders).
+     *
+     * @param threshold entropy threshold in nats, or null for the BLT config's own
+     */
+    public static LoadedModels load(Path model, Path entropyModel, Double threshold) {
+        Path bltDir = TrainCheckpoint.resolveModel(model);
+        ByteLatentTransformer blt = ModelLoader.blt(bltDir, true);
+        EntropyModel em = ModelLoader.entropyModel(TrainCheckpoint.resolveModel(entropyModel));
+        Path leaf = model.toAbsolutePath().normalize().getFileName();
+        LoadedModels m = new LoadedModels(leaf == null ? "blt" : leaf.toString(), blt, em, BltTask.patcherArgs(blt.args()));
+        return threshold == null ? m : m.withThreshold(threshold);
+    }
+
+    /** Same models, entropy threshold replaced (entropy patching only). */
+    public LoadedModels withThreshold(double threshold) {
+        return new LoadedModels(name, blt, entropyModel, thresholdArgs(threshold));
+    }
+
+    /** This patching with another entropy threshold (entropy patching only). */
+    public PatcherArgs thresholdArgs(double threshold) {
+        PatcherArgs a = patcherArgs;
+        if (a.mode() != PatchingMode.ENTROPY)
+            throw new Blt4jException("a threshold needs entropy patching, but the model's config patches with mode "
+                    + a.mode().name().toLowerCase(java.util.Locale.ROOT));
+        if (!Double.isFinite(threshold)) throw new Blt4jException("the threshold must be a finite number, got " + threshold);
+        return new PatcherArgs(a.mode(), threshold, a.thresholdAdd(), a.monotonicity(), a.maxPatchLength(), a.patchSize());
+    }
+
+    /** The threshold in use, or null (top-k or a mode without one). */
+    public Double threshold() {
+        return patcherArgs.mode() == PatchingMode.ENTROPY ? patcherArgs.threshold() : null;
+    }
+
+    /** A generator over these models: see {@link Generators#create}. */
+    public Generator generator(boolean cached) {
+        return Generators.create(blt, entropyModel, patcherArgs.build(), cached);
+    }
+
+    /** The model's EOS id. */
+    public int eosId() {
+        return blt.args().eosId();
+    }
+}
