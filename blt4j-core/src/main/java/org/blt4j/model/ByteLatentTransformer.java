@@ -74,6 +74,16 @@ public final class ByteLatentTransformer {
 
     public ParamStore params() { return params; }
 
+    LocalEncoder encoder() { return encoder; }
+
+    GlobalTransformer global() { return global; }
+
+    LocalDecoder decoder() { return decoder; }
+
+    RowTable tokEmbeddings() { return tokEmbeddings; }
+
+    List<RowTable> hashTables() { return hashTables; }
+
     /**
      * logits [N, vocab] for one row of tokens [N] patched by patchLengths [P] (summing to N+1, first patch 1;
      * trailing zero lengths allowed).

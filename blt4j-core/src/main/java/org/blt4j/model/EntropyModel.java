@@ -52,6 +52,14 @@ public final class EntropyModel {
 
     public ParamStore params() { return params; }
 
+    RowTable tokEmbeddings() { return tokEmbeddings; }
+
+    List<TransformerBlock> layers() { return layers; }
+
+    RmsNorm norm() { return norm; }
+
+    Linear output() { return output; }
+
     /** logits [L, vocab] of one row of token ids [L]. */
     public float[] forward(int[] tokens) {
         return run(tokens, positions(tokens.length)).logits();

@@ -20,6 +20,15 @@ class GenerationGoldenTest {
 
     @TestFactory
     List<DynamicTest> greedyNoCache() {
+        return cases(false);
+    }
+
+    @TestFactory
+    List<DynamicTest> greedyCached() {
+        return cases(true);
+    }
+
+    private static List<DynamicTest> cases(boolean cached) {
         List<DynamicTest> tests = new ArrayList<>();
         for (GoldenCases.Case c : GoldenCases.ofKind("blt")) {
             if (!c.json().has("generation")) continue;
@@ -28,7 +37,7 @@ class GenerationGoldenTest {
                 ByteLatentTransformer blt = ModelLoader.blt(c.dir(), true);
                 EntropyModel em = ModelLoader.entropyModel(c.dir().resolve(c.json().get("entropy_model").asText()).normalize());
                 Patcher patcher = PatcherArgs.entropy(c.json().get("patching_threshold").asDouble()).build();
-                NoCacheGenerator gen = new NoCacheGenerator(blt, em, patcher);
+                Generator gen = cached ? new CachedGenerator(blt, em, patcher) : new NoCacheGenerator(blt, em, patcher);
                 int[] expected = GoldenCases.ints(g.get("greedy_tokens"));
                 List<int[]> lengths = new ArrayList<>();
                 int[] got = gen.generate(GoldenCases.ints(g.get("prompt")), expected.length, Sampler.greedy(), false, (id, step) -> {
