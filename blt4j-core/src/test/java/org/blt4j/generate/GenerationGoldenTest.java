@@ -49,6 +49,12 @@ class GenerationGoldenTest {
                 assertTrue(steps.size() == lengths.size(), "one step per token");
                 for (int s = 0; s < steps.size(); s++)
                     assertArrayEquals(GoldenCases.ints(steps.get(s).get("patch_lengths")), lengths.get(s), c.name() + " step " + s);
+                // stopping at EOS: the same ids up to and including the first EOS
+                int eos = blt.args().eosId(), firstEos = 0;
+                while (firstEos < expected.length && expected[firstEos] != eos) firstEos++;
+                int[] stopped = gen.generate(GoldenCases.ints(g.get("prompt")), expected.length, Sampler.greedy(), true, null);
+                assertArrayEquals(java.util.Arrays.copyOf(expected, Math.min(expected.length, firstEos + 1)), stopped,
+                        c.name() + " stopping at EOS");
             }));
         }
         return tests;
