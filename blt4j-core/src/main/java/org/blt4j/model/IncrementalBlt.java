@@ -130,6 +130,45 @@ public final class IncrementalBlt {
 
     public BltArgs args() { return a; }
 
+    /**
+     * Weight bytes one fed byte streams through the per-byte stacks: entropy model, encoder and decoder layers,
+     * the decoder's cross-attention queries and outputs, the output layer, the embedding rows. (RMSNorm weights and
+     * the KV caches are not counted.)
+     */
+    public long weightBytesPerByte() {
+        long b = 0;
+        if (em != null) {
+            for (TransformerBlock t : em.layers()) b += blockBytes(t);
+            b += em.output().weightBytes() + em.tokEmbeddings().rowBytes();
+        }
+        for (TransformerBlock t : encLayers) b += blockBytes(t);
+        b += tokEmb.rowBytes();
+        for (RowTable t : hashTables) b += t.rowBytes();
+        for (TransformerBlock t : decLayers) b += blockBytes(t);
+        for (CrossAttention c : decCross) b += c.wq().weightBytes() + c.wo().weightBytes();
+        return b + decOutput.weightBytes();
+    }
+
+    /**
+     * Weight bytes one closed patch streams: its slots (patch projection, encoder cross-attention), the global stack
+     * (and its input projection), the decoder's patch projection and cross-attention keys and values.
+     */
+    public long weightBytesPerPatch() {
+        long b = encPatchProj.weightBytes() + decPatchProj.weightBytes();
+        if (globInputProj != null) b += globInputProj.weightBytes();
+        for (CrossAttention c : encCross) b += c.wq().weightBytes() + c.wk().weightBytes() + c.wv().weightBytes() + c.wo().weightBytes();
+        for (TransformerBlock t : globLayers) b += blockBytes(t);
+        for (CrossAttention c : decCross) b += c.wk().weightBytes() + c.wv().weightBytes();
+        return b;
+    }
+
+    private static long blockBytes(TransformerBlock t) {
+        var at = t.attention();
+        var ff = t.feedForward();
+        return at.wq().weightBytes() + at.wk().weightBytes() + at.wv().weightBytes() + at.wo().weightBytes()
+                + ff.w1().weightBytes() + ff.w2().weightBytes() + ff.w3().weightBytes();
+    }
+
     private void ensure(int B) {
         if (B <= rows) return;
         rows = Math.max(B, 2 * rows);
