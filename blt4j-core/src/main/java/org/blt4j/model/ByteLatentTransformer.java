@@ -92,9 +92,9 @@ public final class ByteLatentTransformer {
         return run(tokens, patchLengths).dec().logits();
     }
 
-    private record Pass(PatchLayout layout, LocalEncoder.Output enc, GlobalTransformer.Output glob, LocalDecoder.Output dec) {}
+    record Pass(PatchLayout layout, LocalEncoder.Output enc, GlobalTransformer.Output glob, LocalDecoder.Output dec) {}
 
-    private Pass run(int[] tokens, int[] patchLengths) {
+    Pass run(int[] tokens, int[] patchLengths) {
         int N = tokens.length;
         PatchLayout layout = PatchLayout.of(patchLengths, N);
         int nP = layout.numPatches();

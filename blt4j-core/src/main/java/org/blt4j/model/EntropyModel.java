@@ -77,7 +77,7 @@ public final class EntropyModel {
     /** Everything one forward pass computed, for backward. */
     record Pass(int[] tokens, List<TransformerBlock.Acts> acts, float[] hFinal, float[] normed, float[] logits) {}
 
-    private Pass run(int[] tokens, int[] pos) {
+    Pass run(int[] tokens, int[] pos) {
         return run(tokens, pos, Masks.eosFlags(tokens, args.eosId()));
     }
 

@@ -44,6 +44,7 @@ public final class IncrementalBlt {
         boolean startsPatch(int[] tokens, float[] entropies, int p);
     }
 
+    private final ByteLatentTransformer blt;
     private final BltArgs a;
     private final EntropyModel em;          // null when the rule needs no entropies
     private final StartRule rule;
@@ -74,6 +75,7 @@ public final class IncrementalBlt {
      * @param maxPatchLength max_patch_length (null = none): a patch that reaches it closes
      */
     public IncrementalBlt(ByteLatentTransformer blt, EntropyModel em, StartRule rule, Integer maxPatchLength) {
+        this.blt = blt;
         this.a = blt.args();
         this.em = em;
         this.rule = rule;
@@ -282,6 +284,84 @@ public final class IncrementalBlt {
         encoderStep(rows, B);
         closePatches(rows, B);
         decoderStep(rows, B, logits);
+    }
+
+    /**
+     * Feeds a whole prompt to a fresh state with the batched forward passes (one matrix product per layer over all its
+     * positions instead of one per position), and returns the logits [V] predicting the byte after it. The state is
+     * then the one {@link #feed} would have built id by id (its caches filled from the passes' keys and values), up
+     * to float rounding: the prefix is patched with include_next_token and run exactly as the uncached reference runs
+     * it.
+     */
+    public float[] prefill(State s, int[] prompt) {
+        if (s.n != 0) throw new IllegalStateException("prefill needs a fresh state");
+        int L = prompt.length;
+        if (L == 0) throw new Blt4jException("empty prompt");
+        for (int id : prompt)
+            if (id < 0 || id >= V) throw new Blt4jException("token id " + id + " is outside the vocabulary [0, " + V + ")");
+        // entropy model: entropies and its caches
+        float[] H = new float[L];
+        if (em != null) {
+            EntropyModel.Pass ep = em.run(prompt, EntropyModel.positions(L));
+            H = Entropy.ofLogits(ep.logits(), L, V);
+            fillCaches(s.emKv, ep.acts(), 0, L, em.args().window());
+        }
+        s.tokens = Arrays.copyOf(prompt, Math.max(64, 2 * L));
+        s.H = Arrays.copyOf(H, s.tokens.length);
+        s.n = L;
+        // patches: the starts the incremental rule gives for p = 1..L
+        int P = 1;
+        s.starts[0] = 0;
+        for (int p = 1; p <= L; p++) {
+            boolean start = p <= 1 || rule.startsPatch(s.tokens, s.H, p)
+                    || (maxPatchLength != null && p - s.starts[P - 1] >= maxPatchLength);
+            if (!start) continue;
+            if (P == s.starts.length) s.starts = Arrays.copyOf(s.starts, 2 * P);
+            s.starts[P++] = p;
+        }
+        int[] lengths = new int[P];
+        for (int q = 0; q < P; q++) lengths[q] = (q + 1 < P ? s.starts[q + 1] : L + 1) - s.starts[q];
+        s.nClosed = P - 1;                                        // the last patch holds byte L, not seen yet
+        // documents
+        for (int i = 0; i < L - 1; i++) {
+            if (prompt[i] == eos) s.doc = i + 1;
+            if (em != null && prompt[i] == em.args().eosId()) s.emDoc = i + 1;
+        }
+        for (int i = s.starts[s.nClosed]; i < L; i++) if (prompt[i] == eos) s.openHasEos = true;
+        if (blockCausalGlobal)
+            for (int q = 0; q < s.nClosed; q++)
+                for (int i = s.starts[q]; i < s.starts[q + 1]; i++) if (prompt[i] == eos) s.globDoc = q + 1;
+        // the BLT on the patched prompt
+        ByteLatentTransformer.Pass bp = blt.run(prompt, lengths);
+        LocalEncoder.Acts ea = bp.enc().acts();
+        fillCaches(s.encKv, ea.layers(), 0, L, window);
+        int keep = s.starts[Math.max(0, s.nClosed - wEnc + 1)];
+        for (int l = 0; l < encLayers.size(); l++) {
+            if (!encCrossAfter[l]) continue;
+            float[] kv = ea.cross()[l].kv();                          // byte states after layer l
+            s.encStates[l].first = keep;
+            for (int i = keep; i < L; i++) s.encStates[l].add(kv, i * dim);
+        }
+        fillCaches(s.globKv, bp.glob().acts(), 0, s.nClosed, Integer.MAX_VALUE);
+        LocalDecoder.Acts da = bp.dec().acts();
+        fillCaches(s.decKv, da.layers(), 0, L, window);
+        for (int l = 0, ci = 0; l < decLayers.size(); l++) {
+            if (!decCrossBefore[l]) continue;
+            var ca = da.cross()[l];
+            for (int p = Math.max(0, s.nClosed - wDec); p < s.nClosed; p++)
+                for (int q = 0; q < k; q++) s.decCrossKv[ci].put(p * k + q, ca.k(), (p * k + q) * dim, ca.v(), (p * k + q) * dim);
+            ci++;
+        }
+        return Arrays.copyOfRange(bp.dec().logits(), (L - 1) * V, L * V);
+    }
+
+    /** caches[l] ← the keys and values of positions [max(from, to - window), to) of a batched pass's layer l. */
+    private static void fillCaches(KvCache[] caches, List<TransformerBlock.Acts> acts, int from, int to, int window) {
+        for (int l = 0; l < caches.length; l++) {
+            var at = acts.get(l).attn();
+            int kvd = caches[l].kvDim();
+            for (int i = (int) Math.max(from, (long) to - window); i < to; i++) caches[l].put(i, at.k(), i * kvd, at.v(), i * kvd);
+        }
     }
 
     /** Entropy model at each row's new position → H; also stores the id. */

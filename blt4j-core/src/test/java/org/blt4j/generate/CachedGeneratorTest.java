@@ -162,8 +162,10 @@ class CachedGeneratorTest {
                 Setup s = randomSetup(sd);
                 int[] prompt = prompt(new Random(sd * 31));
                 Run ref = run(new NoCacheGenerator(s.blt(), s.em(), s.patcher()), prompt, STEPS, Sampler.greedy());
-                Run got = run(new CachedGenerator(s.blt(), s.em(), s.patcher()), prompt, STEPS, Sampler.greedy());
-                assertSameRun(ref, got, s.name());
+                for (boolean prefill : new boolean[] {true, false}) {
+                    Run got = run(new CachedGenerator(s.blt(), s.em(), s.patcher(), prefill), prompt, STEPS, Sampler.greedy());
+                    assertSameRun(ref, got, s.name() + (prefill ? " (batched prefill)" : " (prompt fed id by id)"));
+                }
                 // patches of various lengths: not all one byte, not one long patch
                 int[] last = ref.lengths().get(STEPS - 1);
                 assertTrue(last.length > 3 && last.length < prompt.length + STEPS,
@@ -230,8 +232,10 @@ class CachedGeneratorTest {
             Patcher p = pa.build();
             assertTrue(CachedGenerator.supports(p));
             Run ref = run(new NoCacheGenerator(s.blt(), s.em(), p), prompt, 20, Sampler.greedy());
-            Run got = run(new CachedGenerator(s.blt(), s.em(), p), prompt, 20, Sampler.greedy());
-            assertSameRun(ref, got, pa.toString());
+            for (boolean prefill : new boolean[] {true, false}) {
+                Run got = run(new CachedGenerator(s.blt(), s.em(), p, prefill), prompt, 20, Sampler.greedy());
+                assertSameRun(ref, got, pa + ", prefill " + prefill);
+            }
         }
     }
 
@@ -244,6 +248,30 @@ class CachedGeneratorTest {
         Run ref = run(new NoCacheGenerator(s.blt(), s.em(), p), prompt, 8, Sampler.greedy());
         Run got = run(new CachedGenerator(s.blt(), s.em(), p), prompt, 8, Sampler.greedy());
         assertSameRun(ref, got, "top-k");
+    }
+
+    @Test
+    void prefillGivesTheStateOfFeedingIdByIdAndLongPromptsWrapTheRings() {
+        for (long seed = 201; seed <= 206; seed++) {
+            Setup s = randomSetup(seed);
+            Random rnd = new Random(seed);
+            int[] prompt = prompt(rnd);
+            if (seed % 2 == 0) { // longer than every window: the prefilled rings hold only the last positions
+                int[] longer = Arrays.copyOf(prompt, prompt.length + 40);
+                for (int i = prompt.length; i < longer.length; i++) longer[i] = 4 + rnd.nextInt(256);
+                prompt = longer;
+            }
+            Run ref = run(new NoCacheGenerator(s.blt(), s.em(), s.patcher()), prompt, 20, Sampler.greedy());
+            Run got = run(new CachedGenerator(s.blt(), s.em(), s.patcher(), true), prompt, 20, Sampler.greedy());
+            assertSameRun(ref, got, s.name() + " prompt of " + prompt.length);
+            IncrementalBlt inc = new IncrementalBlt(s.blt(), s.em(), (t, h, p) -> ((Patcher.ThresholdRule) s.patcher()).startsPatch(h, p),
+                    s.patcher().maxPatchLength());
+            IncrementalBlt.State a = inc.newState(), b = inc.newState();
+            inc.prefill(a, prompt);
+            for (int id : prompt) inc.feed(new IncrementalBlt.State[] {b}, new int[] {id}, 1, null);
+            assertArrayEquals(b.patchLengths(), a.patchLengths(), s.name());
+            assertEquals(b.closedPatches(), a.closedPatches());
+        }
     }
 
     @Test

@@ -20,15 +20,21 @@ class GenerationGoldenTest {
 
     @TestFactory
     List<DynamicTest> greedyNoCache() {
-        return cases(false);
+        return cases(false, false);
     }
 
     @TestFactory
     List<DynamicTest> greedyCached() {
-        return cases(true);
+        return cases(true, true);
     }
 
-    private static List<DynamicTest> cases(boolean cached) {
+    /** The cached generator with the prompt fed id by id instead of one batched pass. */
+    @TestFactory
+    List<DynamicTest> greedyCachedNoPrefill() {
+        return cases(true, false);
+    }
+
+    private static List<DynamicTest> cases(boolean cached, boolean prefill) {
         List<DynamicTest> tests = new ArrayList<>();
         for (GoldenCases.Case c : GoldenCases.ofKind("blt")) {
             if (!c.json().has("generation")) continue;
@@ -37,7 +43,7 @@ class GenerationGoldenTest {
                 ByteLatentTransformer blt = ModelLoader.blt(c.dir(), true);
                 EntropyModel em = ModelLoader.entropyModel(c.dir().resolve(c.json().get("entropy_model").asText()).normalize());
                 Patcher patcher = PatcherArgs.entropy(c.json().get("patching_threshold").asDouble()).build();
-                Generator gen = cached ? new CachedGenerator(blt, em, patcher) : new NoCacheGenerator(blt, em, patcher);
+                Generator gen = cached ? new CachedGenerator(blt, em, patcher, prefill) : new NoCacheGenerator(blt, em, patcher);
                 int[] expected = GoldenCases.ints(g.get("greedy_tokens"));
                 List<int[]> lengths = new ArrayList<>();
                 int[] got = gen.generate(GoldenCases.ints(g.get("prompt")), expected.length, Sampler.greedy(), false, (id, step) -> {
