@@ -150,7 +150,7 @@ final class Blt1bBench {
             double decode = (t1 - tFirst[0]) / 1e9, rate = (GEN_BYTES - 1) / decode;
             int newPatches = patchesLast[0] - patchesFirst[0];
             double patchLen = newPatches > 0 ? (GEN_BYTES - 1) / (double) newPatches : Double.POSITIVE_INFINITY;
-            out.printf("threshold %.4f nats; prompt %d ids in %.1f s (byte by byte); decode %d bytes in %.1f s = %.2f bytes/s, "
+            out.printf("threshold %.4f nats; prompt %d ids in %.1f s (batched prefill); decode %d bytes in %.1f s = %.2f bytes/s, "
                             + "%d patches closed (%.2f bytes/patch)%n",
                     threshold, prompt.length, (tFirst[0] - t0) / 1e9, GEN_BYTES - 1, decode, rate, newPatches, patchLen);
             out.printf("weights streamed: %.1f MB every byte (entropy model, encoder, decoder) + %.1f MB every patch "

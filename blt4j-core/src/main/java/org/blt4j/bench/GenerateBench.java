@@ -144,7 +144,7 @@ public final class GenerateBench {
         long t1 = System.nanoTime();
         double prefill = (tFirst[0] - t0) / 1e9, decode = (t1 - tFirst[0]) / 1e9, total = (t1 - t0) / 1e9;
         double cachedRate = (GEN_BYTES - 1) / decode;
-        out.printf("cached:   prompt %.3f s (%.0f ids/s, byte by byte); decode %d bytes in %.3f s = %.0f bytes/s; "
+        out.printf("cached:   prompt %.3f s (%.0f ids/s, one batched pass per stack); decode %d bytes in %.3f s = %.0f bytes/s; "
                         + "total %.3f s = %.0f bytes/s; %.2f bytes/patch%n",
                 prefill, prompt.length / prefill, GEN_BYTES - 1, decode, cachedRate, total, GEN_BYTES / total,
                 (prompt.length + GEN_BYTES) / (double) patches[0]);
