@@ -67,6 +67,9 @@ final class BenchCommand implements Runnable {
         @Option(names = "--tmp", paramLabel = "DIR", description = "where the blt-1b-shaped checkpoint is written (default: the system temp folder)")
         Path tmp;
 
+        @Option(names = "--reuse", paramLabel = "DIR", description = "keep the blt-1b-shaped checkpoint in DIR (written once, reused by later runs)")
+        Path reuse;
+
         @Override
         public Integer call() throws Exception {
             Path text = corpus;
@@ -78,7 +81,7 @@ final class BenchCommand implements Runnable {
                 }
             }
             org.blt4j.bench.GenerateBench.run(System.out, new org.blt4j.bench.GenerateBench.Options(
-                    text, blt, entropy, full, big || bigOnly, hashVocab, tmp, !bigOnly));
+                    text, blt, entropy, full, big || bigOnly, hashVocab, tmp, !bigOnly, reuse));
             return 0;
         }
     }

@@ -38,7 +38,7 @@ import org.blt4j.train.Training;
  * bandwidth measured here ({@link Blt1bBench}).
  *
  * <p>Usage: {@code GenerateBench [--corpus data/sotu-sample.txt.gz] [--blt DIR --entropy DIR] [--nocache-full]
- * [--1b [--hash-vocab N] [--tmp DIR]]}.
+ * [--1b [--hash-vocab N] [--tmp DIR | --reuse DIR]]}: --reuse keeps the blt-1b-shaped checkpoint in DIR for the next run.
  */
 public final class GenerateBench {
     private GenerateBench() {}
@@ -53,14 +53,14 @@ public final class GenerateBench {
 
     /** Options of a run. */
     public record Options(Path corpus, Path blt, Path entropy, boolean noCacheFull, boolean blt1b, Integer hashVocab,
-                          Path tmp, boolean demo) {
+                          Path tmp, boolean demo, Path reuse) {
         public static Options defaults() {
-            return new Options(null, null, null, false, false, null, null, true);
+            return new Options(null, null, null, false, false, null, null, true, null);
         }
     }
 
     public static void main(String[] args) {
-        Path corpus = null, blt = null, entropy = null, tmp = null;
+        Path corpus = null, blt = null, entropy = null, tmp = null, reuse = null;
         boolean full = false, big = false, demo = true;
         Integer hashVocab = null;
         for (int i = 0; i < args.length; i++) {
@@ -76,10 +76,11 @@ public final class GenerateBench {
                 }
                 case "--hash-vocab" -> hashVocab = Integer.parseInt(args[++i]);
                 case "--tmp" -> tmp = Path.of(args[++i]);
+                case "--reuse" -> reuse = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        run(System.out, new Options(corpus, blt, entropy, full, big, hashVocab, tmp, demo));
+        run(System.out, new Options(corpus, blt, entropy, full, big, hashVocab, tmp, demo, reuse));
     }
 
     public static void run(PrintStream out) {
@@ -89,7 +90,7 @@ public final class GenerateBench {
     public static void run(PrintStream out, Options o) {
         byte[] text = text(o.corpus());
         if (o.demo()) demo(out, o, text);
-        if (o.blt1b()) Blt1bBench.run(out, text, o.hashVocab(), o.tmp());
+        if (o.blt1b()) Blt1bBench.run(out, text, o.hashVocab(), o.tmp(), o.reuse());
     }
 
     // ---- demo size ----
@@ -133,18 +134,33 @@ public final class GenerateBench {
 
         CachedGenerator cached = new CachedGenerator(blt, em, patcher);
         for (int i = 0; i < 3; i++) cached.generate(warm, GEN_BYTES, Sampler.greedy(), false, null); // JIT warm-up
-        long[] tFirst = {0};
+        // best of 3 (other processes may share the cores)
+        long[] tFirst = new long[1];
         int[] patches = {0};
-        long t0 = System.nanoTime();
-        int[] gen = cached.generate(prompt, GEN_BYTES, Sampler.greedy(), false, (id, step) -> {
-            if (tFirst[0] == 0) tFirst[0] = System.nanoTime();
-            patches[0] = step.patchLengths().length;
-            return true;
-        });
-        long t1 = System.nanoTime();
+        int[] gen = null;
+        long t0 = 0, t1 = 0, firstBest = 0;
+        double best = Double.MAX_VALUE;
+        for (int rep = 0; rep < 3; rep++) {
+            tFirst[0] = 0;
+            long a = System.nanoTime();
+            int[] g = cached.generate(prompt, GEN_BYTES, Sampler.greedy(), false, (id, step) -> {
+                if (tFirst[0] == 0) tFirst[0] = System.nanoTime();
+                patches[0] = step.patchLengths().length;
+                return true;
+            });
+            long b = System.nanoTime();
+            if (b - a < best) {
+                best = b - a;
+                t0 = a;
+                t1 = b;
+                gen = g;
+                firstBest = tFirst[0];
+            }
+        }
+        tFirst[0] = firstBest;
         double prefill = (tFirst[0] - t0) / 1e9, decode = (t1 - tFirst[0]) / 1e9, total = (t1 - t0) / 1e9;
         double cachedRate = (GEN_BYTES - 1) / decode;
-        out.printf("cached:   prompt %.3f s (%.0f ids/s, one batched pass per stack); decode %d bytes in %.3f s = %.0f bytes/s; "
+        out.printf("cached (best of 3):   prompt %.3f s (%.0f ids/s, one batched pass per stack); decode %d bytes in %.3f s = %.0f bytes/s; "
                         + "total %.3f s = %.0f bytes/s; %.2f bytes/patch%n",
                 prefill, prompt.length / prefill, GEN_BYTES - 1, decode, cachedRate, total, GEN_BYTES / total,
                 (prompt.length + GEN_BYTES) / (double) patches[0]);
@@ -176,9 +192,14 @@ public final class GenerateBench {
         int agree = 0;
         for (int s = 0; s < samples; s++) {
             int j = samples == GEN_BYTES ? s : (int) ((s + 0.5) * GEN_BYTES / samples);
-            long a = System.nanoTime();
-            org.blt4j.generate.Generator.Step st = slow.step(Arrays.copyOf(all, prompt.length + j));
-            sum += (System.nanoTime() - a) / 1e9;
+            double fastest = Double.MAX_VALUE;
+            org.blt4j.generate.Generator.Step st = null;
+            for (int rep = 0; rep < (samples == GEN_BYTES ? 1 : 2); rep++) { // best of 2 when sampling
+                long a = System.nanoTime();
+                st = slow.step(Arrays.copyOf(all, prompt.length + j));
+                fastest = Math.min(fastest, (System.nanoTime() - a) / 1e9);
+            }
+            sum += fastest;
             if (Sampler.argmax(st.logits(), 0, st.logits().length) == gen[j]) agree++;
         }
         double perStep = sum / samples, slowTotal = perStep * GEN_BYTES, slowRate = GEN_BYTES / slowTotal;
