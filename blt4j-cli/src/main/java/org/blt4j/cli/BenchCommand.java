@@ -19,8 +19,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** blt4j bench: speed measurements (never part of the tests). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm, train, serve.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class, BenchCommand.Serve.class})
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm, train, generate, serve.",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class, BenchCommand.Generate.class, BenchCommand.Serve.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -36,6 +36,53 @@ final class BenchCommand implements Runnable {
         @Override
         public void run() {
             GemmBench.run(System.out);
+        }
+    }
+
+    @Command(name = "generate", mixinStandardHelpOptions = true,
+            description = "Generation bytes/s, cached vs uncached, at the demo size (512-byte prompt, 256 bytes); "
+                    + "with --1b also a blt-1b-shaped model with mapped bf16 weights against the memory bandwidth.")
+    static final class Generate implements Callable<Integer> {
+        @Option(names = "--corpus", paramLabel = "FILE", description = "text for the prompts (default: the bundled corpus)")
+        Path corpus;
+
+        @Option(names = "--blt", paramLabel = "DIR", description = "a trained BLT checkpoint instead of random weights")
+        Path blt;
+
+        @Option(names = "--entropy", paramLabel = "DIR", description = "its entropy model (default: the folder 'entropy' next to it)")
+        Path entropy;
+
+        @Option(names = "--nocache-full", description = "time every uncached step instead of 16 spread over the generation")
+        boolean full;
+
+        @Option(names = "--1b", description = "also the blt-1b-shaped model (writes ~9 GB of random bf16 weights to a temporary folder)")
+        boolean big;
+
+        @Option(names = "--1b-only", description = "only the blt-1b-shaped model")
+        boolean bigOnly;
+
+        @Option(names = "--hash-vocab", description = "hash table rows of the blt-1b-shaped model (default: 500002, as released)")
+        Integer hashVocab;
+
+        @Option(names = "--tmp", paramLabel = "DIR", description = "where the blt-1b-shaped checkpoint is written (default: the system temp folder)")
+        Path tmp;
+
+        @Option(names = "--reuse", paramLabel = "DIR", description = "keep the blt-1b-shaped checkpoint in DIR (written once, reused by later runs)")
+        Path reuse;
+
+        @Override
+        public Integer call() throws Exception {
+            Path text = corpus;
+            if (text == null) {
+                text = Files.createTempFile("blt4j-corpus", ".txt.gz");
+                text.toFile().deleteOnExit();
+                try (InputStream in = Train.resource("blt4j/data/sotu-sample.txt.gz")) {
+                    Files.copy(in, text, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            org.blt4j.bench.GenerateBench.run(System.out, new org.blt4j.bench.GenerateBench.Options(
+                    text, blt, entropy, full, big || bigOnly, hashVocab, tmp, !bigOnly, reuse));
+            return 0;
         }
     }
 

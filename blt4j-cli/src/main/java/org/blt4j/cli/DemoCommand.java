@@ -13,7 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.blt4j.Blt4jException;
-import org.blt4j.generate.NoCacheGenerator;
+import org.blt4j.generate.CachedGenerator;
 import org.blt4j.generate.Sampler;
 import org.blt4j.model.ByteLatentTransformer;
 import org.blt4j.model.EntropyModel;
@@ -89,10 +89,10 @@ final class DemoCommand implements Callable<Integer> {
         PatchCommand.printMarked(ids, patcher.patchLengths(ids, em.entropies(ids), false));
 
         say("     a sample from the BLT (temperature 0.8, top-p 0.9, seed 1), prompt \"" + prompt + "\":");
-        NoCacheGenerator gen = new NoCacheGenerator(blt, em, patcher);
+        CachedGenerator gen = new CachedGenerator(blt, em, patcher);
         Utf8StreamDecoder utf8 = new Utf8StreamDecoder();
         System.out.print("     " + prompt);
-        gen.generate(ByteTokenizer.encode(prompt, true, false), 240, Sampler.of(0.8, 0, 0.9, 1), (id, step) -> {
+        gen.generate(ByteTokenizer.encode(prompt, true, false), 240, Sampler.of(0.8, 0, 0.9, 1), true, (id, step) -> {
             System.out.print(utf8.pushId(id).replace("\n", "\n     "));
             System.out.flush();
             return true;

@@ -11,11 +11,12 @@ public final class Generators {
     /**
      * A generator for the BLT patched by its entropy model.
      *
-     * @param cached whether a caching generator may be used. Every implementation produces the same bytes; caching only
-     *               changes the speed. Only {@link NoCacheGenerator} exists so far, so both values return it; when a
-     *               cached generator is added, {@code cached = true} is the switch that selects it.
+     * @param cached true: {@link CachedGenerator} (KV caches, the global model once per closed patch; it falls back to
+     *               full recomputation for patchers that are not causal, such as top-k); false: {@link NoCacheGenerator},
+     *               the reference's semantics. Both produce the same bytes; caching only changes the speed. A
+     *               generator holds the state of one generation at a time: create one per concurrent request.
      */
     public static Generator create(ByteLatentTransformer blt, EntropyModel entropyModel, Patcher patcher, boolean cached) {
-        return new NoCacheGenerator(blt, entropyModel, patcher);
+        return cached ? new CachedGenerator(blt, entropyModel, patcher) : new NoCacheGenerator(blt, entropyModel, patcher);
     }
 }

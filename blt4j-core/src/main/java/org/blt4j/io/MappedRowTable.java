@@ -32,6 +32,11 @@ final class MappedRowTable implements RowTable {
     }
 
     @Override
+    public long rowBytes() {
+        return (long) dim * dtype.byteSize();
+    }
+
+    @Override
     public void addRowTo(long row, float[] dst, int off) {
         if (row < 0 || row >= rows)
             throw new Blt4jException(what + ": row " + row + " is out of range [0, " + rows + ")");

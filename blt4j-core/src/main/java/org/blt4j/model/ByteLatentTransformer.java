@@ -74,6 +74,16 @@ public final class ByteLatentTransformer {
 
     public ParamStore params() { return params; }
 
+    LocalEncoder encoder() { return encoder; }
+
+    GlobalTransformer global() { return global; }
+
+    LocalDecoder decoder() { return decoder; }
+
+    RowTable tokEmbeddings() { return tokEmbeddings; }
+
+    List<RowTable> hashTables() { return hashTables; }
+
     /**
      * logits [N, vocab] for one row of tokens [N] patched by patchLengths [P] (summing to N+1, first patch 1;
      * trailing zero lengths allowed).
@@ -82,9 +92,9 @@ public final class ByteLatentTransformer {
         return run(tokens, patchLengths).dec().logits();
     }
 
-    private record Pass(PatchLayout layout, LocalEncoder.Output enc, GlobalTransformer.Output glob, LocalDecoder.Output dec) {}
+    record Pass(PatchLayout layout, LocalEncoder.Output enc, GlobalTransformer.Output glob, LocalDecoder.Output dec) {}
 
-    private Pass run(int[] tokens, int[] patchLengths) {
+    Pass run(int[] tokens, int[] patchLengths) {
         int N = tokens.length;
         PatchLayout layout = PatchLayout.of(patchLengths, N);
         int nP = layout.numPatches();

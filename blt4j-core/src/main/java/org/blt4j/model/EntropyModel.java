@@ -52,6 +52,14 @@ public final class EntropyModel {
 
     public ParamStore params() { return params; }
 
+    RowTable tokEmbeddings() { return tokEmbeddings; }
+
+    List<TransformerBlock> layers() { return layers; }
+
+    RmsNorm norm() { return norm; }
+
+    Linear output() { return output; }
+
     /** logits [L, vocab] of one row of token ids [L]. */
     public float[] forward(int[] tokens) {
         return run(tokens, positions(tokens.length)).logits();
@@ -69,7 +77,7 @@ public final class EntropyModel {
     /** Everything one forward pass computed, for backward. */
     record Pass(int[] tokens, List<TransformerBlock.Acts> acts, float[] hFinal, float[] normed, float[] logits) {}
 
-    private Pass run(int[] tokens, int[] pos) {
+    Pass run(int[] tokens, int[] pos) {
         return run(tokens, pos, Masks.eosFlags(tokens, args.eosId()));
     }
 

@@ -32,6 +32,11 @@ final class GlobalTransformer {
                 a.ropeTheta(), a.normEps());
     }
 
+    List<TransformerBlock> layers() { return layers; }
+
+    /** token_embedding_projection, or null when dim_enc * k == dim_global */
+    Linear inputProjection() { return inputProjection; }
+
     static List<ParamStore.Spec> specs(BltArgs a) {
         List<ParamStore.Spec> s = new ArrayList<>(TransformerBlock.stackSpecs(P, a.nLayersGlobal(), dims(a)));
         if (a.hasGlobalInputProjection())

@@ -47,6 +47,16 @@ final class LocalDecoder {
         return a.crossAttnAllLayersDecoder() ? a.nLayersLocalDecoder() : 1;
     }
 
+    List<TransformerBlock> layers() { return layers; }
+
+    List<CrossAttention> crossAttn() { return crossAttn; }
+
+    Linear patchProjection() { return patchProjection; }
+
+    RmsNorm norm() { return norm; }
+
+    Linear output() { return output; }
+
     static List<ParamStore.Spec> specs(BltArgs a) {
         int d = a.dimLocalDecoder();
         List<ParamStore.Spec> s = new ArrayList<>(TransformerBlock.stackSpecs(P, a.nLayersLocalDecoder(), dims(a)));

@@ -42,6 +42,12 @@ final class LocalEncoder {
         return a.crossAttnAllLayersEncoder() ? a.nLayersLocalEncoder() : 1;
     }
 
+    List<TransformerBlock> layers() { return layers; }
+
+    List<CrossAttention> crossAttn() { return crossAttn; }
+
+    Linear patchProjection() { return patchProjection; }
+
     static List<ParamStore.Spec> specs(BltArgs a) {
         int d = a.dimLocalEncoder();
         List<ParamStore.Spec> s = new ArrayList<>(TransformerBlock.stackSpecs(P, a.nLayersLocalEncoder(), dims(a)));

@@ -1,12 +1,16 @@
 package org.blt4j.model;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.blt4j.Blt4jException;
 import org.blt4j.io.Checkpoint;
+import org.blt4j.io.DType;
 import org.blt4j.io.SafeTensors;
 import org.blt4j.nn.ParamStore;
 import org.blt4j.tensor.RowTable;
@@ -19,12 +23,32 @@ public final class ModelLoader {
     private ModelLoader() {}
 
     public static EntropyModel entropyModel(Path dir) {
+        return entropyModel(dir, false);
+    }
+
+    /**
+     * @param mapBf16 true: the 2-D weights stored as bf16 (all but the embeddings) stay mapped and are read in place
+     *                by every product (inference only; the file stays open for the model's lifetime)
+     */
+    public static EntropyModel entropyModel(Path dir, boolean mapBf16) {
         LmArgs args = Checkpoint.readArgs(dir, LmArgs.class);
         SafeTensors st = Checkpoint.weights(dir);
-        ParamStore params = fill(ParamStore.allocate(EntropyModel.specs(args)), st, dir);
         checkNoExtra(st, EntropyModel.specs(args), dir);
-        st.close();
+        Map<String, MemorySegment> mapped = mapBf16 ? bf16Weights(st, EntropyModel.specs(args), dir) : Map.of();
+        ParamStore params = fill(ParamStore.allocate(EntropyModel.specs(args), mapped), st, dir);
+        if (mapped.isEmpty()) st.close();
         return new EntropyModel(args, params);
+    }
+
+    /** The 2-D weights of specs that the file stores as bf16, except embedding tables (read by rows, kept on the heap). */
+    private static Map<String, MemorySegment> bf16Weights(SafeTensors st, List<ParamStore.Spec> specs, Path dir) {
+        Map<String, MemorySegment> out = new LinkedHashMap<>();
+        for (ParamStore.Spec s : specs) {
+            if (s.shape().length != 2 || s.name().contains("tok_embeddings") || !st.contains(s.name())) continue;
+            requireShape(st, s, dir);
+            if (st.info(s.name()).dtype() == DType.BF16) out.put(s.name(), st.segment(s.name()));
+        }
+        return out;
     }
 
     /**
@@ -32,6 +56,16 @@ public final class ModelLoader {
      *                      model's lifetime); false: they are copied into the parameter buffer (training).
      */
     public static ByteLatentTransformer blt(Path dir, boolean mapHashTables) {
+        return blt(dir, mapHashTables, false);
+    }
+
+    /**
+     * @param mapHashTables true: hash tables are read from the mapped file (inference; the file stays open for the
+     *                      model's lifetime); false: they are copied into the parameter buffer (training).
+     * @param mapBf16       true (with mapHashTables): the other 2-D weights stored as bf16 stay mapped too and are read
+     *                      in place by every product (inference only)
+     */
+    public static ByteLatentTransformer blt(Path dir, boolean mapHashTables, boolean mapBf16) {
         BltArgs args = Checkpoint.readArgs(dir, BltArgs.class);
         SafeTensors st = Checkpoint.weights(dir);
         List<ParamStore.Spec> specs = new ArrayList<>(ByteLatentTransformer.specs(args));
@@ -44,18 +78,20 @@ public final class ModelLoader {
             st.close();
             return new ByteLatentTransformer(args, params, null);
         }
-        ParamStore params = fill(ParamStore.allocate(specs), st, dir);
+        Map<String, MemorySegment> mapped = mapBf16 ? bf16Weights(st, specs, dir) : Map.of();
+        ParamStore params = fill(ParamStore.allocate(specs, mapped), st, dir);
         List<RowTable> tables = new ArrayList<>();
         for (ParamStore.Spec s : hashSpecs) {
             requireShape(st, s, dir);
             tables.add(st.rows(s.name()));
         }
-        if (tables.isEmpty()) st.close();
+        if (tables.isEmpty() && mapped.isEmpty()) st.close();
         return new ByteLatentTransformer(args, params, tables);
     }
 
     static ParamStore fill(ParamStore params, SafeTensors st, Path dir) {
         for (ParamStore.Param p : params.params()) {
+            if (params.isMapped(p.name())) continue;
             requireShape(st, new ParamStore.Spec(p.name(), p.shape()), dir);
             st.readFloats(p.name(), params.data(), p.offset());
         }

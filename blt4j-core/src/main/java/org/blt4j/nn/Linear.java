@@ -1,12 +1,41 @@
 package org.blt4j.nn;
 
+import java.lang.foreign.MemorySegment;
+import org.blt4j.Blt4jException;
+import org.blt4j.tensor.Bf16Gemm;
 import org.blt4j.tensor.Gemm;
 
-/** A bias-free linear layer: weight [out, in] stored at w[off..], y = x Wᵀ. Its gradient lives at grad[off..]. */
-public record Linear(float[] w, int off, int out, int in) {
+/**
+ * A bias-free linear layer: weight [out, in] stored at w[off..], y = x Wᵀ. Its gradient lives at grad[off..].
+ * Or, for inference on a checkpoint kept mapped, the weight as bf16 [out, in] in {@code bf16} (w is then null): each
+ * product widens the weights to fp32 as it streams them ({@link Bf16Gemm}).
+ */
+public record Linear(float[] w, int off, int out, int in, MemorySegment bf16) {
+
+    public Linear(float[] w, int off, int out, int in) {
+        this(w, off, out, in, null);
+    }
+
+    public Linear {
+        if ((w == null) == (bf16 == null)) throw new IllegalArgumentException("a Linear needs exactly one of w and bf16");
+        if (bf16 != null && bf16.byteSize() != 2L * out * in)
+            throw new IllegalArgumentException("bf16 weight of " + bf16.byteSize() + " bytes for [" + out + ", " + in + "]");
+    }
+
+    /** A layer reading its bf16 weight [out, in] in place. */
+    public static Linear bf16(MemorySegment weight, int out, int in) {
+        return new Linear(null, 0, out, in, weight);
+    }
+
+    /** Bytes of weight one product streams. */
+    public long weightBytes() {
+        return (long) out * in * (bf16 != null ? 2 : 4);
+    }
+
     /** y[M, out] = x[M, in] · Wᵀ */
     public void forward(float[] x, int xOff, int M, float[] y, int yOff) {
-        Gemm.linear(x, xOff, M, in, w, off, out, y, yOff);
+        if (bf16 != null) Bf16Gemm.linear(x, xOff, M, in, bf16, out, y, yOff);
+        else Gemm.linear(x, xOff, M, in, w, off, out, y, yOff);
     }
 
     public float[] forward(float[] x, int M) {
@@ -17,6 +46,7 @@ public record Linear(float[] w, int off, int out, int in) {
 
     /** dW[out, in] += dyᵀ x; dx[M, in] += dy W (dx may be null). */
     public void backward(float[] x, int xOff, float[] dy, int dyOff, int M, float[] dx, int dxOff, float[] grad) {
+        if (bf16 != null) throw new Blt4jException("a model with mapped bf16 weights is for inference only: load it with fp32 weights to train");
         Gemm.sgemm(true, false, out, in, M, 1f, dy, dyOff, out, x, xOff, in, 1f, grad, off, in);
         if (dx != null) Gemm.sgemm(false, false, M, in, out, 1f, dy, dyOff, out, w, off, in, 1f, dx, dxOff, in);
     }

@@ -1,5 +1,6 @@
 package org.blt4j.nn;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -36,25 +37,55 @@ public final class ParamStore {
 
     private final float[] data;
     private final Map<String, Param> params;
+    private final Map<String, MemorySegment> mapped;
 
-    private ParamStore(float[] data, Map<String, Param> params) {
+    private ParamStore(float[] data, Map<String, Param> params, Map<String, MemorySegment> mapped) {
         this.data = data;
         this.params = params;
+        this.mapped = mapped;
     }
 
     /** Lays the specs out one after the other (in list order) in a zeroed buffer. */
     public static ParamStore allocate(List<Spec> specs) {
+        return allocate(specs, Map.of());
+    }
+
+    /**
+     * Same, except that the 2-D weights named in {@code bf16} are not copied: they stay bf16 [out, in] in their
+     * (memory-mapped) segments, have offset -1 in the buffer, and {@link #linear} reads them in place (inference only).
+     */
+    public static ParamStore allocate(List<Spec> specs, Map<String, MemorySegment> bf16) {
         Map<String, Param> params = new LinkedHashMap<>();
         long total = 0;
         for (Spec s : specs) {
             if (params.containsKey(s.name())) throw new IllegalArgumentException("duplicate parameter " + s.name());
+            if (bf16.containsKey(s.name())) {
+                if (s.shape().length != 2 || bf16.get(s.name()).byteSize() != 2 * s.numel())
+                    throw new IllegalArgumentException("mapped bf16 parameter " + s.name() + " does not match its shape");
+                params.put(s.name(), new Param(s.name(), -1, s.shape().clone()));
+                continue;
+            }
             params.put(s.name(), new Param(s.name(), (int) total, s.shape().clone()));
             total += s.numel();
             if (total > Integer.MAX_VALUE - 16)
                 throw new Blt4jException("model has more than 2^31 fp32 parameters outside its hash tables; "
                         + "blt4j keeps those in one heap buffer and cannot hold this model");
         }
-        return new ParamStore(new float[(int) total], params);
+        for (String name : bf16.keySet())
+            if (!params.containsKey(name)) throw new IllegalArgumentException("mapped parameter " + name + " has no spec");
+        return new ParamStore(new float[(int) total], params, Map.copyOf(bf16));
+    }
+
+    /** Whether the parameter is a mapped bf16 weight (not in {@link #data()}). */
+    public boolean isMapped(String name) {
+        return mapped.containsKey(name);
+    }
+
+    /** Bytes of the mapped bf16 weights. */
+    public long mappedBytes() {
+        long b = 0;
+        for (MemorySegment m : mapped.values()) b += m.byteSize();
+        return b;
     }
 
     /** A buffer with the same layout (gradients, optimizer moments). */
@@ -82,11 +113,14 @@ public final class ParamStore {
 
     public Linear linear(String name, int out, int in) {
         Param p = get(name, out, in);
+        MemorySegment m = mapped.get(name);
+        if (m != null) return Linear.bf16(m, out, in);
         return new Linear(data, p.offset(), out, in);
     }
 
     public RmsNorm rmsNorm(String name, int dim, double eps) {
         Param p = get(name, dim);
+        if (p.offset() < 0) throw new Blt4jException("parameter '" + name + "' is mapped, not on the heap");
         return new RmsNorm(data, p.offset(), dim, (float) eps);
     }
 }

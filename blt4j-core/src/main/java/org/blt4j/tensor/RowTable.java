@@ -9,6 +9,11 @@ public interface RowTable {
 
     int dim();
 
+    /** Bytes one row takes where the table is stored. */
+    default long rowBytes() {
+        return 4L * dim();
+    }
+
     /** dst[off .. off+dim) += table[row, :] (converted to fp32). */
     void addRowTo(long row, float[] dst, int off);
 

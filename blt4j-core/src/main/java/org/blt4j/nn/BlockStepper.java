@@ -1,0 +1,69 @@
+package org.blt4j.nn;
+
+import org.blt4j.tensor.KvCache;
+import org.blt4j.tensor.Ops;
+
+/**
+ * Decoding through {@link TransformerBlock}s one position at a time: B rows (independent sequences, each at its own
+ * position) go through a block together, so every linear layer is one matrix product with M = B, while each row
+ * attends to its own {@link KvCache}. The same math as {@link TransformerBlock#forward} restricted to the newest
+ * position. Holds the scratch buffers, so a step allocates nothing.
+ */
+public final class BlockStepper {
+    private final TransformerBlock.Dims d;
+    private int rows;
+    private float[] normed, q, k, v, attn, delta, a, b, g, scores;
+
+    public BlockStepper(TransformerBlock.Dims dims) {
+        this.d = dims;
+        ensure(1, 64);
+    }
+
+    private void ensure(int B, int keys) {
+        if (B > rows) {
+            rows = Math.max(B, 2 * rows);
+            int qd = d.nHeads() * d.headDim(), kvd = d.nKv() * d.headDim();
+            normed = new float[rows * d.dim()];
+            delta = new float[rows * d.dim()];
+            q = new float[rows * qd];
+            attn = new float[rows * qd];
+            k = new float[rows * kvd];
+            v = new float[rows * kvd];
+            a = new float[rows * d.hidden()];
+            b = new float[rows * d.hidden()];
+            g = new float[rows * d.hidden()];
+        }
+        if (scores == null || scores.length < keys) scores = new float[Math.max(keys, scores == null ? 0 : 2 * scores.length)];
+    }
+
+    /**
+     * In place: x[B, dim] ← block(x), row r being position pos[r] of its sequence, which sees its cached positions
+     * [from[r], pos[r]] (after this row's own key and value are stored in caches[r]).
+     */
+    public void step(TransformerBlock blk, float[] x, int B, int[] pos, int[] from, KvCache[] caches) {
+        int maxKeys = 1;
+        for (int r = 0; r < B; r++) maxKeys = Math.max(maxKeys, pos[r] - from[r] + 1);
+        ensure(B, maxKeys);
+        int dim = d.dim(), nH = d.nHeads(), nKv = d.nKv(), hd = d.headDim(), qd = nH * hd, kvd = nKv * hd;
+        SelfAttention at = blk.attention();
+        blk.attentionNorm().forward(x, 0, B, normed, 0);
+        at.wq().forward(normed, 0, B, q, 0);
+        at.wk().forward(normed, 0, B, k, 0);
+        at.wv().forward(normed, 0, B, v, 0);
+        Ops.rope(q, 0, B, nH, hd, pos, at.ropeTheta());
+        Ops.rope(k, 0, B, nKv, hd, pos, at.ropeTheta());
+        for (int r = 0; r < B; r++) {
+            caches[r].put(pos[r], k, r * kvd, v, r * kvd);
+            caches[r].attend(q, r * qd, from[r], pos[r], nH, nKv, hd, attn, r * qd, scores);
+        }
+        at.wo().forward(attn, 0, B, delta, 0);
+        Ops.addInPlace(x, 0, delta, 0, B * dim);
+        blk.ffnNorm().forward(x, 0, B, normed, 0);
+        FeedForward ff = blk.feedForward();
+        ff.w1().forward(normed, 0, B, a, 0);
+        ff.w3().forward(normed, 0, B, b, 0);
+        Ops.swiglu(a, 0, b, 0, g, 0, B * ff.hidden());
+        ff.w2().forward(g, 0, B, delta, 0);
+        Ops.addInPlace(x, 0, delta, 0, B * dim);
+    }
+}

@@ -1,0 +1,45 @@
+package org.blt4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+import org.blt4j.io.DType;
+import org.junit.jupiter.api.Test;
+
+/** y = x Wᵀ with bf16 W in a segment against the fp32 GEMM on the same (widened) weights. */
+class Bf16GemmTest {
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private static void check(int M, int N, int K, long seed) {
+        Random rnd = new Random(seed);
+        float[] x = new float[M * K + 3], wf = new float[N * K];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(2L * N * K + 1).asSlice(1, 2L * N * K); // unaligned on purpose
+            for (int i = 0; i < N * K; i++) {
+                short b = DType.floatToBf16((float) rnd.nextGaussian());
+                w.set(I16, 2L * i, b);
+                wf[i] = DType.bf16ToFloat(b);
+            }
+            float[] want = new float[M * N + 5], got = new float[M * N + 5];
+            Gemm.linear(x, 3, M, K, wf, 0, N, want, 5);
+            Bf16Gemm.linear(x, 3, M, K, w, N, got, 5);
+            for (int i = 0; i < M * N; i++)
+                assertEquals(want[5 + i], got[5 + i], 1e-4f * (1 + Math.abs(want[5 + i])), "M " + M + " N " + N + " K " + K + " at " + i);
+        }
+    }
+
+    @Test
+    void matchesFp32() {
+        check(1, 1, 2, 1);
+        check(1, 7, 6, 2);        // K tail only
+        check(1, 33, 130, 3);     // N not a multiple of 4, K with a tail
+        check(3, 64, 256, 4);     // several rows
+        check(2, 260, 96, 5);
+        check(1, 2048, 1024, 6);  // parallel split
+    }
+}
