@@ -116,10 +116,16 @@ final class Blt1bBench {
                     tmp, hashVocab, shrunk, Parallel.poolSize());
             long w0 = System.nanoTime();
             Path bltDir = tmp.resolve("blt"), emDir = tmp.resolve("entropy");
-            if (reuse == null || !Files.exists(bltDir.resolve(Checkpoint.WEIGHTS))) writeRandom(bltDir, bltArgs(hashVocab), true);
-            if (reuse == null || !Files.exists(emDir.resolve(Checkpoint.WEIGHTS))) writeRandom(emDir, entropyArgs(), false);
+            boolean write = reuse == null || !Files.exists(bltDir.resolve(Checkpoint.WEIGHTS))
+                    || !Files.exists(emDir.resolve(Checkpoint.WEIGHTS));
+            if (write) {
+                writeRandom(bltDir, bltArgs(hashVocab), true);
+                writeRandom(emDir, entropyArgs(), false);
+            }
             long fileBytes = Files.size(bltDir.resolve(Checkpoint.WEIGHTS)) + Files.size(emDir.resolve(Checkpoint.WEIGHTS));
-            out.printf("wrote %.2f GB of bf16 checkpoints in %.0f s%n", fileBytes / 1e9, (System.nanoTime() - w0) / 1e9);
+            if (write) out.printf("wrote %.2f GB of bf16 checkpoints in %.0f s%n", fileBytes / 1e9, (System.nanoTime() - w0) / 1e9);
+            else out.printf("reusing %.2f GB of bf16 checkpoints in %s (its config, not --hash-vocab, decides the shape)%n",
+                    fileBytes / 1e9, tmp);
 
             ByteLatentTransformer blt = ModelLoader.blt(bltDir, true, true);
             EntropyModel em = ModelLoader.entropyModel(emDir, true);
