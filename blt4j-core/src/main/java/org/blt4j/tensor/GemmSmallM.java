@@ -49,74 +49,9 @@ final class GemmSmallM {
         int kv = S.loopBound(K), n = n0;
         float[] d = new float[8];
         for (; n + 4 <= n1; n += 4) {
-            int w0 = wOff + n * ldw, w1 = w0 + ldw, w2 = w1 + ldw, w3 = w2 + ldw;
             int i = 0;
-            for (; i + 2 <= M; i += 2) { // 2 x rows × 4 W rows: 8 accumulators
-                int xa = xo + i * lx, xb = xa + lx;
-                FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S),
-                        a3 = FloatVector.zero(S), b0 = FloatVector.zero(S), b1 = FloatVector.zero(S),
-                        b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
-                for (int k = 0; k < kv; k += L) {
-                    FloatVector xav = FloatVector.fromArray(S, x, xa + k), xbv = FloatVector.fromArray(S, x, xb + k);
-                    FloatVector v0 = FloatVector.fromArray(S, W, w0 + k), v1 = FloatVector.fromArray(S, W, w1 + k),
-                            v2 = FloatVector.fromArray(S, W, w2 + k), v3 = FloatVector.fromArray(S, W, w3 + k);
-                    a0 = v0.fma(xav, a0);
-                    a1 = v1.fma(xav, a1);
-                    a2 = v2.fma(xav, a2);
-                    a3 = v3.fma(xav, a3);
-                    b0 = v0.fma(xbv, b0);
-                    b1 = v1.fma(xbv, b1);
-                    b2 = v2.fma(xbv, b2);
-                    b3 = v3.fma(xbv, b3);
-                }
-                d[0] = VecMath.sum(a0);
-                d[1] = VecMath.sum(a1);
-                d[2] = VecMath.sum(a2);
-                d[3] = VecMath.sum(a3);
-                d[4] = VecMath.sum(b0);
-                d[5] = VecMath.sum(b1);
-                d[6] = VecMath.sum(b2);
-                d[7] = VecMath.sum(b3);
-                for (int k = kv; k < K; k++) {
-                    float xk = x[xa + k], xl = x[xb + k];
-                    d[0] += xk * W[w0 + k];
-                    d[1] += xk * W[w1 + k];
-                    d[2] += xk * W[w2 + k];
-                    d[3] += xk * W[w3 + k];
-                    d[4] += xl * W[w0 + k];
-                    d[5] += xl * W[w1 + k];
-                    d[6] += xl * W[w2 + k];
-                    d[7] += xl * W[w3 + k];
-                }
-                for (int j = 0; j < 4; j++) {
-                    store(y, yOff + i * ldy + n + j, d[j], alpha, beta);
-                    store(y, yOff + (i + 1) * ldy + n + j, d[4 + j], alpha, beta);
-                }
-            }
-            if (i < M) { // last odd row: 4 accumulators
-                int xa = xo + i * lx;
-                FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S),
-                        a3 = FloatVector.zero(S);
-                for (int k = 0; k < kv; k += L) {
-                    FloatVector xv = FloatVector.fromArray(S, x, xa + k);
-                    a0 = FloatVector.fromArray(S, W, w0 + k).fma(xv, a0);
-                    a1 = FloatVector.fromArray(S, W, w1 + k).fma(xv, a1);
-                    a2 = FloatVector.fromArray(S, W, w2 + k).fma(xv, a2);
-                    a3 = FloatVector.fromArray(S, W, w3 + k).fma(xv, a3);
-                }
-                d[0] = VecMath.sum(a0);
-                d[1] = VecMath.sum(a1);
-                d[2] = VecMath.sum(a2);
-                d[3] = VecMath.sum(a3);
-                for (int k = kv; k < K; k++) {
-                    float xk = x[xa + k];
-                    d[0] += xk * W[w0 + k];
-                    d[1] += xk * W[w1 + k];
-                    d[2] += xk * W[w2 + k];
-                    d[3] += xk * W[w3 + k];
-                }
-                for (int j = 0; j < 4; j++) store(y, yOff + i * ldy + n + j, d[j], alpha, beta);
-            }
+            for (; i + 2 <= M; i += 2) block2x4(K, kv, x, xo, lx, W, wOff, ldw, n, i, d, alpha, beta, y, yOff, ldy);
+            if (i < M) block1x4(K, kv, x, xo, lx, W, wOff, ldw, n, i, d, alpha, beta, y, yOff, ldy);
         }
         for (; n < n1; n++) { // last W rows one at a time
             int w = wOff + n * ldw;
@@ -130,6 +65,85 @@ final class GemmSmallM {
                 store(y, yOff + i * ldy + n, dot, alpha, beta);
             }
         }
+    }
+
+    // The blocks are methods of their own so that each stays small enough for C2 to inline its lane sums: with both in
+    // dots, once dots was recompiled for M >= 2 (after running with M = 1) VecMath.sum was left out of line and ran
+    // the Vector API's Java fallback (FloatVector.lanewiseTemplate: a quarter of the samples when decoding 4 rows in
+    // lockstep). Same operations in the same order as before.
+
+    /** x rows i, i+1 × W rows n..n+3: 8 accumulators. */
+    private static void block2x4(int K, int kv, float[] x, int xo, int lx, float[] W, int wOff, int ldw, int n, int i,
+                                 float[] d, float alpha, float beta, float[] y, int yOff, int ldy) {
+        int w0 = wOff + n * ldw, w1 = w0 + ldw, w2 = w1 + ldw, w3 = w2 + ldw;
+        int xa = xo + i * lx, xb = xa + lx;
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S),
+                a3 = FloatVector.zero(S), b0 = FloatVector.zero(S), b1 = FloatVector.zero(S),
+                b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
+        for (int k = 0; k < kv; k += L) {
+            FloatVector xav = FloatVector.fromArray(S, x, xa + k), xbv = FloatVector.fromArray(S, x, xb + k);
+            FloatVector v0 = FloatVector.fromArray(S, W, w0 + k), v1 = FloatVector.fromArray(S, W, w1 + k),
+                    v2 = FloatVector.fromArray(S, W, w2 + k), v3 = FloatVector.fromArray(S, W, w3 + k);
+            a0 = v0.fma(xav, a0);
+            a1 = v1.fma(xav, a1);
+            a2 = v2.fma(xav, a2);
+            a3 = v3.fma(xav, a3);
+            b0 = v0.fma(xbv, b0);
+            b1 = v1.fma(xbv, b1);
+            b2 = v2.fma(xbv, b2);
+            b3 = v3.fma(xbv, b3);
+        }
+        d[0] = VecMath.sum(a0);
+        d[1] = VecMath.sum(a1);
+        d[2] = VecMath.sum(a2);
+        d[3] = VecMath.sum(a3);
+        d[4] = VecMath.sum(b0);
+        d[5] = VecMath.sum(b1);
+        d[6] = VecMath.sum(b2);
+        d[7] = VecMath.sum(b3);
+        for (int k = kv; k < K; k++) {
+            float xk = x[xa + k], xl = x[xb + k];
+            d[0] += xk * W[w0 + k];
+            d[1] += xk * W[w1 + k];
+            d[2] += xk * W[w2 + k];
+            d[3] += xk * W[w3 + k];
+            d[4] += xl * W[w0 + k];
+            d[5] += xl * W[w1 + k];
+            d[6] += xl * W[w2 + k];
+            d[7] += xl * W[w3 + k];
+        }
+        for (int j = 0; j < 4; j++) {
+            store(y, yOff + i * ldy + n + j, d[j], alpha, beta);
+            store(y, yOff + (i + 1) * ldy + n + j, d[4 + j], alpha, beta);
+        }
+    }
+
+    /** x row i × W rows n..n+3: 4 accumulators. */
+    private static void block1x4(int K, int kv, float[] x, int xo, int lx, float[] W, int wOff, int ldw, int n, int i,
+                                 float[] d, float alpha, float beta, float[] y, int yOff, int ldy) {
+        int w0 = wOff + n * ldw, w1 = w0 + ldw, w2 = w1 + ldw, w3 = w2 + ldw;
+        int xa = xo + i * lx;
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S),
+                a3 = FloatVector.zero(S);
+        for (int k = 0; k < kv; k += L) {
+            FloatVector xv = FloatVector.fromArray(S, x, xa + k);
+            a0 = FloatVector.fromArray(S, W, w0 + k).fma(xv, a0);
+            a1 = FloatVector.fromArray(S, W, w1 + k).fma(xv, a1);
+            a2 = FloatVector.fromArray(S, W, w2 + k).fma(xv, a2);
+            a3 = FloatVector.fromArray(S, W, w3 + k).fma(xv, a3);
+        }
+        d[0] = VecMath.sum(a0);
+        d[1] = VecMath.sum(a1);
+        d[2] = VecMath.sum(a2);
+        d[3] = VecMath.sum(a3);
+        for (int k = kv; k < K; k++) {
+            float xk = x[xa + k];
+            d[0] += xk * W[w0 + k];
+            d[1] += xk * W[w1 + k];
+            d[2] += xk * W[w2 + k];
+            d[3] += xk * W[w3 + k];
+        }
+        for (int j = 0; j < 4; j++) store(y, yOff + i * ldy + n + j, d[j], alpha, beta);
     }
 
     /** columns per strip of the axpy variant: M rows of accumulators stay in L1 */
