@@ -13,7 +13,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /** Helpers for write-to-a-temporary-sibling-then-rename: hidden sibling names, fsync of folders, clean-up. */
-final class AtomicFiles {
+public final class AtomicFiles {
     private AtomicFiles() {}
 
     /** A fresh hidden sibling of {@code target}: ".NAME.KIND-RANDOM" in the same folder (same file system). */
@@ -40,7 +40,7 @@ final class AtomicFiles {
     }
 
     /** Makes a rename inside {@code dir} durable. Not every platform can open a folder; failures are ignored. */
-    static void fsyncDir(Path dir) {
+    public static void fsyncDir(Path dir) {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         } catch (IOException | RuntimeException ignored) {
@@ -49,7 +49,7 @@ final class AtomicFiles {
     }
 
     /** Deletes a file or a folder tree, ignoring errors (used on clean-up paths only). */
-    static void deleteQuietly(Path p) {
+    public static void deleteQuietly(Path p) {
         if (p == null || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;
         try (Stream<Path> s = Files.walk(p)) {
             s.sorted(Comparator.reverseOrder()).forEach(q -> {

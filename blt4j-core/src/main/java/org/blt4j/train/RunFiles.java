@@ -10,14 +10,11 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
 import org.blt4j.Blt4jException;
 
 /**
@@ -77,28 +74,13 @@ final class RunFiles {
         return msg.length() > 200 ? msg.substring(0, 200) + "..." : msg;
     }
 
-    /** Makes a rename inside {@code dir} durable; best effort (not every platform can open a folder). */
+    /** Makes a rename inside {@code dir} durable; best effort. */
     static void fsyncDir(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | RuntimeException ignored) {
-            // best effort
-        }
+        org.blt4j.io.AtomicFiles.fsyncDir(dir);
     }
 
     /** Deletes a file or a folder tree, ignoring errors (clean-up paths only). */
     static void deleteQuietly(Path p) {
-        if (p == null || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;
-        try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(q -> {
-                try {
-                    Files.deleteIfExists(q);
-                } catch (IOException ignored) {
-                    // best effort
-                }
-            });
-        } catch (IOException | RuntimeException ignored) {
-            // best effort
-        }
+        org.blt4j.io.AtomicFiles.deleteQuietly(p);
     }
 }
