@@ -1,9 +1,5 @@
 package org.blt4j.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -76,9 +72,7 @@ final class BenchCommand implements Runnable {
             if (text == null) {
                 text = Files.createTempFile("blt4j-corpus", ".txt.gz");
                 text.toFile().deleteOnExit();
-                try (InputStream in = Train.resource("blt4j/data/sotu-sample.txt.gz")) {
-                    Files.copy(in, text, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
+                Bundled.copyCorpus(text);
             }
             org.blt4j.bench.GenerateBench.run(System.out, new org.blt4j.bench.GenerateBench.Options(
                     text, blt, entropy, full, big || bigOnly, hashVocab, tmp, !bigOnly, reuse));
@@ -98,10 +92,8 @@ final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             Path dir = Files.createTempDirectory("blt4j-bench");
-            Path data = dir.resolve("sotu-sample.txt.gz");
-            try (InputStream in = resource("blt4j/data/sotu-sample.txt.gz")) {
-                Files.copy(in, data);
-            }
+            Path data = dir.resolve(Bundled.CORPUS);
+            Bundled.copyCorpus(data);
             System.out.printf("%d threads; %d warm-up + %d timed steps per model; demo configs, bundled corpus%n",
                     Parallel.poolSize(), warmup, steps);
             TrainConfig e = config("entropy-demo.yaml", data, dir.resolve("entropy"), null);
@@ -145,22 +137,12 @@ final class BenchCommand implements Runnable {
         }
 
         private static TrainConfig config(String name, Path data, Path out, String entropyModel) throws Exception {
-            ObjectNode tree;
-            try (InputStream in = resource("blt4j/configs/" + name)) {
-                tree = (ObjectNode) new ObjectMapper(new YAMLFactory()).readTree(in);
-            }
             List<String> o = new java.util.ArrayList<>(List.of("data.path=" + data, "train.out=" + out));
             if (entropyModel != null) {
                 o.add("data.entropy_model=" + entropyModel);
                 o.add("model.args.patching_threshold=auto");
             }
-            return TrainConfig.fromTree(tree, o, name);
-        }
-
-        private static InputStream resource(String name) {
-            InputStream in = BenchCommand.class.getClassLoader().getResourceAsStream(name);
-            if (in == null) throw new org.blt4j.Blt4jException("bundled " + name + " is missing from the jar: rebuild");
-            return in;
+            return Bundled.config(name, o);
         }
     }
 

@@ -1,15 +1,9 @@
 package org.blt4j.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.blt4j.Blt4jException;
@@ -17,7 +11,6 @@ import org.blt4j.generate.CachedGenerator;
 import org.blt4j.generate.Sampler;
 import org.blt4j.model.ByteLatentTransformer;
 import org.blt4j.model.EntropyModel;
-import org.blt4j.model.ModelLoader;
 import org.blt4j.patch.Patcher;
 import org.blt4j.text.ByteTokenizer;
 import org.blt4j.text.Utf8StreamDecoder;
@@ -52,8 +45,8 @@ final class DemoCommand implements Callable<Integer> {
         if (!(entropyMinutes > 0) || !(bltMinutes > 0)) throw new Blt4jException("--entropy-minutes and --blt-minutes must be > 0");
         long t0 = System.nanoTime();
         Files.createDirectories(out);
-        Path data = out.resolve("sotu-sample.txt.gz");
-        copyResource("blt4j/data/sotu-sample.txt.gz", data);
+        Path data = out.resolve(Bundled.CORPUS);
+        Bundled.copyCorpus(data);
         say("1/5  data: the last 23 State of the Union addresses (1999-2021, CC0), bundled; copied to " + data);
 
         TrainConfig eCfg = config("entropy-demo.yaml", data, out.resolve("entropy"), entropyMinutes, null);
@@ -109,28 +102,10 @@ final class DemoCommand implements Callable<Integer> {
 
     /** A bundled config with the demo's data, run folder and time budget. */
     private static TrainConfig config(String name, Path data, Path runDir, double minutes, String entropyModel) throws IOException {
-        ObjectNode tree;
-        try (InputStream in = resource("blt4j/configs/" + name)) {
-            tree = (ObjectNode) new ObjectMapper(new YAMLFactory()).readTree(in);
-        }
         List<String> o = new java.util.ArrayList<>(List.of("data.path=" + data, "train.out=" + runDir, "train.minutes=" + minutes,
                 "train.steps=null", "train.eval_every=1000000", "train.checkpoint_every=1000000"));
         if (entropyModel != null) o.add("data.entropy_model=" + entropyModel);
-        return TrainConfig.fromTree(tree, o, name);
-    }
-
-    private static InputStream resource(String name) {
-        InputStream in = DemoCommand.class.getClassLoader().getResourceAsStream(name);
-        if (in == null) throw new Blt4jException("the demo's bundled " + name + " is missing from the jar: rebuild with ./mvnw package");
-        return in;
-    }
-
-    private static void copyResource(String name, Path to) throws IOException {
-        try (InputStream in = resource(name)) {
-            Path tmp = to.resolveSibling(to.getFileName() + ".tmp");
-            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-            Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        }
+        return Bundled.config(name, o);
     }
 
     /** The first ~300 bytes of the held-out text, cut at a sentence end. */

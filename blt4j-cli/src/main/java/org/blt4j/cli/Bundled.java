@@ -1,0 +1,44 @@
+package org.blt4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import org.blt4j.Blt4jException;
+import org.blt4j.train.TrainConfig;
+
+/** The corpus and training configs bundled in the jar (from data/ and configs/), used by demo and bench. */
+final class Bundled {
+    private Bundled() {}
+
+    static final String CORPUS = "sotu-sample.txt.gz";
+
+    /** Copies the bundled corpus to {@code to} (temp file, then rename). */
+    static void copyCorpus(Path to) throws IOException {
+        try (InputStream in = resource("blt4j/data/" + CORPUS)) {
+            Path tmp = to.resolveSibling(to.getFileName() + ".tmp");
+            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
+
+    /** A bundled config (configs/NAME) with {@code section.key=value} overrides applied. */
+    static TrainConfig config(String name, List<String> overrides) throws IOException {
+        ObjectNode tree;
+        try (InputStream in = resource("blt4j/configs/" + name)) {
+            tree = (ObjectNode) new ObjectMapper(new YAMLFactory()).readTree(in);
+        }
+        return TrainConfig.fromTree(tree, overrides, name);
+    }
+
+    private static InputStream resource(String name) {
+        InputStream in = Bundled.class.getClassLoader().getResourceAsStream(name);
+        if (in == null) throw new Blt4jException("the bundled " + name + " is missing from the jar: rebuild with ./mvnw package");
+        return in;
+    }
+}
