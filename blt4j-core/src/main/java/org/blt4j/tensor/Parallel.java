@@ -11,19 +11,26 @@ import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
 /**
- * The one thread pool all kernels share, sized by {@code -Dblt4j.threads} (default: available processors), and a
- * parallel-for over it. {@link #withThreads} limits the thread count for a scope (1 = run serially, e.g. for benches).
- * Kernels call {@link #forEach} with their FLOP count; small problems run on the calling thread. A parallel-for
- * called from inside another one runs serially, so kernels may nest without oversubscribing the cores.
+ * The threads all kernels share, sized by {@code -Dblt4j.threads} (default: available processors), and a parallel-for
+ * over them. {@link #withThreads} limits the thread count for a scope (1 = run serially, e.g. for benches). Kernels
+ * call {@link #forEach} with their FLOP count; small problems run on the calling thread. A parallel-for called from
+ * inside another one runs serially, so kernels may nest without oversubscribing the cores.
+ *
+ * <p>A parallel-for runs on a {@link Team} of threads that spin for a while ({@code -Dblt4j.spinMicros}, default 500)
+ * after each job before they sleep: decoding calls hundreds of short kernels (~50 µs) per byte, and waking a sleeping
+ * thread costs about as long as such a kernel. A caller that finds the team busy (another thread's kernel) uses a
+ * fork-join pool instead.
  */
 public final class Parallel {
     private Parallel() {}
 
-    /** Below this many FLOPs a kernel is not worth waking the pool for (~10-20 µs of work on one core). */
-    public static final long MIN_PARALLEL_FLOPS = 1L << 20;
+    /** Below this many FLOPs (~3-5 µs of work on one core) a kernel is not worth handing to the team. */
+    public static final long MIN_PARALLEL_FLOPS = 1L << 18;
 
     private static final int POOL_SIZE = Math.max(1,
             Integer.getInteger("blt4j.threads", Runtime.getRuntime().availableProcessors()));
+
+    private static final long SPIN_NANOS = 1000L * Math.max(0, Integer.getInteger("blt4j.spinMicros", 500));
 
     private static final ForkJoinPool POOL = new ForkJoinPool(POOL_SIZE, pool -> {
         ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
@@ -34,6 +41,8 @@ public final class Parallel {
 
     /** Thread count in effect for the current scope; unbound = the pool size. */
     private static final ScopedValue<Integer> THREADS = ScopedValue.newInstance();
+
+    private static final Team TEAM = new Team(POOL_SIZE - 1, SPIN_NANOS, Parallel::serial);
 
     /** Size of the shared pool. */
     public static int poolSize() {
@@ -67,6 +76,12 @@ public final class Parallel {
             for (int i = 0; i < n; i++) body.accept(i);
             return;
         }
+        if (TEAM.tryRun(n, workers - 1, body)) return;
+        forkJoin(n, workers, body);
+    }
+
+    /** The fork-join way, for a caller that finds the team busy. */
+    private static void forkJoin(int n, int workers, IntConsumer body) {
         AtomicInteger next = new AtomicInteger();
         Runnable drain = () -> {
             for (int i; (i = next.getAndIncrement()) < n; ) body.accept(i);
@@ -94,7 +109,8 @@ public final class Parallel {
         return () -> ScopedValue.where(THREADS, 1).run(body);
     }
 
-    private static boolean inPool() {
-        return Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL;
+    static boolean inPool() {
+        Thread t = Thread.currentThread();
+        return t instanceof ForkJoinWorkerThread w && w.getPool() == POOL || TEAM.isMember(t);
     }
 }

@@ -56,4 +56,52 @@ class ParallelTest {
                     if (i == 37) throw new IllegalStateException("boom");
                 })));
     }
+
+    @Test
+    void concurrentCallersEachGetEveryIndexOnce() throws Exception {
+        // one caller holds the spinning team, the others fall back to the fork-join pool: all must be exact
+        int callers = 4, rounds = 300, n = 64;
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread[] ts = new Thread[callers];
+        for (int c = 0; c < callers; c++) {
+            ts[c] = new Thread(() -> {
+                try {
+                    for (int r = 0; r < rounds; r++) {
+                        AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                        Parallel.forEach(n, Long.MAX_VALUE, i -> hits.incrementAndGet(i));
+                        for (int i = 0; i < n; i++) if (hits.get(i) != 1) throw new AssertionError("index " + i + " ran " + hits.get(i) + " times");
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            });
+            ts[c].start();
+        }
+        for (Thread t : ts) t.join();
+        if (failure.get() != null) throw new AssertionError(failure.get());
+    }
+
+    @Test
+    void teamStillWorksAfterAnExceptionAndAfterSleeping() throws Exception {
+        for (int k = 0; k < 20; k++) {
+            int bad = k % 8;
+            assertThrows(IllegalStateException.class, () -> Parallel.forEach(8, Long.MAX_VALUE, i -> {
+                if (i == bad) throw new IllegalStateException("boom");
+            }));
+        }
+        Thread.sleep(20); // helpers have stopped spinning and sleep: the next loop must wake them
+        Set<Thread> seen = ConcurrentHashMap.newKeySet();
+        AtomicIntegerArray hits = new AtomicIntegerArray(40);
+        Parallel.forEach(40, Long.MAX_VALUE, i -> {
+            seen.add(Thread.currentThread());
+            hits.incrementAndGet(i);
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        for (int i = 0; i < 40; i++) assertEquals(1, hits.get(i));
+        if (Parallel.poolSize() > 1) assertTrue(seen.size() > 1, "a woken helper took part");
+    }
 }
