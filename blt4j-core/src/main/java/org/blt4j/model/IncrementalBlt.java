@@ -126,7 +126,7 @@ public final class IncrementalBlt {
         this.emStep = em == null ? null : new BlockStepper(EntropyModel.dims(em.args()));
         if (em != null && em.args().vocabSize() != V)
             throw new Blt4jException("entropy model vocabulary " + em.args().vocabSize() + " differs from the BLT's " + V);
-        this.cscores = new float[wDec * k];
+        this.cscores = new float[wDec * k * (decCross.isEmpty() ? 1 : decCross.get(0).nHeads())];
         ensure(1);
     }
 

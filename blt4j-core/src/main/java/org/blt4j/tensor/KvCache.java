@@ -63,7 +63,8 @@ public final class KvCache {
     /**
      * One query attending to the stored positions [from, to] (inclusive):
      * out[h] = Σ_j softmax_j(q_h · k_j / sqrt(hd)) v_j for each of nHeads query heads, head h reading KV head
-     * h / (nHeads / nKv). scores needs room for to - from + 1 floats.
+     * h / (nHeads / nKv). scores needs room for nHeads * (to - from + 1) floats. Heads run in parallel; every head's
+     * sums run in the same order whatever the thread count.
      */
     public void attend(float[] q, int qOff, int from, int to, int nHeads, int nKv, int hd, float[] out, int outOff,
                        float[] scores) {
@@ -73,33 +74,89 @@ public final class KvCache {
             return;
         }
         if (ring && n > cap) throw new IllegalArgumentException("range of " + n + " positions exceeds the window " + cap);
+        if (scores.length < (long) nHeads * n) throw new IllegalArgumentException("scores needs " + nHeads * n + " floats");
         float scale = (float) (1.0 / Math.sqrt(hd));
-        int hv = S.loopBound(hd);
-        for (int h = 0; h < nHeads; h++) {
-            int qo = qOff + h * hd, ko = (h / group) * hd, oo = outOff + h * hd;
-            for (int j = 0; j < n; j++) {
-                int r = slot(from + j) * kvDim + ko;
-                FloatVector acc = FloatVector.zero(S);
-                int d = 0;
-                for (; d < hv; d += L)
-                    acc = FloatVector.fromArray(S, q, qo + d).fma(FloatVector.fromArray(S, k, r + d), acc);
-                float dot = VecMath.sum(acc);
-                for (; d < hd; d++) dot += q[qo + d] * k[r + d];
-                scores[j] = scale * dot;
+        long flops = (4L * hd + 30) * n * nHeads;
+        Parallel.forEach(nHeads, flops, h -> head(q, qOff + h * hd, (h / group) * hd, from, n, hd, scale, out,
+                outOff + h * hd, scores, h * n));
+    }
+
+    /**
+     * One head: scores[so..so+n) = softmax(q·k_j · scale), out[oo..oo+hd) = Σ_j scores_j v_j. (Three methods, not
+     * one: C2 stops inlining the Vector API's calls in a method this size, and every vector op then allocates.)
+     */
+    private void head(float[] q, int qo, int ko, int from, int n, int hd, float scale, float[] out, int oo, float[] scores, int so) {
+        int s0 = slot(from), wrap = ring ? cap : Integer.MAX_VALUE; // key j is in slot s0 + j, less cap past the ring's end
+        scores(q, qo, ko, s0, wrap, n, hd, scale, scores, so);
+        Ops.softmax(scores, so, n);
+        weightedSum(ko, s0, wrap, n, hd, scores, so, out, oo);
+    }
+
+    private void scores(float[] q, int qo, int ko, int s0, int wrap, int n, int hd, float scale, float[] scores, int so) {
+        int hv = S.loopBound(hd), j = 0;
+        for (; j + 4 <= n; j += 4) { // four keys at a time: independent FMA chains, each key summed as alone
+            int r0 = row(s0 + j, wrap, ko), r1 = row(s0 + j + 1, wrap, ko), r2 = row(s0 + j + 2, wrap, ko),
+                    r3 = row(s0 + j + 3, wrap, ko);
+            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+            for (int d = 0; d < hv; d += L) {
+                FloatVector qv = FloatVector.fromArray(S, q, qo + d);
+                a0 = qv.fma(FloatVector.fromArray(S, k, r0 + d), a0);
+                a1 = qv.fma(FloatVector.fromArray(S, k, r1 + d), a1);
+                a2 = qv.fma(FloatVector.fromArray(S, k, r2 + d), a2);
+                a3 = qv.fma(FloatVector.fromArray(S, k, r3 + d), a3);
             }
-            Ops.softmax(scores, 0, n);
-            java.util.Arrays.fill(out, oo, oo + hd, 0f);
-            for (int j = 0; j < n; j++) {
-                int r = slot(from + j) * kvDim + ko;
-                float p = scores[j];
-                int d = 0;
-                if (hv > 0) {
-                    FloatVector pv = FloatVector.broadcast(S, p);
-                    for (; d < hv; d += L)
-                        FloatVector.fromArray(S, v, r + d).fma(pv, FloatVector.fromArray(S, out, oo + d)).intoArray(out, oo + d);
-                }
-                for (; d < hd; d++) out[oo + d] += p * v[r + d];
-            }
+            scores[so + j] = scale * dotTail(VecMath.sum(a0), q, qo, r0, hv, hd);
+            scores[so + j + 1] = scale * dotTail(VecMath.sum(a1), q, qo, r1, hv, hd);
+            scores[so + j + 2] = scale * dotTail(VecMath.sum(a2), q, qo, r2, hv, hd);
+            scores[so + j + 3] = scale * dotTail(VecMath.sum(a3), q, qo, r3, hv, hd);
         }
+        for (; j < n; j++) {
+            int r = row(s0 + j, wrap, ko);
+            FloatVector acc = FloatVector.zero(S);
+            for (int d = 0; d < hv; d += L) acc = FloatVector.fromArray(S, q, qo + d).fma(FloatVector.fromArray(S, k, r + d), acc);
+            scores[so + j] = scale * dotTail(VecMath.sum(acc), q, qo, r, hv, hd);
+        }
+    }
+
+    /** out = Σ_j p_j v_j in key order, four vectors of out at a time kept in registers. */
+    private void weightedSum(int ko, int s0, int wrap, int n, int hd, float[] scores, int so, float[] out, int oo) {
+        int hv = S.loopBound(hd), d = 0, j;
+        for (; d + 4 * L <= hv; d += 4 * L) {
+            FloatVector o0 = FloatVector.zero(S), o1 = FloatVector.zero(S), o2 = FloatVector.zero(S), o3 = FloatVector.zero(S);
+            for (j = 0; j < n; j++) {
+                int r = row(s0 + j, wrap, ko) + d;
+                FloatVector p = FloatVector.broadcast(S, scores[so + j]);
+                o0 = FloatVector.fromArray(S, v, r).fma(p, o0);
+                o1 = FloatVector.fromArray(S, v, r + L).fma(p, o1);
+                o2 = FloatVector.fromArray(S, v, r + 2 * L).fma(p, o2);
+                o3 = FloatVector.fromArray(S, v, r + 3 * L).fma(p, o3);
+            }
+            o0.intoArray(out, oo + d);
+            o1.intoArray(out, oo + d + L);
+            o2.intoArray(out, oo + d + 2 * L);
+            o3.intoArray(out, oo + d + 3 * L);
+        }
+        for (; d < hv; d += L) {
+            FloatVector o = FloatVector.zero(S);
+            for (j = 0; j < n; j++)
+                o = FloatVector.fromArray(S, v, row(s0 + j, wrap, ko) + d).fma(FloatVector.broadcast(S, scores[so + j]), o);
+            o.intoArray(out, oo + d);
+        }
+        for (; d < hd; d++) {
+            float o = 0f;
+            for (j = 0; j < n; j++) o += scores[so + j] * v[row(s0 + j, wrap, ko) + d];
+            out[oo + d] = o;
+        }
+    }
+
+    /** Offset of slot s (s < 2·wrap; s ≥ wrap wraps around the ring) plus ko. */
+    private int row(int s, int wrap, int ko) {
+        return (s < wrap ? s : s - wrap) * kvDim + ko;
+    }
+
+    /** s plus q·k over the elements [from, hd) a vector does not cover, added one by one. */
+    private float dotTail(float s, float[] q, int qo, int r, int from, int hd) {
+        for (int d = from; d < hd; d++) s += q[qo + d] * k[r + d];
+        return s;
     }
 }

@@ -23,7 +23,7 @@ class KvCacheTest {
         float[] want = new float[S * qd];
         Attention.forward(q, 0, k, 0, v, 0, want, 0, S, S, nHeads, nKv, hd, AttnMask.ranges(from, to));
         KvCache c = new KvCache(kvd, window);
-        float[] got = new float[qd], scores = new float[S];
+        float[] got = new float[qd], scores = new float[nHeads * S];
         for (int i = 0; i < S; i++) {
             c.put(i, k, i * kvd, v, i * kvd);
             c.attend(q, i * qd, from[i], i, nHeads, nKv, hd, got, 0, scores);
@@ -43,6 +43,29 @@ class KvCacheTest {
     void unboundedGrows() {
         check(Integer.MAX_VALUE, 0, 4, 1, 8, 150, 4);
         check(Integer.MAX_VALUE, 70, 2, 2, 4, 100, 5);
+    }
+
+    @Test
+    void manyHeadsInParallel() {
+        check(70, 0, 16, 16, 64, 100, 7);   // heads split over threads; 4-vector blocks of the weighted sum; wraps
+        check(Integer.MAX_VALUE, 0, 12, 4, 40, 90, 8); // GQA, head dim with a partial vector block and a tail
+    }
+
+    @Test
+    void sameBitsOnOneAndTwoThreads() {
+        Random rnd = new Random(9);
+        int nH = 16, hd = 64, kvd = nH * hd, S = 120;
+        KvCache c = new KvCache(kvd, 100);
+        float[] kv = new float[kvd], q = new float[kvd];
+        for (int i = 0; i < S; i++) {
+            for (int j = 0; j < kvd; j++) kv[j] = (float) rnd.nextGaussian();
+            c.put(i, kv, 0, kv, 0);
+        }
+        for (int j = 0; j < kvd; j++) q[j] = (float) rnd.nextGaussian();
+        float[] one = new float[kvd], two = new float[kvd], scores = new float[nH * 100];
+        Parallel.withThreads(1, () -> c.attend(q, 0, S - 100, S - 1, nH, nH, hd, one, 0, scores));
+        Parallel.withThreads(2, () -> c.attend(q, 0, S - 100, S - 1, nH, nH, hd, two, 0, scores));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(one, two);
     }
 
     @Test
