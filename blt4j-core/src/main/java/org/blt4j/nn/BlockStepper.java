@@ -33,7 +33,8 @@ public final class BlockStepper {
             b = new float[rows * d.hidden()];
             g = new float[rows * d.hidden()];
         }
-        if (scores == null || scores.length < keys) scores = new float[Math.max(keys, scores == null ? 0 : 2 * scores.length)];
+        int need = keys * d.nHeads();
+        if (scores == null || scores.length < need) scores = new float[Math.max(need, scores == null ? 0 : 2 * scores.length)];
     }
 
     /**
@@ -47,9 +48,7 @@ public final class BlockStepper {
         int dim = d.dim(), nH = d.nHeads(), nKv = d.nKv(), hd = d.headDim(), qd = nH * hd, kvd = nKv * hd;
         SelfAttention at = blk.attention();
         blk.attentionNorm().forward(x, 0, B, normed, 0);
-        at.wq().forward(normed, 0, B, q, 0);
-        at.wk().forward(normed, 0, B, k, 0);
-        at.wv().forward(normed, 0, B, v, 0);
+        Linear.forwardMany(new Linear[] {at.wq(), at.wk(), at.wv()}, normed, 0, B, new float[][] {q, k, v});
         Ops.rope(q, 0, B, nH, hd, pos, at.ropeTheta());
         Ops.rope(k, 0, B, nKv, hd, pos, at.ropeTheta());
         for (int r = 0; r < B; r++) {
@@ -60,8 +59,7 @@ public final class BlockStepper {
         Ops.addInPlace(x, 0, delta, 0, B * dim);
         blk.ffnNorm().forward(x, 0, B, normed, 0);
         FeedForward ff = blk.feedForward();
-        ff.w1().forward(normed, 0, B, a, 0);
-        ff.w3().forward(normed, 0, B, b, 0);
+        Linear.forwardMany(new Linear[] {ff.w1(), ff.w3()}, normed, 0, B, new float[][] {a, b});
         Ops.swiglu(a, 0, b, 0, g, 0, B * ff.hidden());
         ff.w2().forward(g, 0, B, delta, 0);
         Ops.addInPlace(x, 0, delta, 0, B * dim);

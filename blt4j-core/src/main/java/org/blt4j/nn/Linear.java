@@ -38,6 +38,26 @@ public record Linear(float[] w, int off, int out, int in, MemorySegment bf16) {
         else Gemm.linear(x, xOff, M, in, w, off, out, y, yOff);
     }
 
+    /**
+     * y[i][M, layers[i].out] = x[M, in] · W_iᵀ for layers that read the same x: with bf16 weights one streamed pass
+     * over all of them ({@link Bf16Gemm#linearMany}), else one product each.
+     */
+    public static void forwardMany(Linear[] layers, float[] x, int xOff, int M, float[][] y) {
+        boolean mapped = true;
+        for (Linear l : layers) mapped &= l.bf16 != null && l.in == layers[0].in;
+        if (!mapped) {
+            for (int i = 0; i < layers.length; i++) layers[i].forward(x, xOff, M, y[i], 0);
+            return;
+        }
+        MemorySegment[] w = new MemorySegment[layers.length];
+        int[] n = new int[layers.length], yOff = new int[layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            w[i] = layers[i].bf16;
+            n[i] = layers[i].out;
+        }
+        Bf16Gemm.linearMany(x, xOff, M, layers[0].in, w, n, y, yOff);
+    }
+
     public float[] forward(float[] x, int M) {
         float[] y = new float[M * out];
         forward(x, 0, M, y, 0);

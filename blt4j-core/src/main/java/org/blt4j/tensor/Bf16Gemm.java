@@ -1,6 +1,7 @@
 package org.blt4j.tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -14,7 +15,11 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The widening costs no shuffles: W is loaded as 32-bit lanes, each holding two neighbouring bf16 values w[2j]
  * (low half) and w[2j+1] (high half); {@code lane << 16} is w[2j] as fp32 and {@code lane & 0xFFFF0000} is w[2j+1].
  * x is split once per call into its even and odd elements, so the two halves multiply x[2j] and x[2j+1] lane by lane.
- * The N rows are split over {@link Parallel}'s threads (decode is memory-bound: all cores stream W).
+ *
+ * <p>Decode is memory-bound, so the kernel is shaped for streaming: each thread reads one contiguous range of W rows
+ * from start to end, one row at a time (a single sequential stream for the hardware prefetcher), and every W row is
+ * loaded once for all M rows of x (two x rows per pass; a row of W stays in L1 between passes). Each y[m, n] is summed
+ * in the same order whatever M, the row range or the thread count, so batched rows equal rows computed alone.
  */
 public final class Bf16Gemm {
     private Bf16Gemm() {}
@@ -22,7 +27,10 @@ public final class Bf16Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** contiguous row ranges per thread (claimed dynamically, so that a thread that starts late takes fewer) */
+    private static final int CHUNKS_PER_THREAD = 2;
     private static final ThreadLocal<float[]> SPLIT = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ValueLayout.OfInt I32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     static {
         if (I.length() != L) throw new IllegalStateException("int and float vectors differ in length");
@@ -35,74 +43,146 @@ public final class Bf16Gemm {
         if (w.byteSize() < 2L * N * K) throw new IllegalArgumentException("weight segment too small");
         long timer = GemmTimer.start();
         try {
-            int H = K / 2;
-            float[] xs = SPLIT.get();
-            if (xs.length < 2 * M * H) SPLIT.set(xs = new float[2 * M * H]);
-            for (int m = 0; m < M; m++) {
-                int src = xOff + m * K, ev = 2 * m * H, od = ev + H;
-                for (int j = 0; j < H; j++) {
-                    xs[ev + j] = x[src + 2 * j];
-                    xs[od + j] = x[src + 2 * j + 1];
+            float[] xs = split(x, xOff, M, K);
+            int chunks = Math.min(N, CHUNKS_PER_THREAD * Parallel.threads());
+            Parallel.forEach(chunks, 2L * M * N * K, t -> rows(xs, M, K / 2, w, N * t / chunks, N * (t + 1) / chunks, y, yOff, N));
+        } finally {
+            GemmTimer.stop(timer);
+        }
+    }
+
+    /**
+     * y_i[M, N_i] = x[M, K] · W_iᵀ for several weights that read the same x (e.g. wq, wk, wv): one parallel pass over
+     * the rows of all of them, as if they were one matrix [Σ N_i, K]; each y_i as {@link #linear} computes it.
+     */
+    public static void linearMany(float[] x, int xOff, int M, int K, MemorySegment[] w, int[] N, float[][] y, int[] yOff) {
+        if (M <= 0) return;
+        if ((K & 1) != 0) throw new IllegalArgumentException("bf16 linear needs an even K, got " + K);
+        long total = 0;
+        for (int i = 0; i < w.length; i++) {
+            if (w[i].byteSize() < 2L * N[i] * K) throw new IllegalArgumentException("weight segment " + i + " too small");
+            total += N[i];
+        }
+        if (total == 0) return;
+        long timer = GemmTimer.start();
+        try {
+            float[] xs = split(x, xOff, M, K);
+            long T = total;
+            int chunks = (int) Math.min(T, CHUNKS_PER_THREAD * Parallel.threads());
+            Parallel.forEach(chunks, 2L * M * T * K, t -> {
+                long lo = T * t / chunks, hi = T * (t + 1) / chunks, base = 0;   // global rows [lo, hi)
+                for (int i = 0; i < w.length && base < hi; base += N[i], i++) {
+                    long n0 = Math.max(lo, base), n1 = Math.min(hi, base + N[i]);
+                    if (n0 < n1) rows(xs, M, K / 2, w[i], (int) (n0 - base), (int) (n1 - base), y[i], yOff[i], N[i]);
                 }
-            }
-            float[] xsplit = xs;
-            int units = (N + 3) / 4, chunks = Math.min(units, 4 * Parallel.threads());
-            Parallel.forEach(chunks, 2L * M * N * K, t -> {
-                int n0 = Math.min(N, t * units / chunks * 4), n1 = Math.min(N, (t + 1) * units / chunks * 4);
-                rows(xsplit, M, H, w, n0, n1, y, yOff, N);
             });
         } finally {
             GemmTimer.stop(timer);
         }
     }
 
-    /** W rows [n0, n1), 4 at a time, against every x row. */
+    /** x[M, K] as M rows of [even elements (K/2), odd elements (K/2)], in a per-thread buffer. */
+    private static float[] split(float[] x, int xOff, int M, int K) {
+        int H = K / 2;
+        float[] xs = SPLIT.get();
+        if (xs.length < M * K) SPLIT.set(xs = new float[M * K]);
+        for (int m = 0; m < M; m++) {
+            int src = xOff + m * K, ev = m * K, od = ev + H;
+            for (int j = 0; j < H; j++) {
+                xs[ev + j] = x[src + 2 * j];
+                xs[od + j] = x[src + 2 * j + 1];
+            }
+        }
+        return xs;
+    }
+
+    /** y[m, n] for W rows n in [n0, n1) and every m. H = K/2 = the 32-bit lanes of a W row. */
     private static void rows(float[] xs, int M, int H, MemorySegment w, int n0, int n1, float[] y, int yOff, int N) {
-        int hv = I.loopBound(H);
-        long rowBytes = 4L * H;
-        int n = n0;
-        for (; n + 4 <= n1; n += 4) {
-            long b0 = n * rowBytes, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
-            for (int m = 0; m < M; m++) {
-                int ev = 2 * m * H, od = ev + H;
-                FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S),
-                        a3 = FloatVector.zero(S);
-                for (int j = 0; j < hv; j += L) {
-                    FloatVector xe = FloatVector.fromArray(S, xs, ev + j), xo = FloatVector.fromArray(S, xs, od + j);
-                    long o = 4L * j;
-                    IntVector w0 = IntVector.fromMemorySegment(I, w, b0 + o, ByteOrder.LITTLE_ENDIAN);
-                    IntVector w1 = IntVector.fromMemorySegment(I, w, b1 + o, ByteOrder.LITTLE_ENDIAN);
-                    IntVector w2 = IntVector.fromMemorySegment(I, w, b2 + o, ByteOrder.LITTLE_ENDIAN);
-                    IntVector w3 = IntVector.fromMemorySegment(I, w, b3 + o, ByteOrder.LITTLE_ENDIAN);
-                    a0 = lo(w0).fma(xe, a0);
-                    a1 = lo(w1).fma(xe, a1);
-                    a2 = lo(w2).fma(xe, a2);
-                    a3 = lo(w3).fma(xe, a3);
-                    a0 = hi(w0).fma(xo, a0);
-                    a1 = hi(w1).fma(xo, a1);
-                    a2 = hi(w2).fma(xo, a2);
-                    a3 = hi(w3).fma(xo, a3);
-                }
-                int yo = yOff + m * N + n;
-                y[yo] = VecMath.sum(a0) + tail(xs, ev, od, hv, H, w, b0);
-                y[yo + 1] = VecMath.sum(a1) + tail(xs, ev, od, hv, H, w, b1);
-                y[yo + 2] = VecMath.sum(a2) + tail(xs, ev, od, hv, H, w, b2);
-                y[yo + 3] = VecMath.sum(a3) + tail(xs, ev, od, hv, H, w, b3);
+        if (M == 1) { // decode: kept apart so that dot1 is inlined in this loop
+            for (int n = n0; n < n1; n++) y[yOff + n] = dot1(xs, 0, H, w, n * 4L * H);
+            return;
+        }
+        for (int n = n0; n < n1; n++) {
+            long b = n * 4L * H;
+            int m = 0;
+            for (; m + 2 <= M; m += 2) dot2(xs, 2 * m * H, H, w, b, y, yOff + m * N + n, N);
+            if (m < M) y[yOff + m * N + n] = dot1(xs, 2 * m * H, H, w, b);
+        }
+    }
+
+    /**
+     * Σ_k x[k]·w[k] for the x row at xs[xo..] (split) and the W row at byte b, in a fixed order: four accumulators,
+     * 128 bytes of W (four vectors) per step, then single vectors, then scalars.
+     */
+    private static float dot1(float[] xs, int xo, int H, MemorySegment w, long b) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        int h4 = H - H % (4 * L), od = xo + H;
+        for (int j = 0; j < h4; j += 4 * L) {
+            long o = b + 4L * j;
+            IntVector v0 = load(w, o), v1 = load(w, o + 4 * L), v2 = load(w, o + 8 * L), v3 = load(w, o + 12 * L);
+            a0 = lo(v0).fma(FloatVector.fromArray(S, xs, xo + j), a0);
+            a1 = hi(v0).fma(FloatVector.fromArray(S, xs, od + j), a1);
+            a2 = lo(v1).fma(FloatVector.fromArray(S, xs, xo + j + L), a2);
+            a3 = hi(v1).fma(FloatVector.fromArray(S, xs, od + j + L), a3);
+            a0 = lo(v2).fma(FloatVector.fromArray(S, xs, xo + j + 2 * L), a0);
+            a1 = hi(v2).fma(FloatVector.fromArray(S, xs, od + j + 2 * L), a1);
+            a2 = lo(v3).fma(FloatVector.fromArray(S, xs, xo + j + 3 * L), a2);
+            a3 = hi(v3).fma(FloatVector.fromArray(S, xs, od + j + 3 * L), a3);
+        }
+        if (h4 == H) return VecMath.sum(a0.add(a1).add(a2.add(a3)));
+        return rest1(xs, xo, H, w, b, h4, a0, a1, a2, a3);
+    }
+
+    /** dot1's end for rows whose length is not a multiple of 4 vectors: single vectors, then scalars. */
+    private static float rest1(float[] xs, int xo, int H, MemorySegment w, long b, int j,
+                               FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
+        int h1 = I.loopBound(H), od = xo + H;
+        for (; j < h1; j += L) {
+            IntVector v = load(w, b + 4L * j);
+            a0 = lo(v).fma(FloatVector.fromArray(S, xs, xo + j), a0);
+            a1 = hi(v).fma(FloatVector.fromArray(S, xs, od + j), a1);
+        }
+        return VecMath.sum(a0.add(a1).add(a2.add(a3))) + tail(xs, xo, h1, H, w, b);
+    }
+
+    /** dot1 for the x rows at xs[xo..] and xs[xo + 2H..] against one W row: y[yo] and y[yo + N]; same sums as dot1. */
+    private static void dot2(float[] xs, int xo, int H, MemorySegment w, long b, float[] y, int yo, int N) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        int h4 = H - H % (4 * L), h1 = I.loopBound(H), j = 0, od = xo + H, xo2 = xo + 2 * H, od2 = xo2 + H;
+        for (; j < h4; j += 4 * L) {
+            for (int u = 0; u < 4 * L; u += 2 * L) { // two halves of dot1's step, in its order
+                IntVector v0 = load(w, b, j + u), v1 = load(w, b, j + u + L);
+                FloatVector l0 = lo(v0), h0 = hi(v0), l1 = lo(v1), hh1 = hi(v1);
+                int e = j + u;
+                a0 = l0.fma(FloatVector.fromArray(S, xs, xo + e), a0);
+                a1 = h0.fma(FloatVector.fromArray(S, xs, od + e), a1);
+                a2 = l1.fma(FloatVector.fromArray(S, xs, xo + e + L), a2);
+                a3 = hh1.fma(FloatVector.fromArray(S, xs, od + e + L), a3);
+                c0 = l0.fma(FloatVector.fromArray(S, xs, xo2 + e), c0);
+                c1 = h0.fma(FloatVector.fromArray(S, xs, od2 + e), c1);
+                c2 = l1.fma(FloatVector.fromArray(S, xs, xo2 + e + L), c2);
+                c3 = hh1.fma(FloatVector.fromArray(S, xs, od2 + e + L), c3);
             }
         }
-        for (; n < n1; n++) {
-            long b = n * rowBytes;
-            for (int m = 0; m < M; m++) {
-                int ev = 2 * m * H, od = ev + H;
-                FloatVector a = FloatVector.zero(S);
-                for (int j = 0; j < hv; j += L) {
-                    IntVector wv = IntVector.fromMemorySegment(I, w, b + 4L * j, ByteOrder.LITTLE_ENDIAN);
-                    a = lo(wv).fma(FloatVector.fromArray(S, xs, ev + j), a);
-                    a = hi(wv).fma(FloatVector.fromArray(S, xs, od + j), a);
-                }
-                y[yOff + m * N + n] = VecMath.sum(a) + tail(xs, ev, od, hv, H, w, b);
-            }
+        for (; j < h1; j += L) {
+            IntVector v = load(w, b, j);
+            FloatVector l = lo(v), h = hi(v);
+            a0 = l.fma(FloatVector.fromArray(S, xs, xo + j), a0);
+            a1 = h.fma(FloatVector.fromArray(S, xs, od + j), a1);
+            c0 = l.fma(FloatVector.fromArray(S, xs, xo2 + j), c0);
+            c1 = h.fma(FloatVector.fromArray(S, xs, od2 + j), c1);
         }
+        y[yo] = VecMath.sum(a0.add(a1).add(a2.add(a3))) + tail(xs, xo, h1, H, w, b);
+        y[yo + N] = VecMath.sum(c0.add(c1).add(c2.add(c3))) + tail(xs, xo2, h1, H, w, b);
+    }
+
+    private static IntVector load(MemorySegment w, long b, int j) {
+        return load(w, b + 4L * j);
+    }
+
+    private static IntVector load(MemorySegment w, long at) {
+        return IntVector.fromMemorySegment(I, w, at, ByteOrder.LITTLE_ENDIAN);
     }
 
     private static FloatVector lo(IntVector v) {
@@ -113,15 +193,12 @@ public final class Bf16Gemm {
         return v.and(0xFFFF0000).reinterpretAsFloats();
     }
 
-    private static final java.lang.foreign.ValueLayout.OfInt I32_LE =
-            java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
-    /** Σ over the pairs j in [from, H) of x[2j]·w[2j] + x[2j+1]·w[2j+1], row at byte b. */
-    private static float tail(float[] xs, int ev, int od, int from, int H, MemorySegment w, long b) {
+    /** Σ over the pairs j in [from, H) of x[2j]·w[2j] + x[2j+1]·w[2j+1], x row at xs[xo..] (split), W row at byte b. */
+    private static float tail(float[] xs, int xo, int from, int H, MemorySegment w, long b) {
         float s = 0f;
         for (int j = from; j < H; j++) {
             int v = w.get(I32_LE, b + 4L * j);
-            s += Float.intBitsToFloat(v << 16) * xs[ev + j] + Float.intBitsToFloat(v & 0xFFFF0000) * xs[od + j];
+            s += Float.intBitsToFloat(v << 16) * xs[xo + j] + Float.intBitsToFloat(v & 0xFFFF0000) * xs[xo + H + j];
         }
         return s;
     }

@@ -1,5 +1,6 @@
 package org.blt4j.tensor;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.Arena;
@@ -33,6 +34,56 @@ class Bf16GemmTest {
         }
     }
 
+    private static MemorySegment randomBf16(Arena arena, int n, Random rnd) {
+        MemorySegment w = arena.allocate(2L * n);
+        for (int i = 0; i < n; i++) w.set(I16, 2L * i, DType.floatToBf16((float) rnd.nextGaussian()));
+        return w;
+    }
+
+    /** Rows computed in a batch (any M, one or two threads) have exactly the bits of each row computed alone. */
+    @Test
+    void batchedRowsEqualRowsAlone() {
+        for (int K : new int[] {64, 100, 768}) { // a multiple of 4 vectors, single vectors and a tail, 768 as in blt-1b
+            Random rnd = new Random(K);
+            int N = 37, M = 5;
+            float[] x = new float[M * K];
+            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment w = randomBf16(arena, N * K, rnd);
+                float[] alone = new float[M * N];
+                for (int m = 0; m < M; m++) Bf16Gemm.linear(x, m * K, 1, K, w, N, alone, m * N);
+                for (int threads : new int[] {1, 2}) {
+                    float[] batch = new float[M * N];
+                    Parallel.withThreads(threads, () -> Bf16Gemm.linear(x, 0, M, K, w, N, batch, 0));
+                    assertArrayEquals(alone, batch, "K " + K + ", " + threads + " threads");
+                }
+            }
+        }
+    }
+
+    /** wq, wk, wv in one pass give what three products give. */
+    @Test
+    void linearManyEqualsOneProductEach() {
+        Random rnd = new Random(11);
+        int K = 256, M = 3;
+        int[] N = {256, 64, 64};
+        float[] x = new float[M * K];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment[] w = new MemorySegment[N.length];
+            float[][] want = new float[N.length][], got = new float[N.length][];
+            for (int i = 0; i < N.length; i++) {
+                w[i] = randomBf16(arena, N[i] * K, rnd);
+                want[i] = new float[M * N[i]];
+                got[i] = new float[M * N[i] + 2];
+                Bf16Gemm.linear(x, 0, M, K, w[i], N[i], want[i], 0);
+            }
+            Bf16Gemm.linearMany(x, 0, M, K, w, N, got, new int[] {2, 2, 2});
+            for (int i = 0; i < N.length; i++)
+                assertArrayEquals(want[i], java.util.Arrays.copyOfRange(got[i], 2, 2 + M * N[i]), "weight " + i);
+        }
+    }
+
     @Test
     void matchesFp32() {
         check(1, 1, 2, 1);
@@ -41,5 +92,6 @@ class Bf16GemmTest {
         check(3, 64, 256, 4);     // several rows
         check(2, 260, 96, 5);
         check(1, 2048, 1024, 6);  // parallel split
+        check(4, 300, 768, 7);    // pairs of x rows
     }
 }
