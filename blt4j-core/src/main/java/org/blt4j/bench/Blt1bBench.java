@@ -43,7 +43,7 @@ final class Blt1bBench {
     private Blt1bBench() {}
 
     static final int RELEASED_HASH_VOCAB = 500002;
-    static final int PROMPT_BYTES = 64, GEN_BYTES = 48, PATCH_BYTES = 16, WARMUP_BYTES = 8, ROUNDS = 3;
+    static final int PROMPT_BYTES = 64, GEN_BYTES = 48, PATCH_BYTES = 16, WARMUP_SECONDS = 30, ROUNDS = 3;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     static Map<String, Object> bltArgs(int hashVocab) {
@@ -141,9 +141,16 @@ final class Blt1bBench {
                     + "(slots, global stack, decoder projection and cross-attention keys/values)%n", perByte / 1e6, perPatch / 1e6);
             int[] prompt = ByteTokenizer.encode(Arrays.copyOfRange(text, 0, PROMPT_BYTES), true, false);
             Patcher never = PatcherArgs.entropy(1e9).build(), everyByte = PatcherArgs.ofMode(PatchingMode.BYTE).build();
-            // warm-up (not timed): the JIT compiles the decode paths before anything is measured
-            decode(blt, em, everyByte, prompt, WARMUP_BYTES);
-            decode(blt, em, never, prompt, WARMUP_BYTES);
+            // warm-up (not timed), as JMH does it: C2 compiles a method after thousands of calls, and a layer step
+            // is called only ~25 times per byte, so the decode paths take tens of seconds to reach their final code
+            long warm0 = System.nanoTime();
+            int warmBytes = 0;
+            while (System.nanoTime() - warm0 < WARMUP_SECONDS * 1_000_000_000L) {
+                decode(blt, em, never, prompt, GEN_BYTES);
+                decode(blt, em, everyByte, prompt, PATCH_BYTES);
+                warmBytes += GEN_BYTES + PATCH_BYTES;
+            }
+            out.printf("warm-up: %d bytes decoded in %.0f s (not timed)%n", warmBytes, (System.nanoTime() - warm0) / 1e9);
             out.printf("memory read bandwidth on %d threads, measured around every timed decode (best of %d passes over a "
                     + "1 GiB array; the machine is shared, so each decode is compared with the bandwidth of its own moment)%n",
                     Parallel.poolSize(), Bandwidth.PASSES);
