@@ -105,12 +105,21 @@ public final class Bf16Gemm {
             if (((n1 - n0) & 1) != 0) y[yOff + n1 - 1] = dot1(xs, 0, H, w, (n1 - 1) * 4L * H);
             return;
         }
-        for (int n = n0; n < n1; n++) {
-            long b = n * 4L * H;
-            int m = 0;
-            for (; m + 2 <= M; m += 2) dot2(xs, 2 * m * H, H, w, b, y, yOff + m * N + n, N);
-            if (m < M) y[yOff + m * N + n] = dot1(xs, 2 * m * H, H, w, b);
+        // rows i and i + half in turn: again two streams, one W row at a time in registers
+        int half = (n1 - n0) / 2;
+        for (int n = n0; n < n0 + half; n++) {
+            allRows(xs, M, H, w, n, y, yOff, N);
+            allRows(xs, M, H, w, n + half, y, yOff, N);
         }
+        if (((n1 - n0) & 1) != 0) allRows(xs, M, H, w, n1 - 1, y, yOff, N);
+    }
+
+    /** y[m, n] for every m: W row n against x rows two at a time. */
+    private static void allRows(float[] xs, int M, int H, MemorySegment w, int n, float[] y, int yOff, int N) {
+        long b = n * 4L * H;
+        int m = 0;
+        for (; m + 2 <= M; m += 2) dot2(xs, 2 * m * H, H, w, b, y, yOff + m * N + n, N);
+        if (m < M) y[yOff + m * N + n] = dot1(xs, 2 * m * H, H, w, b);
     }
 
     /**
@@ -181,20 +190,17 @@ public final class Bf16Gemm {
         FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
         FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
         int h4 = H - H % (4 * L), h1 = I.loopBound(H), j = 0, od = xo + H, xo2 = xo + 2 * H, od2 = xo2 + H;
-        for (; j < h4; j += 4 * L) {
-            for (int u = 0; u < 4 * L; u += 2 * L) { // two halves of dot1's step, in its order
-                IntVector v0 = load(w, b, j + u), v1 = load(w, b, j + u + L);
-                FloatVector l0 = lo(v0), h0 = hi(v0), l1 = lo(v1), hh1 = hi(v1);
-                int e = j + u;
-                a0 = l0.fma(FloatVector.fromArray(S, xs, xo + e), a0);
-                a1 = h0.fma(FloatVector.fromArray(S, xs, od + e), a1);
-                a2 = l1.fma(FloatVector.fromArray(S, xs, xo + e + L), a2);
-                a3 = hh1.fma(FloatVector.fromArray(S, xs, od + e + L), a3);
-                c0 = l0.fma(FloatVector.fromArray(S, xs, xo2 + e), c0);
-                c1 = h0.fma(FloatVector.fromArray(S, xs, od2 + e), c1);
-                c2 = l1.fma(FloatVector.fromArray(S, xs, xo2 + e + L), c2);
-                c3 = hh1.fma(FloatVector.fromArray(S, xs, od2 + e + L), c3);
-            }
+        for (; j < h4; j += 2 * L) { // half of dot1's step: the same order
+            IntVector v0 = load(w, b, j), v1 = load(w, b, j + L);
+            FloatVector l0 = lo(v0), h0 = hi(v0), l1 = lo(v1), hh1 = hi(v1);
+            a0 = l0.fma(FloatVector.fromArray(S, xs, xo + j), a0);
+            a1 = h0.fma(FloatVector.fromArray(S, xs, od + j), a1);
+            a2 = l1.fma(FloatVector.fromArray(S, xs, xo + j + L), a2);
+            a3 = hh1.fma(FloatVector.fromArray(S, xs, od + j + L), a3);
+            c0 = l0.fma(FloatVector.fromArray(S, xs, xo2 + j), c0);
+            c1 = h0.fma(FloatVector.fromArray(S, xs, od2 + j), c1);
+            c2 = l1.fma(FloatVector.fromArray(S, xs, xo2 + j + L), c2);
+            c3 = hh1.fma(FloatVector.fromArray(S, xs, od2 + j + L), c3);
         }
         for (; j < h1; j += L) {
             IntVector v = load(w, b, j);
