@@ -19,8 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Decode is memory-bound, so the kernel is shaped for streaming: each thread reads a contiguous range of W rows as
  * two sequential streams, rows i and i + half together (measured on 2 Zen 3 cores: one stream per thread reads ~25
  * GB/s, two ~31, more than a plain summing loop gets); with M > 1 every W row is loaded once for all M rows of x (two
- * x rows per pass; a row of W stays in L1 between passes). Each y[m, n] is summed
- * in the same order whatever M, the row range or the thread count, so batched rows equal rows computed alone.
+ * x rows per pass; a row of W stays in L1 between passes). Below {@link #WIDEN_MIN_M} rows, each y[m, n] is summed in
+ * the same order whatever M, the row range or the thread count, so batched rows equal rows computed alone. From
+ * {@link #WIDEN_MIN_M} rows on (a prompt) the product is compute-bound and goes through the fp32 GEMM instead.
  */
 public final class Bf16Gemm {
     private Bf16Gemm() {}
@@ -30,6 +31,11 @@ public final class Bf16Gemm {
     private static final int L = S.length();
     /** contiguous row ranges per thread (measured: 1 range of 2 streams beats 2 ranges, 4 streams, per thread) */
     private static final int CHUNKS_PER_THREAD = 1;
+    /** from this many x rows on, W is widened block by block and multiplied by the fp32 GEMM (prompt passes) */
+    static final int WIDEN_MIN_M = 16;
+    /** a widened block of W: 1 MiB of fp32, about a core's L2 */
+    private static final int WIDE_BLOCK_FLOATS = 1 << 18;
+    private static final ThreadLocal<float[]> WIDE = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> SPLIT = ThreadLocal.withInitial(() -> new float[0]);
     private static final ValueLayout.OfInt I32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -45,6 +51,10 @@ public final class Bf16Gemm {
         long timer = GemmTimer.start();
         try {
             float[] xs = split(x, xOff, M, K);
+            if (M >= WIDEN_MIN_M) {
+                widened(xs, M, K, w, N, y, yOff);
+                return;
+            }
             int chunks = Math.min(N, CHUNKS_PER_THREAD * Parallel.threads());
             Parallel.forEach(chunks, 2L * M * N * K, t -> rows(xs, M, K / 2, w, N * t / chunks, N * (t + 1) / chunks, y, yOff, N));
         } finally {
@@ -58,6 +68,10 @@ public final class Bf16Gemm {
      */
     public static void linearMany(float[] x, int xOff, int M, int K, MemorySegment[] w, int[] N, float[][] y, int[] yOff) {
         if (M <= 0) return;
+        if (M >= WIDEN_MIN_M) { // compute-bound: one GEMM each
+            for (int i = 0; i < w.length; i++) linear(x, xOff, M, K, w[i], N[i], y[i], yOff[i]);
+            return;
+        }
         if ((K & 1) != 0) throw new IllegalArgumentException("bf16 linear needs an even K, got " + K);
         long total = 0;
         for (int i = 0; i < w.length; i++) {
@@ -79,6 +93,41 @@ public final class Bf16Gemm {
             });
         } finally {
             GemmTimer.stop(timer);
+        }
+    }
+
+    /**
+     * Many x rows (a prompt): the product is compute-bound, so blocks of W rows are widened to fp32 (in the even/odd
+     * order of the split x, which leaves the dot products unchanged but for rounding) and multiplied by the
+     * register-tiled fp32 {@link Gemm}, one block per task.
+     */
+    private static void widened(float[] xs, int M, int K, MemorySegment w, int N, float[] y, int yOff) {
+        int nb = Math.max(16, WIDE_BLOCK_FLOATS / K / 16 * 16), blocks = (N + nb - 1) / nb;
+        Parallel.forEach(blocks, 2L * M * N * K, t -> {
+            int n0 = t * nb, rows = Math.min(nb, N - n0);
+            float[] buf = WIDE.get();
+            if (buf.length < rows * K) WIDE.set(buf = new float[nb * K]);
+            widen(w, n0, rows, K, buf);
+            Gemm.sgemm(false, true, M, rows, K, 1f, xs, 0, K, buf, 0, K, 0f, y, yOff + n0, N);
+        });
+    }
+
+    /** W rows [n0, n0 + rows) as fp32 into buf, each row as [even elements, odd elements]. */
+    private static void widen(MemorySegment w, int n0, int rows, int K, float[] buf) {
+        int H = K / 2, hv = I.loopBound(H);
+        for (int r = 0; r < rows; r++) {
+            long b = (long) (n0 + r) * 4L * H;
+            int ev = r * K, od = ev + H, j = 0;
+            for (; j < hv; j += L) {
+                IntVector v = load(w, b, j);
+                lo(v).intoArray(buf, ev + j);
+                hi(v).intoArray(buf, od + j);
+            }
+            for (; j < H; j++) {
+                int v = w.get(I32_LE, b + 4L * j);
+                buf[ev + j] = Float.intBitsToFloat(v << 16);
+                buf[od + j] = Float.intBitsToFloat(v & 0xFFFF0000);
+            }
         }
     }
 

@@ -93,5 +93,7 @@ class Bf16GemmTest {
         check(2, 260, 96, 5);
         check(1, 2048, 1024, 6);  // parallel split
         check(4, 300, 768, 7);    // pairs of x rows
+        check(Bf16Gemm.WIDEN_MIN_M, 70, 130, 8);  // a prompt: widened blocks through the fp32 GEMM, K with a tail
+        check(40, 1100, 256, 9);  // several widened blocks, the last one partial
     }
 }
