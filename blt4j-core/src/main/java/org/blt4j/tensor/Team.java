@@ -34,10 +34,6 @@ final class Team {
         }
     }
 
-    int size() {
-        return workers.length;
-    }
-
     boolean isMember(Thread t) {
         return t instanceof Worker w && w.team() == this;
     }
@@ -122,10 +118,13 @@ final class Team {
         /** The next value of current other than seen: spins for spinNanos, then parks until a caller unparks it. */
         private Job await(Job seen) {
             long deadline = System.nanoTime() + spinNanos;
-            for (int spins = 0; ; spins++) {
+            for (int spins = 1; ; spins++) {
                 Job job = current;
                 if (job != seen) return job;
-                if ((spins & 255) == 255 && System.nanoTime() > deadline) break;
+                if ((spins & 255) == 0) {
+                    if (System.nanoTime() > deadline) break;
+                    Thread.yield(); // lets other runnable threads (a second caller, its fork-join helpers) have the core
+                }
                 Thread.onSpinWait();
             }
             parked = true; // then re-read current: a caller publishes first, then reads parked
