@@ -148,34 +148,35 @@ public final class Bf16Gemm {
 
     /** y[m, n] for W rows n in [n0, n1) and every m. H = K/2 = the 32-bit lanes of a W row. */
     private static void rows(float[] xs, int M, int H, MemorySegment w, int n0, int n1, float[] y, int yOff, int N) {
+        float[] lanes = new float[2 * L];
         if (M == 1) { // decode: two W rows half the range apart at a time = two streams for the prefetchers
             int half = (n1 - n0) / 2;
-            for (int n = n0; n < n0 + half; n++) dot1x2(xs, H, w, n * 4L * H, (n + half) * 4L * H, y, yOff + n, half);
-            if (((n1 - n0) & 1) != 0) y[yOff + n1 - 1] = dot1(xs, 0, H, w, (n1 - 1) * 4L * H);
+            for (int n = n0; n < n0 + half; n++) dot1x2(xs, H, w, n * 4L * H, (n + half) * 4L * H, y, yOff + n, half, lanes);
+            if (((n1 - n0) & 1) != 0) y[yOff + n1 - 1] = dot1(xs, 0, H, w, (n1 - 1) * 4L * H, lanes);
             return;
         }
         // rows i and i + half in turn: again two streams, one W row at a time in registers
         int half = (n1 - n0) / 2;
         for (int n = n0; n < n0 + half; n++) {
-            allRows(xs, M, H, w, n, y, yOff, N);
-            allRows(xs, M, H, w, n + half, y, yOff, N);
+            allRows(xs, M, H, w, n, y, yOff, N, lanes);
+            allRows(xs, M, H, w, n + half, y, yOff, N, lanes);
         }
-        if (((n1 - n0) & 1) != 0) allRows(xs, M, H, w, n1 - 1, y, yOff, N);
+        if (((n1 - n0) & 1) != 0) allRows(xs, M, H, w, n1 - 1, y, yOff, N, lanes);
     }
 
     /** y[m, n] for every m: W row n against x rows two at a time. */
-    private static void allRows(float[] xs, int M, int H, MemorySegment w, int n, float[] y, int yOff, int N) {
+    private static void allRows(float[] xs, int M, int H, MemorySegment w, int n, float[] y, int yOff, int N, float[] lanes) {
         long b = n * 4L * H;
         int m = 0;
-        for (; m + 2 <= M; m += 2) dot2(xs, 2 * m * H, H, w, b, y, yOff + m * N + n, N);
-        if (m < M) y[yOff + m * N + n] = dot1(xs, 2 * m * H, H, w, b);
+        for (; m + 2 <= M; m += 2) dot2(xs, 2 * m * H, H, w, b, y, yOff + m * N + n, N, lanes);
+        if (m < M) y[yOff + m * N + n] = dot1(xs, 2 * m * H, H, w, b, lanes);
     }
 
     /**
      * Σ_k x[k]·w[k] for the x row at xs[xo..] (split) and the W row at byte b, in a fixed order: four accumulators,
      * 128 bytes of W (four vectors) per step, then single vectors, then scalars.
      */
-    private static float dot1(float[] xs, int xo, int H, MemorySegment w, long b) {
+    private static float dot1(float[] xs, int xo, int H, MemorySegment w, long b, float[] lanes) {
         FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
         int h4 = H - H % (4 * L), od = xo + H;
         for (int j = 0; j < h4; j += 4 * L) {
@@ -190,24 +191,28 @@ public final class Bf16Gemm {
             a2 = lo(v3).fma(FloatVector.fromArray(S, xs, xo + j + 3 * L), a2);
             a3 = hi(v3).fma(FloatVector.fromArray(S, xs, od + j + 3 * L), a3);
         }
-        if (h4 == H) return VecMath.sum(a0.add(a1).add(a2.add(a3)));
-        return rest1(xs, xo, H, w, b, h4, a0, a1, a2, a3);
+        if (h4 == H) {
+            a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0); // reduced by a call that takes an array, not a vector
+            return VecMath.sumLanes(lanes, 0);
+        }
+        return rest1(xs, xo, H, w, b, h4, a0, a1, a2, a3, lanes);
     }
 
     /** dot1's end for rows whose length is not a multiple of 4 vectors: single vectors, then scalars. */
     private static float rest1(float[] xs, int xo, int H, MemorySegment w, long b, int j,
-                               FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
+                               FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] lanes) {
         int h1 = I.loopBound(H), od = xo + H;
         for (; j < h1; j += L) {
             IntVector v = load(w, b + 4L * j);
             a0 = lo(v).fma(FloatVector.fromArray(S, xs, xo + j), a0);
             a1 = hi(v).fma(FloatVector.fromArray(S, xs, od + j), a1);
         }
-        return VecMath.sum(a0.add(a1).add(a2.add(a3))) + tail(xs, xo, h1, H, w, b);
+        a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+        return VecMath.sumLanes(lanes, 0) + tail(xs, xo, h1, H, w, b);
     }
 
     /** dot1 of x row 0 with the W rows at bytes b and c: y[yo] and y[yo + dy]; the same sums as dot1. */
-    private static void dot1x2(float[] xs, int H, MemorySegment w, long b, long c, float[] y, int yo, int dy) {
+    private static void dot1x2(float[] xs, int H, MemorySegment w, long b, long c, float[] y, int yo, int dy, float[] lanes) {
         FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
         FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
         int h4 = H - H % (4 * L);
@@ -226,16 +231,18 @@ public final class Bf16Gemm {
             c3 = hi(u1).fma(xo1, c3);
         }
         if (h4 == H) {
-            y[yo] = VecMath.sum(a0.add(a1).add(a2.add(a3)));
-            y[yo + dy] = VecMath.sum(c0.add(c1).add(c2.add(c3)));
+            a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+            c0.add(c1).add(c2.add(c3)).intoArray(lanes, L);
+            y[yo] = VecMath.sumLanes(lanes, 0);
+            y[yo + dy] = VecMath.sumLanes(lanes, L);
         } else {
-            y[yo] = rest1(xs, 0, H, w, b, h4, a0, a1, a2, a3);
-            y[yo + dy] = rest1(xs, 0, H, w, c, h4, c0, c1, c2, c3);
+            y[yo] = rest1(xs, 0, H, w, b, h4, a0, a1, a2, a3, lanes);
+            y[yo + dy] = rest1(xs, 0, H, w, c, h4, c0, c1, c2, c3, lanes);
         }
     }
 
     /** dot1 for the x rows at xs[xo..] and xs[xo + 2H..] against one W row: y[yo] and y[yo + N]; same sums as dot1. */
-    private static void dot2(float[] xs, int xo, int H, MemorySegment w, long b, float[] y, int yo, int N) {
+    private static void dot2(float[] xs, int xo, int H, MemorySegment w, long b, float[] y, int yo, int N, float[] lanes) {
         FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
         FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
         int h4 = H - H % (4 * L), h1 = I.loopBound(H), j = 0, od = xo + H, xo2 = xo + 2 * H, od2 = xo2 + H;
@@ -259,8 +266,10 @@ public final class Bf16Gemm {
             c0 = l.fma(FloatVector.fromArray(S, xs, xo2 + j), c0);
             c1 = h.fma(FloatVector.fromArray(S, xs, od2 + j), c1);
         }
-        y[yo] = VecMath.sum(a0.add(a1).add(a2.add(a3))) + tail(xs, xo, h1, H, w, b);
-        y[yo + N] = VecMath.sum(c0.add(c1).add(c2.add(c3))) + tail(xs, xo2, h1, H, w, b);
+        a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+        c0.add(c1).add(c2.add(c3)).intoArray(lanes, L);
+        y[yo] = VecMath.sumLanes(lanes, 0) + tail(xs, xo, h1, H, w, b);
+        y[yo + N] = VecMath.sumLanes(lanes, L) + tail(xs, xo2, h1, H, w, b);
     }
 
     private static IntVector load(MemorySegment w, long b, int j) {

@@ -94,6 +94,7 @@ public final class KvCache {
 
     private void scores(float[] q, int qo, int ko, int s0, int wrap, int n, int hd, float scale, float[] scores, int so) {
         int hv = S.loopBound(hd), j = 0;
+        float[] lanes = new float[4 * L]; // reductions in scalars: VecMath.sumLanes
         for (; j + 4 <= n; j += 4) { // four keys at a time: independent FMA chains, each key summed as alone
             int r0 = row(s0 + j, wrap, ko), r1 = row(s0 + j + 1, wrap, ko), r2 = row(s0 + j + 2, wrap, ko),
                     r3 = row(s0 + j + 3, wrap, ko);
@@ -105,16 +106,21 @@ public final class KvCache {
                 a2 = qv.fma(FloatVector.fromArray(S, k, r2 + d), a2);
                 a3 = qv.fma(FloatVector.fromArray(S, k, r3 + d), a3);
             }
-            scores[so + j] = scale * dotTail(VecMath.sum(a0), q, qo, r0, hv, hd);
-            scores[so + j + 1] = scale * dotTail(VecMath.sum(a1), q, qo, r1, hv, hd);
-            scores[so + j + 2] = scale * dotTail(VecMath.sum(a2), q, qo, r2, hv, hd);
-            scores[so + j + 3] = scale * dotTail(VecMath.sum(a3), q, qo, r3, hv, hd);
+            a0.intoArray(lanes, 0);
+            a1.intoArray(lanes, L);
+            a2.intoArray(lanes, 2 * L);
+            a3.intoArray(lanes, 3 * L);
+            scores[so + j] = scale * dotTail(VecMath.sumLanes(lanes, 0), q, qo, r0, hv, hd);
+            scores[so + j + 1] = scale * dotTail(VecMath.sumLanes(lanes, L), q, qo, r1, hv, hd);
+            scores[so + j + 2] = scale * dotTail(VecMath.sumLanes(lanes, 2 * L), q, qo, r2, hv, hd);
+            scores[so + j + 3] = scale * dotTail(VecMath.sumLanes(lanes, 3 * L), q, qo, r3, hv, hd);
         }
         for (; j < n; j++) {
             int r = row(s0 + j, wrap, ko);
             FloatVector acc = FloatVector.zero(S);
             for (int d = 0; d < hv; d += L) acc = FloatVector.fromArray(S, q, qo + d).fma(FloatVector.fromArray(S, k, r + d), acc);
-            scores[so + j] = scale * dotTail(VecMath.sum(acc), q, qo, r, hv, hd);
+            acc.intoArray(lanes, 0);
+            scores[so + j] = scale * dotTail(VecMath.sumLanes(lanes, 0), q, qo, r, hv, hd);
         }
     }
 

@@ -37,6 +37,14 @@ public final class VecMath {
         return v.lane(0);
     }
 
+    /**
+     * {@link #sum} of the vector stored at t[off..off+L). For methods too big for C2 to inline {@code sum} into: a call
+     * with a vector argument boxes it and runs the Vector API's Java fallback, a call with an array does not.
+     */
+    public static float sumLanes(float[] t, int off) {
+        return sum(FloatVector.fromArray(S, t, off));
+    }
+
     private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
     private static final float MAX_X = 88.72283f, MIN_X = -87.33654f, ROUND = 12582912f; // 1.5·2^23
 

@@ -45,4 +45,15 @@ class VecMathTest {
         }
         assertEquals(t[0], VecMath.sum(FloatVector.fromArray(VecMath.S, x, 0)), 0f);
     }
+
+    @Test
+    void sumLanesHasTheBitsOfSum() {
+        java.util.Random rnd = new java.util.Random(3);
+        for (int rep = 0; rep < 1000; rep++) {
+            float[] x = new float[L + 3];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(8) - 4));
+            float want = VecMath.sum(FloatVector.fromArray(VecMath.S, x, 3));
+            assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(VecMath.sumLanes(x, 3)), "rep " + rep);
+        }
+    }
 }
