@@ -135,6 +135,8 @@ class TrainCheckpointTest {
         assertTrue(e.getMessage().contains("neither"), e.getMessage());
         assertThrows(Blt4jException.class, () -> TrainCheckpoint.loadLatest(tmp, model.params(), null, null));
         assertThrows(Blt4jException.class, () -> TrainCheckpoint.resolve(tmp.resolve("absent")));
+        Blt4jException pointer = assertThrows(Blt4jException.class, () -> TrainCheckpoint.resolveModel(run.resolve("latest")));
+        assertTrue(pointer.getMessage().contains("pass the run folder"), pointer.getMessage());
     }
 
     @Test
