@@ -94,7 +94,7 @@ public final class KvCache {
 
     private void scores(float[] q, int qo, int ko, int s0, int wrap, int n, int hd, float scale, float[] scores, int so) {
         int hv = S.loopBound(hd), j = 0;
-        float[] lanes = new float[4 * L]; // reductions in scalars: VecMath.sumLanes
+        float[] lanes = new float[4 * L]; // key sums through VecMath.sumLanes (an array argument, see there)
         for (; j + 4 <= n; j += 4) { // four keys at a time: independent FMA chains, each key summed as alone
             int r0 = row(s0 + j, wrap, ko), r1 = row(s0 + j + 1, wrap, ko), r2 = row(s0 + j + 2, wrap, ko),
                     r3 = row(s0 + j + 3, wrap, ko);
