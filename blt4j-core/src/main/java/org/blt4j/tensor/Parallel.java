@@ -109,8 +109,8 @@ public final class Parallel {
         return () -> ScopedValue.where(THREADS, 1).run(body);
     }
 
-    static boolean inPool() {
-        Thread t = Thread.currentThread();
-        return t instanceof ForkJoinWorkerThread w && w.getPool() == POOL || TEAM.isMember(t);
+    /** A fork-join helper (the team's helpers run their whole life with threads() bound to 1). */
+    private static boolean inPool() {
+        return Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL;
     }
 }

@@ -34,10 +34,6 @@ final class Team {
         }
     }
 
-    boolean isMember(Thread t) {
-        return t instanceof Worker w && w.team() == this;
-    }
-
     /**
      * Runs body(i) for i in [0, n) on the caller and up to maxHelpers helpers; false (nothing run) when the team is
      * busy with another caller's job or has no helpers.
@@ -89,10 +85,6 @@ final class Team {
         Worker(String name) {
             super(name);
             setDaemon(true);
-        }
-
-        Team team() {
-            return Team.this;
         }
 
         @Override
