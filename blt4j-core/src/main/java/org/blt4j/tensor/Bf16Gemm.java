@@ -45,43 +45,27 @@ public final class Bf16Gemm {
 
     /** y[M, N] = x[M, K] · W[N, K]ᵀ (K even), W bf16 at byte 0 of w. */
     public static void linear(float[] x, int xOff, int M, int K, MemorySegment w, int N, float[] y, int yOff) {
-        if (M <= 0 || N <= 0) return;
-        if ((K & 1) != 0) throw new IllegalArgumentException("bf16 linear needs an even K, got " + K);
-        if (w.byteSize() < 2L * N * K) throw new IllegalArgumentException("weight segment too small");
-        long timer = GemmTimer.start();
-        try {
-            float[] xs = split(x, xOff, M, K);
-            if (M >= WIDEN_MIN_M) {
-                widened(xs, M, K, w, N, y, yOff);
-                return;
-            }
-            int chunks = Math.min(N, CHUNKS_PER_THREAD * Parallel.threads());
-            Parallel.forEach(chunks, 2L * M * N * K, t -> rows(xs, M, K / 2, w, N * t / chunks, N * (t + 1) / chunks, y, yOff, N));
-        } finally {
-            GemmTimer.stop(timer);
-        }
+        linearMany(x, xOff, M, K, new MemorySegment[] {w}, new int[] {N}, new float[][] {y}, new int[] {yOff});
     }
 
     /**
      * y_i[M, N_i] = x[M, K] · W_iᵀ for several weights that read the same x (e.g. wq, wk, wv): one parallel pass over
-     * the rows of all of them, as if they were one matrix [Σ N_i, K]; each y_i as {@link #linear} computes it.
+     * the rows of all of them, as if they were one matrix [Σ N_i, K]; each y_i as for that weight alone.
      */
     public static void linearMany(float[] x, int xOff, int M, int K, MemorySegment[] w, int[] N, float[][] y, int[] yOff) {
-        if (M <= 0) return;
-        if (M >= WIDEN_MIN_M) { // compute-bound: one GEMM each
-            for (int i = 0; i < w.length; i++) linear(x, xOff, M, K, w[i], N[i], y[i], yOff[i]);
-            return;
-        }
-        if ((K & 1) != 0) throw new IllegalArgumentException("bf16 linear needs an even K, got " + K);
         long total = 0;
-        for (int i = 0; i < w.length; i++) {
+        for (int n : N) total += n;
+        if (M <= 0 || total == 0) return;
+        if ((K & 1) != 0) throw new IllegalArgumentException("bf16 linear needs an even K, got " + K);
+        for (int i = 0; i < w.length; i++)
             if (w[i].byteSize() < 2L * N[i] * K) throw new IllegalArgumentException("weight segment " + i + " too small");
-            total += N[i];
-        }
-        if (total == 0) return;
         long timer = GemmTimer.start();
         try {
             float[] xs = split(x, xOff, M, K);
+            if (M >= WIDEN_MIN_M) { // compute-bound: one GEMM each
+                for (int i = 0; i < w.length; i++) widened(xs, M, K, w[i], N[i], y[i], yOff[i]);
+                return;
+            }
             long T = total;
             int chunks = (int) Math.min(T, CHUNKS_PER_THREAD * Parallel.threads());
             Parallel.forEach(chunks, 2L * M * T * K, t -> {
