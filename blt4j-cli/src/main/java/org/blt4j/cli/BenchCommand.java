@@ -101,8 +101,8 @@ final class BenchCommand implements Runnable {
             TrainTask et = Training.entropyTask(e, s);
             measure("entropy model", et, e);
             // the BLT needs an entropy model to patch with: the (untrained) one above, saved, with a fixed threshold
-            org.blt4j.train.TrainCheckpoint ck = new org.blt4j.train.TrainCheckpoint(dir.resolve("entropy"), 1);
-            ck.save(org.blt4j.train.TrainState.start(e.toTree()), et.args(), et.params(), null, null);
+            org.blt4j.run.TrainCheckpoint ck = new org.blt4j.run.TrainCheckpoint(dir.resolve("entropy"), 1);
+            ck.save(org.blt4j.run.TrainState.start(e.toTree()), et.args(), et.params(), null, null);
             TrainConfig b = config("blt-demo.yaml", data, dir.resolve("blt"), dir.resolve("entropy").toString());
             measure("BLT", Training.bltTask(b, s, m -> {}), b);
             return 0;

@@ -16,7 +16,7 @@ import org.blt4j.text.ByteTokenizer;
 import org.blt4j.text.Utf8StreamDecoder;
 import org.blt4j.train.BltTask;
 import org.blt4j.train.EntropyTask;
-import org.blt4j.train.Gzip;
+import org.blt4j.data.Gzip;
 import org.blt4j.train.TrainConfig;
 import org.blt4j.train.Trainer;
 import org.blt4j.train.Training;
@@ -75,7 +75,7 @@ final class DemoCommand implements Callable<Integer> {
 
         EntropyModel em = eTask.model();
         ByteLatentTransformer blt = bTask.model();
-        Patcher patcher = BltTask.patcherArgs(blt.args()).build();
+        Patcher patcher = blt.args().patcherArgs().build();
         byte[] para = paragraph(s.heldOutDocs());
         int[] ids = ByteTokenizer.encode(para, true, false);
         say("5/5  how a held-out paragraph is patched (| marks a patch boundary; a patch starts where the entropy model is unsure):");

@@ -1,5 +1,6 @@
 package org.blt4j.cli;
 
+import org.blt4j.io.ModelDirs;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.blt4j.Blt4jException;
@@ -9,15 +10,15 @@ import org.blt4j.model.ByteLatentTransformer;
 import org.blt4j.model.EntropyModel;
 import org.blt4j.model.ModelLoader;
 import org.blt4j.tensor.Parallel;
-import org.blt4j.train.BltPacker;
+import org.blt4j.data.BltPacker;
 import org.blt4j.train.BltTask;
-import org.blt4j.train.ChunkedEntropies;
-import org.blt4j.train.Corpus;
-import org.blt4j.train.EntropyCache;
+import org.blt4j.model.ChunkedEntropies;
+import org.blt4j.data.Corpus;
+import org.blt4j.data.EntropyCache;
 import org.blt4j.train.EntropyTask;
-import org.blt4j.train.Gzip;
-import org.blt4j.train.TokenStream;
-import org.blt4j.train.TrainCheckpoint;
+import org.blt4j.data.Gzip;
+import org.blt4j.data.TokenStream;
+import org.blt4j.run.TrainCheckpoint;
 import org.blt4j.train.TrainTask;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,18 +46,18 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         if (maxBytes < 1) throw new Blt4jException("--max-bytes must be >= 1");
         if (seqLen < 2) throw new Blt4jException("--seq-len must be >= 2");
-        Path dir = TrainCheckpoint.resolveModel(model);
+        Path dir = ModelDirs.resolveModel(model);
         var docs = Corpus.read(data);
         int[] ids = TokenStream.encode(docs);
         long t0 = System.nanoTime();
         if (Checkpoint.rawArgs(dir).has("dim_global")) {
             if (entropyModel == null) throw new Blt4jException("a BLT needs --entropy-model DIR to patch the text");
             ByteLatentTransformer blt = ModelLoader.blt(dir, true);
-            EntropyModel em = ModelLoader.entropyModel(TrainCheckpoint.resolveModel(entropyModel));
+            EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModel));
             float[] H = EntropyCache.entropies(em, ids, data, null, ChunkedEntropies.Chunking.exact(em.args(), Parallel.poolSize()),
                     (d, t) -> {}, s -> System.err.println(s)).entropies();
             int patches = (int) Math.ceil(seqLen / blt.args().patchSize());
-            BltPacker packer = new BltPacker(ids, H, BltTask.patcherArgs(blt.args()), new BltPacker.Config(1, patches, seqLen, false, null));
+            BltPacker packer = new BltPacker(ids, H, blt.args().patcherArgs(), new BltPacker.Config(1, patches, seqLen, false, null));
             TrainTask.Eval e = BltTask.eval(blt, packer, maxBytes);
             Flops.BltFlops f = Flops.bltPerByte(blt.args(), seqLen, e.avgPatchLength());
             print(e, docs);

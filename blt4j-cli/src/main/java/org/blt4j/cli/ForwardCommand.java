@@ -1,5 +1,6 @@
 package org.blt4j.cli;
 
+import org.blt4j.io.ModelDirs;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.blt4j.Blt4jException;
@@ -33,8 +34,8 @@ final class ForwardCommand implements Callable<Integer> {
     public Integer call() {
         int[] tokens = ByteTokenizer.encode(input.bytes(), true, false);
         if (tokens.length < 2) throw new Blt4jException("the text is empty: give at least one byte");
-        ByteLatentTransformer blt = ModelLoader.blt(org.blt4j.train.TrainCheckpoint.resolveModel(model), true);
-        EntropyModel em = ModelLoader.entropyModel(org.blt4j.train.TrainCheckpoint.resolveModel(entropyModel));
+        ByteLatentTransformer blt = ModelLoader.blt(ModelDirs.resolveModel(model), true);
+        EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModel));
         BltArgs a = blt.args();
         PatcherArgs pa = PatcherArgs.of(a.patchingMode(), threshold != null ? threshold
                         : a.patchingThreshold() != null ? a.patchingThreshold() : PatcherArgs.RELEASED_THRESHOLD,

@@ -1,5 +1,6 @@
 package org.blt4j.cli;
 
+import org.blt4j.io.ModelDirs;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -32,7 +33,7 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        dir = org.blt4j.train.TrainCheckpoint.resolveModel(dir);
+        dir = ModelDirs.resolveModel(dir);
         JsonNode raw = Checkpoint.rawArgs(dir);
         if (raw.has("dim_global")) inspectBlt(Checkpoint.readArgs(dir, BltArgs.class));
         else inspectEntropyModel(Checkpoint.readArgs(dir, LmArgs.class));

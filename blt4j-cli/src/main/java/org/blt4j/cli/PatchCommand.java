@@ -1,5 +1,6 @@
 package org.blt4j.cli;
 
+import org.blt4j.io.ModelDirs;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
@@ -59,7 +60,7 @@ final class PatchCommand implements Callable<Integer> {
         if (entropyMode) {
             if (entropyModel == null)
                 throw new Blt4jException("--mode entropy needs --entropy-model DIR (or pick --mode static|space|byte)");
-            EntropyModel em = ModelLoader.entropyModel(org.blt4j.train.TrainCheckpoint.resolveModel(entropyModel));
+            EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModel));
             entropies = em.entropies(tokens);
         }
         int[] lengths = args.build().patchLengths(tokens, entropies, false);

@@ -1,15 +1,16 @@
 package org.blt4j.cli;
 
+import org.blt4j.io.ModelDirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.blt4j.Blt4jException;
-import org.blt4j.train.Gzip;
-import org.blt4j.train.TrainCheckpoint;
+import org.blt4j.data.Gzip;
+import org.blt4j.run.TrainCheckpoint;
 import org.blt4j.train.TrainConfig;
-import org.blt4j.train.TrainState;
+import org.blt4j.run.TrainState;
 import org.blt4j.train.TrainTask;
 import org.blt4j.train.Trainer;
 import org.blt4j.train.Training;
@@ -66,7 +67,7 @@ abstract class TrainCommand implements Callable<Integer> {
         if (data != null) o.add("data.path=" + data);
         if (config != null) return TrainConfig.load(config, o);
         if (resume == null) throw new Blt4jException("give --config FILE (or --resume DIR to continue a run)");
-        TrainState st = TrainCheckpoint.readState(TrainCheckpoint.resolve(resume));
+        TrainState st = TrainCheckpoint.readState(ModelDirs.resolve(resume));
         if (resume != null && out == null) o.add("train.out=" + runDirOf(resume));
         return TrainConfig.fromTree((com.fasterxml.jackson.databind.node.ObjectNode) st.trainConfig().deepCopy(), o, "the checkpoint's state.json");
     }

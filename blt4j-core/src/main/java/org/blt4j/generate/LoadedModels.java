@@ -1,5 +1,6 @@
 package org.blt4j.generate;
 
+import org.blt4j.io.ModelDirs;
 import java.nio.file.Path;
 import org.blt4j.Blt4jException;
 import org.blt4j.model.ByteLatentTransformer;
@@ -7,8 +8,6 @@ import org.blt4j.model.EntropyModel;
 import org.blt4j.model.ModelLoader;
 import org.blt4j.patch.PatcherArgs;
 import org.blt4j.patch.PatchingMode;
-import org.blt4j.train.BltTask;
-import org.blt4j.train.TrainCheckpoint;
 
 /**
  * A BLT, its entropy model and the patching it generates with: what the generate command and the server load once.
@@ -25,11 +24,11 @@ public record LoadedModels(String name, ByteLatentTransformer blt, EntropyModel 
      * @param threshold entropy threshold in nats, or null for the BLT config's own
      */
     public static LoadedModels load(Path model, Path entropyModel, Double threshold) {
-        Path bltDir = TrainCheckpoint.resolveModel(model);
+        Path bltDir = ModelDirs.resolveModel(model);
         ByteLatentTransformer blt = ModelLoader.blt(bltDir, true);
-        EntropyModel em = ModelLoader.entropyModel(TrainCheckpoint.resolveModel(entropyModel));
+        EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModel));
         Path leaf = model.toAbsolutePath().normalize().getFileName();
-        LoadedModels m = new LoadedModels(leaf == null ? "blt" : leaf.toString(), blt, em, BltTask.patcherArgs(blt.args()));
+        LoadedModels m = new LoadedModels(leaf == null ? "blt" : leaf.toString(), blt, em, blt.args().patcherArgs());
         return threshold == null ? m : m.withThreshold(threshold);
     }
 

@@ -135,4 +135,10 @@ public record BltArgs(
     public boolean hasGlobalInputProjection() {
         return dimLocalEncoder * crossAttnK != dimGlobal;
     }
+
+    /** The patcher this config describes (patching_mode, patching_threshold, ...). */
+    public org.blt4j.patch.PatcherArgs patcherArgs() {
+        return org.blt4j.patch.PatcherArgs.of(patchingMode(), patchingThreshold(), patchingThresholdAdd(), monotonicity(),
+                maxPatchLength(), patchSize());
+    }
 }

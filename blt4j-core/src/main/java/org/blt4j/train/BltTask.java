@@ -1,5 +1,7 @@
 package org.blt4j.train;
 
+import org.blt4j.data.BltPacker;
+
 import java.util.Arrays;
 import org.blt4j.model.BltArgs;
 import org.blt4j.model.ByteLatentTransformer;
@@ -20,15 +22,9 @@ public final class BltTask implements TrainTask {
     public BltTask(ByteLatentTransformer model, int[] trainIds, float[] trainH, int[] heldIds, float[] heldH,
                    int batchSize, int seqLen, int patchesPerRow, long seed) {
         this.model = model;
-        PatcherArgs pa = patcherArgs(model.args());
+        PatcherArgs pa = model.args().patcherArgs();
         this.train = new BltPacker(trainIds, trainH, pa, new BltPacker.Config(batchSize, patchesPerRow, seqLen, false, seed));
         this.heldOut = new BltPacker(heldIds, heldH, pa, new BltPacker.Config(batchSize, patchesPerRow, seqLen, false, null));
-    }
-
-    /** The patcher a BLT config describes (patching_mode, patching_threshold, ...). */
-    public static PatcherArgs patcherArgs(BltArgs a) {
-        return PatcherArgs.of(a.patchingMode(), a.patchingThreshold(), a.patchingThresholdAdd(), a.monotonicity(),
-                a.maxPatchLength(), a.patchSize());
     }
 
     public ByteLatentTransformer model() { return model; }

@@ -1,5 +1,7 @@
 package org.blt4j.train;
 
+import org.blt4j.data.LmBatcher;
+
 import java.util.Arrays;
 import org.blt4j.model.EntropyModel;
 import org.blt4j.model.LmArgs;

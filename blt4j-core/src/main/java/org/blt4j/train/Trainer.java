@@ -1,5 +1,12 @@
 package org.blt4j.train;
 
+import org.blt4j.io.ModelDirs;
+import org.blt4j.run.MetricsLog;
+import org.blt4j.run.ProgressBar;
+import org.blt4j.run.SvgPlot;
+import org.blt4j.run.TrainCheckpoint;
+import org.blt4j.run.TrainState;
+
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
@@ -64,7 +71,7 @@ public final class Trainer {
         double elapsedBefore = 0;
         MetricsLog metrics;
         if (resumeFrom != null) {
-            Path dir = TrainCheckpoint.resolve(resumeFrom);
+            Path dir = ModelDirs.resolve(resumeFrom);
             float[] m = new float[params.length], v = new float[params.length];
             TrainState s = TrainCheckpoint.load(dir, task.params(), m, v);
             if (!s.extra().path("kind").asText().equals(task.kind()))

@@ -1,5 +1,14 @@
 package org.blt4j.train;
 
+import org.blt4j.io.ModelDirs;
+import org.blt4j.data.Corpus;
+import org.blt4j.data.DataSplit;
+import org.blt4j.data.EntropyCache;
+import org.blt4j.data.TokenStream;
+import org.blt4j.model.ChunkedEntropies;
+import org.blt4j.run.ProgressBar;
+import org.blt4j.run.TrainCheckpoint;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
@@ -54,7 +63,7 @@ public final class Training {
     public static BltTask bltTask(TrainConfig cfg, Streams s, Consumer<String> log) {
         if (cfg.data().entropyModel() == null)
             throw new Blt4jException("config: data.entropy_model is missing: the BLT is patched by a trained entropy model (train one with train-entropy)");
-        EntropyModel em = ModelLoader.entropyModel(TrainCheckpoint.resolveModel(Path.of(cfg.data().entropyModel())));
+        EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(Path.of(cfg.data().entropyModel())));
         Path dataFile = Path.of(cfg.data().path());
         ChunkedEntropies.Chunking chunking = ChunkedEntropies.Chunking.exact(em.args(), Parallel.poolSize());
         ProgressBar bar = new ProgressBar("entropies", s.train().length + (long) s.heldOut().length, "tok");

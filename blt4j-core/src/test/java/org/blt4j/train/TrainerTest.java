@@ -1,5 +1,7 @@
 package org.blt4j.train;
 
+import org.blt4j.run.MetricsLog;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

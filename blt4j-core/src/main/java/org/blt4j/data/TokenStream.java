@@ -1,6 +1,5 @@
-package org.blt4j.train;
+package org.blt4j.data;
 
-import java.util.Arrays;
 import java.util.List;
 import org.blt4j.Blt4jException;
 import org.blt4j.text.ByteTokenizer;
@@ -29,28 +28,4 @@ public final class TokenStream {
         return ids;
     }
 
-    /**
-     * Start of every document of ids: 0 and each position right after an EOS (except the end). Sorted, starts with 0
-     * for a non-empty stream.
-     */
-    public static int[] docStarts(int[] ids) {
-        return docStarts(ids, ByteTokenizer.EOS_ID);
-    }
-
-    /** Same, for documents that end with {@code eosId}. */
-    public static int[] docStarts(int[] ids, int eosId) {
-        int count = ids.length == 0 ? 0 : 1;
-        for (int i = 0; i + 1 < ids.length; i++) if (ids[i] == eosId) count++;
-        int[] starts = new int[count];
-        int k = 0;
-        if (ids.length > 0) starts[k++] = 0;
-        for (int i = 0; i + 1 < ids.length; i++) if (ids[i] == eosId) starts[k++] = i + 1;
-        return starts;
-    }
-
-    /** Start of the document that holds position i, given {@link #docStarts}. */
-    static int docStartOf(int[] docStarts, int i) {
-        int k = Arrays.binarySearch(docStarts, i);
-        return k >= 0 ? docStarts[k] : docStarts[-k - 2];
-    }
 }

@@ -1,4 +1,4 @@
-package org.blt4j.train;
+package org.blt4j.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,6 @@
-package org.blt4j.train;
+package org.blt4j.run;
 
+import org.blt4j.io.ModelDirs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -129,13 +130,13 @@ class TrainCheckpointTest {
         TrainCheckpoint ck = new TrainCheckpoint(run, 5);
         ck.save(state(1), ARGS, model.params(), model.m(), model.v());
         Path s2 = ck.save(state(2), ARGS, model.params(), model.m(), model.v());
-        assertEquals(s2, TrainCheckpoint.resolve(run));
-        assertEquals(run.resolve("step-000001"), TrainCheckpoint.resolve(run.resolve("step-000001")));
-        Blt4jException e = assertThrows(Blt4jException.class, () -> TrainCheckpoint.resolve(tmp));
+        assertEquals(s2, ModelDirs.resolve(run));
+        assertEquals(run.resolve("step-000001"), ModelDirs.resolve(run.resolve("step-000001")));
+        Blt4jException e = assertThrows(Blt4jException.class, () -> ModelDirs.resolve(tmp));
         assertTrue(e.getMessage().contains("neither"), e.getMessage());
         assertThrows(Blt4jException.class, () -> TrainCheckpoint.loadLatest(tmp, model.params(), null, null));
-        assertThrows(Blt4jException.class, () -> TrainCheckpoint.resolve(tmp.resolve("absent")));
-        Blt4jException pointer = assertThrows(Blt4jException.class, () -> TrainCheckpoint.resolveModel(run.resolve("latest")));
+        assertThrows(Blt4jException.class, () -> ModelDirs.resolve(tmp.resolve("absent")));
+        Blt4jException pointer = assertThrows(Blt4jException.class, () -> ModelDirs.resolveModel(run.resolve("latest")));
         assertTrue(pointer.getMessage().contains("pass the run folder"), pointer.getMessage());
     }
 
@@ -150,7 +151,7 @@ class TrainCheckpointTest {
         }
         assertEquals(List.of("latest", "step-000400", "step-000500"), listing(run));
         assertRestored(model, run, 500);
-        assertEquals(2, TrainCheckpoint.steps(run).size());
+        assertEquals(2, ModelDirs.steps(run).size());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.blt4j.bench;
 
+import org.blt4j.io.ModelDirs;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -101,8 +102,8 @@ public final class GenerateBench {
         Double threshold;
         String what;
         if (o.blt() != null) {
-            blt = ModelLoader.blt(org.blt4j.train.TrainCheckpoint.resolveModel(o.blt()), true);
-            em = ModelLoader.entropyModel(org.blt4j.train.TrainCheckpoint.resolveModel(
+            blt = ModelLoader.blt(ModelDirs.resolveModel(o.blt()), true);
+            em = ModelLoader.entropyModel(ModelDirs.resolveModel(
                     o.entropy() != null ? o.entropy() : o.blt().resolveSibling("entropy")));
             threshold = blt.args().patchingThreshold();
             what = "checkpoint " + o.blt();

@@ -1,4 +1,4 @@
-package org.blt4j.train;
+package org.blt4j.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

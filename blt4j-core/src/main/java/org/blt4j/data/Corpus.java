@@ -1,4 +1,4 @@
-package org.blt4j.train;
+package org.blt4j.data;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.DeserializationFeature;

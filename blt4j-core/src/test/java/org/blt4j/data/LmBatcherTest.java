@@ -1,5 +1,6 @@
-package org.blt4j.train;
+package org.blt4j.data;
 
+import org.blt4j.text.Documents;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -25,8 +26,8 @@ class LmBatcherTest {
     void streamIsBosBytesEosPerDocument() {
         int[] ids = TokenStream.encode(List.of("ab".getBytes(StandardCharsets.UTF_8), new byte[] {(byte) 0xFF}));
         assertArrayEquals(new int[] {1, 'a' + 4, 'b' + 4, 2, 1, 259, 2}, ids);
-        assertArrayEquals(new int[] {0, 4}, TokenStream.docStarts(ids));
-        assertEquals(4, TokenStream.docStartOf(TokenStream.docStarts(ids), 6));
+        assertArrayEquals(new int[] {0, 4}, Documents.starts(ids));
+        assertEquals(4, Documents.startOf(Documents.starts(ids), 6));
     }
 
     @Test

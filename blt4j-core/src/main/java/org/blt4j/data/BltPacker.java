@@ -1,5 +1,6 @@
-package org.blt4j.train;
+package org.blt4j.data;
 
+import org.blt4j.text.Documents;
 import java.util.Arrays;
 import org.blt4j.Blt4jException;
 import org.blt4j.patch.PatchLengths;
@@ -103,7 +104,7 @@ public final class BltPacker {
 
     /** Patch lengths of every document, concatenated. */
     private static int[] patchStream(int[] ids, float[] entropies, Patcher patcher) {
-        int[] docStarts = TokenStream.docStarts(ids);
+        int[] docStarts = Documents.starts(ids);
         int[][] perDoc = new int[docStarts.length][];
         int total = 0;
         for (int d = 0; d < docStarts.length; d++) {

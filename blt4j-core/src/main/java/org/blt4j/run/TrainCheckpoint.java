@@ -1,4 +1,7 @@
-package org.blt4j.train;
+package org.blt4j.run;
+
+import org.blt4j.train.AdamW;
+import org.blt4j.train.Training;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,6 +26,7 @@ import java.util.regex.Pattern;
 import org.blt4j.Blt4jException;
 import org.blt4j.io.Checkpoint;
 import org.blt4j.io.DType;
+import org.blt4j.io.ModelDirs;
 import org.blt4j.io.SafeTensors;
 import org.blt4j.io.SafeTensorsWriter;
 import org.blt4j.io.TensorData;
@@ -49,11 +53,10 @@ import org.blt4j.nn.ParamStore;
  * checkpoint and {@code latest} as they were and removes what it had written. One writer per run folder.
  */
 public final class TrainCheckpoint {
-    public static final String LATEST = "latest";
+    public static final String LATEST = ModelDirs.LATEST;
     public static final String OPTIMIZER = "optimizer.safetensors";
-    public static final String STATE = "state.json";
+    public static final String STATE = ModelDirs.STATE;
 
-    private static final Pattern STEP_DIR = Pattern.compile("step-(\\d{6,19})");
     /** Hidden leftovers of a save killed half-way (our own and Checkpoint.write's siblings). */
     private static final Pattern LEFTOVER = Pattern.compile("\\.+(step-\\d+|latest)\\.(?:.*\\.)?(tmp|old|gone)-[0-9a-f]{16}.*");
 
@@ -176,10 +179,10 @@ public final class TrainCheckpoint {
     }
 
     private void prune(long saved) {
-        List<Path> steps = steps(runDir);
+        List<Path> steps = ModelDirs.steps(runDir);
         int kept = 0;
         for (int i = steps.size() - 1; i >= 0; i--) {
-            long s = stepOf(steps.get(i));
+            long s = ModelDirs.stepOf(steps.get(i));
             if (s == saved || (s < saved && ++kept < keepLast)) continue;
             RunFiles.deleteQuietly(steps.get(i));
         }
@@ -228,56 +231,8 @@ public final class TrainCheckpoint {
 
     // ---- finding ----
 
-    /** Complete step folders of a run, oldest (lowest step) first. */
-    public static List<Path> steps(Path runDir) {
-        List<Path> out = new ArrayList<>();
-        if (!Files.isDirectory(runDir)) return out;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir)) {
-            for (Path p : ds)
-                if (STEP_DIR.matcher(p.getFileName().toString()).matches() && Files.isDirectory(p)) out.add(p);
-        } catch (IOException e) {
-            throw new Blt4jException("cannot list run folder " + runDir + ": " + e, e);
-        }
-        out.sort(Comparator.comparingLong(TrainCheckpoint::stepOf));
-        return out;
-    }
 
-    /**
-     * The model folder to load from a user's path: a hub checkpoint (config.json) as it is, else
-     * {@link #resolve}: a step folder, or a run folder's latest step.
-     */
-    public static Path resolveModel(Path dir) {
-        if (Files.isRegularFile(dir.resolve(org.blt4j.io.Checkpoint.CONFIG))) return dir;
-        try {
-            return resolve(dir);
-        } catch (Blt4jException e) {
-            if (!Files.isDirectory(dir) || Files.isRegularFile(dir.resolve(LATEST))) throw e; // missing, or a broken run
-            throw new Blt4jException(dir + " is not a model folder (no " + org.blt4j.io.Checkpoint.CONFIG
-                    + "), a training step folder (no " + STATE + ") or a run folder (no " + LATEST + " file)"
-                    + (steps(dir).isEmpty() ? "" : "; it holds step folders: pass one of them"));
-        }
-    }
 
-    /** A step folder as it is, or a run folder's latest step folder (named by its {@code latest} file). */
-    public static Path resolve(Path dir) {
-        if (Files.isRegularFile(dir.resolve(STATE))) return dir;
-        Path pointer = dir.resolve(LATEST);
-        if (!Files.isRegularFile(pointer)) {
-            if (Files.isRegularFile(dir) && dir.getFileName() != null && dir.getFileName().toString().equals(LATEST))
-                throw new Blt4jException(dir + " is the file that names a run's latest step: pass the run folder "
-                        + dir.toAbsolutePath().getParent() + " instead");
-            if (!Files.isDirectory(dir)) throw new Blt4jException("checkpoint folder " + dir + " does not exist");
-            throw new Blt4jException(dir + " is neither a training step folder (no " + STATE + ") nor a run folder (no "
-                    + LATEST + " file)" + (steps(dir).isEmpty() ? "" : "; it holds step folders: pass one of them"));
-        }
-        String name = new String(RunFiles.readAll(pointer), StandardCharsets.UTF_8).strip();
-        if (!STEP_DIR.matcher(name).matches())
-            throw new Blt4jException(pointer + " should name a step folder like step-000123, it holds '" + name + "'");
-        Path step = dir.resolve(name);
-        if (!Files.isRegularFile(step.resolve(STATE)))
-            throw new Blt4jException(pointer + " names " + name + ", which is missing or incomplete (no " + STATE + ")");
-        return step;
-    }
 
     // ---- loading ----
 
@@ -292,10 +247,10 @@ public final class TrainCheckpoint {
      * Restores a checkpoint ({@code dir}: a step folder, or a run folder for its latest step) into {@code params} and,
      * when not null, the moments {@code m} and {@code v}; returns its state. Every parameter must be present with its
      * shape and nothing else may be: all is checked before anything is overwritten.
-     * Read the model arguments first, to build the model, with {@code Checkpoint.readArgs(resolve(dir), ...)}.
+     * Read the model arguments first, to build the model, with {@code Checkpoint.readArgs(ModelDirs.resolve(dir), ...)}.
      */
     public static TrainState load(Path dir, ParamStore params, float[] m, float[] v) {
-        Path step = resolve(dir);
+        Path step = ModelDirs.resolve(dir);
         checkMoments(params, m, v);
         TrainState state = readState(step);
         try (SafeTensors w = Checkpoint.weights(step)) {
@@ -321,7 +276,7 @@ public final class TrainCheckpoint {
 
     /** Just the state of a checkpoint (a step folder, or a run folder for its latest step). */
     public static TrainState readState(Path dir) {
-        Path file = resolve(dir).resolve(STATE);
+        Path file = ModelDirs.resolve(dir).resolve(STATE);
         try {
             return TrainState.fromJson(RunFiles.JSON.readTree(RunFiles.readAll(file)), file.toString());
         } catch (JacksonException e) {
@@ -355,11 +310,6 @@ public final class TrainCheckpoint {
         return names.size() <= 5 ? names.toString() : names.subList(0, 5) + " and " + (names.size() - 5) + " more";
     }
 
-    private static long stepOf(Path stepDir) {
-        Matcher mt = STEP_DIR.matcher(stepDir.getFileName().toString());
-        if (!mt.matches()) throw new IllegalArgumentException(stepDir.toString());
-        return Long.parseLong(mt.group(1));
-    }
 
     private static long[] longs(int[] shape) {
         return Arrays.stream(shape).asLongStream().toArray();

@@ -1,4 +1,6 @@
-package org.blt4j.train;
+package org.blt4j.model;
+
+import org.blt4j.text.Documents;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -8,8 +10,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.blt4j.Blt4jException;
-import org.blt4j.model.EntropyModel;
-import org.blt4j.model.LmArgs;
 
 /**
  * Next-byte entropies of a whole token stream with the windowed entropy model, computed in chunks on a fixed pool of
@@ -76,7 +76,7 @@ public final class ChunkedEntropies {
         int n = ids.length;
         float[] out = new float[n];
         if (n == 0) return out;
-        int[] docStarts = TokenStream.docStarts(ids, model.args().eosId());
+        int[] docStarts = Documents.starts(ids, model.args().eosId());
         boolean unbounded = model.args().window() == Integer.MAX_VALUE;
         List<int[]> chunks = unbounded ? documentChunks(docStarts, n) : fixedChunks(n, chunking.chunkTokens());
         AtomicLong done = new AtomicLong();
@@ -112,7 +112,7 @@ public final class ChunkedEntropies {
 
     /** Computes positions [s, e) into out, running the model over [a, e). */
     static void computeChunk(EntropyModel model, int[] ids, int[] docStarts, int s, int e, int warmup, int period, float[] out) {
-        int docStart = TokenStream.docStartOf(docStarts, s);
+        int docStart = Documents.startOf(docStarts, s);
         int a = Math.max(docStart, s - warmup);
         int L = e - a;
         int[] tok = new int[L], pos = new int[L];

@@ -1,4 +1,4 @@
-package org.blt4j.train;
+package org.blt4j.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,4 +1,4 @@
-package org.blt4j.train;
+package org.blt4j.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -18,10 +18,11 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import org.blt4j.model.ChunkedEntropies;
 import java.util.function.Predicate;
 import org.blt4j.model.EntropyModel;
-import org.blt4j.train.ChunkedEntropies.Chunking;
-import org.blt4j.train.ChunkedEntropies.Progress;
+import org.blt4j.model.ChunkedEntropies.Chunking;
+import org.blt4j.model.ChunkedEntropies.Progress;
 
 /**
  * The entropies of a training stream, computed once ({@link ChunkedEntropies}) and kept on disk.

@@ -1,4 +1,6 @@
-package org.blt4j.train;
+package org.blt4j.run;
+
+import org.blt4j.train.Training;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package org.blt4j.train;
+package org.blt4j.data;
 
 /** Counts bytes that are not part of a well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates). */
 final class Utf8Check {

@@ -1,4 +1,4 @@
-package org.blt4j.train;
+package org.blt4j.data;
 
 import java.util.Arrays;
 import org.blt4j.Blt4jException;

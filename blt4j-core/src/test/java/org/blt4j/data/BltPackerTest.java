@@ -1,5 +1,6 @@
-package org.blt4j.train;
+package org.blt4j.data;
 
+import org.blt4j.text.Documents;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -67,7 +68,7 @@ class BltPackerTest {
         BltPacker p = new BltPacker(IDS, null, args, new BltPacker.Config(1, 5, null, false, null));
         // chunk 0: patches of 4 ids per document; the first document's first 5 patches start at 0
         BltPacker.Row r = p.row(0);
-        int[] docLens = args.build().patchLengths(Arrays.copyOf(IDS, TokenStream.docStarts(IDS)[1]), null, false);
+        int[] docLens = args.build().patchLengths(Arrays.copyOf(IDS, Documents.starts(IDS)[1]), null, false);
         int[] expect = {1, docLens[0] - 1, docLens[1], docLens[2], docLens[3]};
         assertArrayEquals(expect, r.patchLengths());
         int T = PatchLengths.sum(expect);
@@ -79,7 +80,7 @@ class BltPackerTest {
     void documentsArePatchedOnTheirOwn() {
         BltPacker p = new BltPacker(IDS, H, PatcherArgs.entropy(1.5), new BltPacker.Config(1, 2, null, false, null));
         int total = 0;
-        int[] starts = TokenStream.docStarts(IDS);
+        int[] starts = Documents.starts(IDS);
         for (int d = 0; d < starts.length; d++) {
             int to = d + 1 < starts.length ? starts[d + 1] : IDS.length;
             total += PatcherArgs.entropy(1.5).build().patchLengths(Arrays.copyOfRange(IDS, starts[d], to),

@@ -1,4 +1,6 @@
-package org.blt4j.train;
+package org.blt4j.data;
+
+import org.blt4j.model.ChunkedEntropies;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,7 +18,7 @@ import org.blt4j.golden.GoldenCases;
 import org.blt4j.io.SafeTensors;
 import org.blt4j.model.EntropyModel;
 import org.blt4j.model.ModelLoader;
-import org.blt4j.train.ChunkedEntropies.Chunking;
+import org.blt4j.model.ChunkedEntropies.Chunking;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package org.blt4j.train;
+package org.blt4j.run;
 
 import java.io.Console;
 import java.io.PrintStream;

@@ -1,0 +1,91 @@
+package org.blt4j.io;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.blt4j.Blt4jException;
+
+/**
+ * The folders a model can be loaded from: a hub checkpoint ({@code config.json} + weights), a training step folder
+ * ({@code step-000123/}, a hub checkpoint with {@code state.json} beside it), or a run folder, whose {@code latest} file
+ * names its newest complete step folder.
+ */
+public final class ModelDirs {
+    public static final String LATEST = "latest";
+    public static final String STATE = "state.json";
+    private static final Pattern STEP_DIR = Pattern.compile("step-(\\d{6,19})");
+
+    private ModelDirs() {}
+
+    /**
+     * The model folder to load from a user's path: a hub checkpoint (config.json) as it is, else
+     * {@link #resolve}: a step folder, or a run folder's latest step.
+     */
+    public static Path resolveModel(Path dir) {
+        if (Files.isRegularFile(dir.resolve(Checkpoint.CONFIG))) return dir;
+        try {
+            return resolve(dir);
+        } catch (Blt4jException e) {
+            if (!Files.isDirectory(dir) || Files.isRegularFile(dir.resolve(LATEST))) throw e; // missing, or a broken run
+            throw new Blt4jException(dir + " is not a model folder (no " + Checkpoint.CONFIG
+                    + "), a training step folder (no " + STATE + ") or a run folder (no " + LATEST + " file)"
+                    + (steps(dir).isEmpty() ? "" : "; it holds step folders: pass one of them"));
+        }
+    }
+
+    /** A step folder as it is, or a run folder's latest step folder (named by its {@code latest} file). */
+    public static Path resolve(Path dir) {
+        if (Files.isRegularFile(dir.resolve(STATE))) return dir;
+        Path pointer = dir.resolve(LATEST);
+        if (!Files.isRegularFile(pointer)) {
+            if (Files.isRegularFile(dir) && dir.getFileName() != null && dir.getFileName().toString().equals(LATEST))
+                throw new Blt4jException(dir + " is the file that names a run's latest step: pass the run folder "
+                        + dir.toAbsolutePath().getParent() + " instead");
+            if (!Files.isDirectory(dir)) throw new Blt4jException("checkpoint folder " + dir + " does not exist");
+            throw new Blt4jException(dir + " is neither a training step folder (no " + STATE + ") nor a run folder (no "
+                    + LATEST + " file)" + (steps(dir).isEmpty() ? "" : "; it holds step folders: pass one of them"));
+        }
+        String name = new String(readAll(pointer), StandardCharsets.UTF_8).strip();
+        if (!STEP_DIR.matcher(name).matches())
+            throw new Blt4jException(pointer + " should name a step folder like step-000123, it holds '" + name + "'");
+        Path step = dir.resolve(name);
+        if (!Files.isRegularFile(step.resolve(STATE)))
+            throw new Blt4jException(pointer + " names " + name + ", which is missing or incomplete (no " + STATE + ")");
+        return step;
+    }
+
+    /** Complete step folders of a run, oldest (lowest step) first. */
+    public static List<Path> steps(Path runDir) {
+        List<Path> out = new ArrayList<>();
+        if (!Files.isDirectory(runDir)) return out;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir)) {
+            for (Path p : ds)
+                if (STEP_DIR.matcher(p.getFileName().toString()).matches() && Files.isDirectory(p)) out.add(p);
+        } catch (IOException e) {
+            throw new Blt4jException("cannot list run folder " + runDir + ": " + e, e);
+        }
+        out.sort(Comparator.comparingLong(ModelDirs::stepOf));
+        return out;
+    }
+
+    public static long stepOf(Path stepDir) {
+        Matcher mt = STEP_DIR.matcher(stepDir.getFileName().toString());
+        if (!mt.matches()) throw new IllegalArgumentException(stepDir.toString());
+        return Long.parseLong(mt.group(1));
+    }
+
+    private static byte[] readAll(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new Blt4jException("cannot read " + file + ": " + e, e);
+        }
+    }
+}
