@@ -18,7 +18,7 @@ import org.blt4j.tensor.Parallel;
 public final class GemmBench {
     private GemmBench() {}
 
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = org.blt4j.tensor.VectorWidth.FLOAT; // the kernels' width
 
     /** A benchmarked shape: y[M,N] = x[M,K] · W[N,K]ᵀ. */
     private record Shape(String name, int M, int N, int K) {}

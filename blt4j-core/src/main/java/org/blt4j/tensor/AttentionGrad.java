@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class AttentionGrad {
     private AttentionGrad() {}
 
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = VectorWidth.FLOAT;
 
     /** Queries per block: one pass over the block's key range serves them all through GEMMs. */
     static final int QB = 64;

@@ -26,8 +26,8 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Bf16Gemm {
     private Bf16Gemm() {}
 
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = VectorWidth.FLOAT;
+    private static final VectorSpecies<Integer> I = VectorWidth.INT;
     private static final int L = S.length();
     /** contiguous row ranges per thread (measured: 1 range of 2 streams beats 2 ranges, 4 streams, per thread) */
     private static final int CHUNKS_PER_THREAD = 1;

@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class GemmKernel {
     private GemmKernel() {}
 
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> S = VectorWidth.FLOAT;
     /** lanes per vector: 8 on AVX2 */
     static final int L = S.length();
     /** tile rows, tile columns (two vectors) */

@@ -1,6 +1,7 @@
 package org.blt4j.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Ops {
     private Ops() {}
 
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> S = VectorWidth.FLOAT;
     static final int L = S.length();
     /** element-wise calls below this many elements stay on one thread */
     private static final int PAR_CHUNK = 1 << 15;
@@ -68,18 +69,28 @@ public final class Ops {
         for (; i < n; i++) x[off + i] *= inv;
     }
 
-    /** out = silu(a) * b, n elements. */
+    /**
+     * out = silu(a) * b, n elements. The last partial vector goes through the same lane arithmetic (masked) as the
+     * others, not a scalar loop with another exp: an element's bits do not depend on where it lies in the array, so a
+     * row gives the same bits alone or in a batch [B, hidden] whatever hidden is modulo the lanes.
+     */
     public static void swiglu(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
         int chunks = (n + PAR_CHUNK - 1) / PAR_CHUNK;
         Parallel.forEach(chunks, 20L * n, c -> {
             int from = c * PAR_CHUNK, to = Math.min(n, from + PAR_CHUNK), vn = from + S.loopBound(to - from), i = from;
-            for (; i < vn; i += L) {
-                FloatVector av = FloatVector.fromArray(S, a, aOff + i);
-                av.div(VecMath.exp(av.neg()).add(1f)).mul(FloatVector.fromArray(S, b, bOff + i))
-                        .intoArray(out, outOff + i);
+            for (; i < vn; i += L)
+                silu(FloatVector.fromArray(S, a, aOff + i)).mul(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+            if (i < to) {
+                VectorMask<Float> m = S.indexInRange(i, to);
+                silu(FloatVector.fromArray(S, a, aOff + i, m)).mul(FloatVector.fromArray(S, b, bOff + i, m))
+                        .intoArray(out, outOff + i, m);
             }
-            for (; i < to; i++) out[outOff + i] = NaiveKernels.silu(a[aOff + i]) * b[bOff + i];
         });
+    }
+
+    /** a / (1 + e^-a) lane-wise */
+    private static FloatVector silu(FloatVector a) {
+        return a.div(VecMath.exp(a.neg()).add(1f));
     }
 
     /** Interleaved RoPE in place on x[S, nHeads*headDim] at positions pos[S]. */

@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VecMath {
     private VecMath() {}
 
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> S = VectorWidth.FLOAT;
     /** butterfly shuffles: lane i ↔ lane i ^ stride, for stride = L/2 … 1 */
     private static final VectorShuffle<Float>[] SWAP = swaps();
 

@@ -20,6 +20,7 @@ import org.blt4j.patch.PatchingMode;
 import org.blt4j.patch.Patcher;
 import org.blt4j.text.ByteTokenizer;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
@@ -193,6 +194,7 @@ class CachedGeneratorTest {
     }
 
     @Test
+    @Tag("widths") // run again at 256-bit vectors where 512 is preferred (see blt4j-core/pom.xml)
     void batchedRowsEqualSingleRuns() {
         Setup s = randomSetup(7);
         Random rnd = new Random(5);
