@@ -4,6 +4,7 @@ import org.blt4j.io.ModelDirs;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.blt4j.Blt4jException;
+import org.blt4j.eval.BitsPerByte;
 import org.blt4j.eval.Flops;
 import org.blt4j.io.Checkpoint;
 import org.blt4j.model.ByteLatentTransformer;
@@ -11,15 +12,12 @@ import org.blt4j.model.EntropyModel;
 import org.blt4j.model.ModelLoader;
 import org.blt4j.tensor.Parallel;
 import org.blt4j.data.BltPacker;
-import org.blt4j.train.BltTask;
 import org.blt4j.model.ChunkedEntropies;
 import org.blt4j.data.Corpus;
 import org.blt4j.data.EntropyCache;
-import org.blt4j.train.EntropyTask;
 import org.blt4j.data.Gzip;
 import org.blt4j.data.TokenStream;
 import org.blt4j.run.TrainCheckpoint;
-import org.blt4j.train.TrainTask;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -58,14 +56,14 @@ final class EvalCommand implements Callable<Integer> {
                     (d, t) -> {}, s -> System.err.println(s)).entropies();
             int patches = (int) Math.ceil(seqLen / blt.args().patchSize());
             BltPacker packer = new BltPacker(ids, H, blt.args().patcherArgs(), new BltPacker.Config(1, patches, seqLen, false, null));
-            TrainTask.Eval e = BltTask.eval(blt, packer, maxBytes);
+            BitsPerByte.Eval e = BitsPerByte.blt(blt, packer, maxBytes);
             Flops.BltFlops f = Flops.bltPerByte(blt.args(), seqLen, e.avgPatchLength());
             print(e, docs);
             System.out.printf("average patch length %.2f bytes; forward FLOPs per byte %,.0f (encoder %,.0f, global %,.0f, decoder %,.0f)%n",
                     e.avgPatchLength(), f.total(), f.encoder(), f.global(), f.decoder());
         } else {
             EntropyModel em = ModelLoader.entropyModel(dir);
-            TrainTask.Eval e = EntropyTask.eval(em, ids, seqLen, maxBytes);
+            BitsPerByte.Eval e = BitsPerByte.entropyModel(em, ids, seqLen, maxBytes);
             print(e, docs);
             System.out.printf("forward FLOPs per byte %,.0f%n", Flops.entropyModelPerByte(em.args(), seqLen));
         }
@@ -73,7 +71,7 @@ final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void print(TrainTask.Eval e, java.util.List<byte[]> docs) {
+    private static void print(BitsPerByte.Eval e, java.util.List<byte[]> docs) {
         byte[] all = TrainCommand.concat(docs);
         System.out.printf("%,d bytes: %.4f bits per byte (gzip -9 on the whole file: %.4f)%n", e.bytes(), e.bpb(), Gzip.bitsPerByte(all));
     }

@@ -2,13 +2,11 @@ package org.blt4j.train;
 
 import org.blt4j.data.BltPacker;
 
-import java.util.Arrays;
+import org.blt4j.eval.BitsPerByte;
 import org.blt4j.model.BltArgs;
 import org.blt4j.model.ByteLatentTransformer;
-import org.blt4j.nn.CrossEntropy;
 import org.blt4j.nn.ParamStore;
 import org.blt4j.patch.PatcherArgs;
-import org.blt4j.tensor.Parallel;
 import org.blt4j.text.ByteTokenizer;
 
 /**
@@ -72,31 +70,7 @@ public final class BltTask implements TrainTask {
     }
 
     @Override
-    public Eval evalHeldOut(long maxBytes) {
-        return eval(model, heldOut, maxBytes);
-    }
-
-    /** Bits per byte over the packer's rows (in order, from row 0) until maxBytes byte targets are counted. */
-    public static Eval eval(ByteLatentTransformer model, BltPacker packer, long maxBytes) {
-        int V = model.args().vocabSize();
-        long rowsTotal = packer.rowsPerEpoch();
-        int rows = 0;
-        long approx = 0;
-        while (rows < rowsTotal && approx < maxBytes) approx += packer.row(rows++).x().length;
-        double[] nats = new double[rows];
-        long[] bytes = new long[rows], patches = new long[rows];
-        Parallel.forEach(rows, Long.MAX_VALUE, r -> {
-            BltPacker.Row row = packer.row(r);
-            float[] logits = model.forward(row.x(), row.patchLengths());
-            nats[r] = CrossEntropy.lossAndGrad(logits, row.y(), null, row.x().length, V, 0f, null);
-            for (int t : row.y()) if (ByteTokenizer.isByte(t)) bytes[r]++;
-            for (int l : row.patchLengths()) if (l > 0) patches[r]++;
-            patches[r]--;
-        });
-        double n = Arrays.stream(nats).sum();
-        long b = Arrays.stream(bytes).sum();
-        long tokens = 0;
-        for (int r = 0; r < rows; r++) tokens += packer.row(r).x().length;
-        return new Eval(n / Math.log(2) / Math.max(1, b), tokens / (double) Math.max(1, Arrays.stream(patches).sum()), b);
+    public BitsPerByte.Eval evalHeldOut(long maxBytes) {
+        return BitsPerByte.blt(model, heldOut, maxBytes);
     }
 }

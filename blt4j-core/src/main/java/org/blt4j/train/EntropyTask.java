@@ -2,12 +2,10 @@ package org.blt4j.train;
 
 import org.blt4j.data.LmBatcher;
 
-import java.util.Arrays;
+import org.blt4j.eval.BitsPerByte;
 import org.blt4j.model.EntropyModel;
 import org.blt4j.model.LmArgs;
-import org.blt4j.nn.CrossEntropy;
 import org.blt4j.nn.ParamStore;
-import org.blt4j.tensor.Parallel;
 import org.blt4j.text.ByteTokenizer;
 
 /** Training the byte-level entropy model: packed rows of BOS + bytes + EOS documents, mean cross-entropy. */
@@ -49,30 +47,7 @@ public final class EntropyTask implements TrainTask {
     }
 
     @Override
-    public Eval evalHeldOut(long maxBytes) {
-        return eval(model, heldOut, seqLen, maxBytes);
-    }
-
-    /**
-     * Bits per byte of a token stream: rows of seqLen predictions (x = ids[c·L .. c·L+L), y shifted by one);
-     * nats over every target, divided by ln 2 and by the number of byte targets (BOS/EOS targets cost nats but are
-     * not bytes of text).
-     */
-    public static Eval eval(EntropyModel model, int[] ids, int seqLen, long maxBytes) {
-        int V = model.args().vocabSize();
-        int rows = (int) Math.max(1, Math.min((ids.length - 1 + seqLen - 1) / seqLen, (maxBytes + seqLen - 1) / seqLen));
-        double[] nats = new double[rows];
-        long[] bytes = new long[rows];
-        Parallel.forEach(rows, Long.MAX_VALUE, r -> {
-            int from = r * seqLen, to = Math.min(ids.length - 1, from + seqLen);
-            if (to <= from) return;
-            int[] x = Arrays.copyOfRange(ids, from, to), y = Arrays.copyOfRange(ids, from + 1, to + 1);
-            float[] logits = model.forward(x);
-            nats[r] = CrossEntropy.lossAndGrad(logits, y, null, x.length, V, 0f, null);
-            for (int t : y) if (ByteTokenizer.isByte(t)) bytes[r]++;
-        });
-        double n = Arrays.stream(nats).sum();
-        long b = Arrays.stream(bytes).sum();
-        return new Eval(n / Math.log(2) / Math.max(1, b), Double.NaN, b);
+    public BitsPerByte.Eval evalHeldOut(long maxBytes) {
+        return BitsPerByte.entropyModel(model, heldOut, seqLen, maxBytes);
     }
 }

@@ -1,5 +1,6 @@
 package org.blt4j.train;
 
+import org.blt4j.eval.BitsPerByte;
 import org.blt4j.nn.ParamStore;
 import org.blt4j.tensor.Parallel;
 
@@ -22,12 +23,10 @@ public interface TrainTask {
     void seek(long position);
 
     /** Bits per byte (and average patch length, NaN for the entropy model) on up to maxBytes held-out bytes. */
-    Eval evalHeldOut(long maxBytes);
+    BitsPerByte.Eval evalHeldOut(long maxBytes);
 
     /** Mean loss (nats per counted target), counted targets, bytes of text they cover, average patch length. */
     record Step(double loss, long targets, long bytes, double avgPatchLength) {}
-
-    record Eval(double bpb, double avgPatchLength, long bytes) {}
 
     /** Runs rowLoss for each row on Parallel's threads, with one gradient buffer per thread, summed in a fixed order. */
     interface RowLoss {

@@ -6,6 +6,7 @@ import org.blt4j.run.ProgressBar;
 import org.blt4j.run.SvgPlot;
 import org.blt4j.run.TrainCheckpoint;
 import org.blt4j.run.TrainState;
+import org.blt4j.eval.BitsPerByte;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -94,7 +95,7 @@ public final class Trainer {
         ProgressBar bar = new ProgressBar(task.kind(), Math.max(totalSteps, 1), "B");
         float[] grad = new float[params.length];
         List<Double> losses = new java.util.ArrayList<>();
-        TrainTask.Eval lastEval = null;
+        BitsPerByte.Eval lastEval = null;
         Path last = null;
         long stepsThisRun = 0, bytesThisRun = 0, markSteps = 0;
         double markSecs = 0;

@@ -1,0 +1,81 @@
+package org.blt4j.eval;
+
+import java.util.Arrays;
+import org.blt4j.data.BltPacker;
+import org.blt4j.model.ByteLatentTransformer;
+import org.blt4j.model.EntropyModel;
+import org.blt4j.nn.CrossEntropy;
+import org.blt4j.tensor.Parallel;
+import org.blt4j.text.ByteTokenizer;
+
+/**
+ * Bits per byte of a model on a token stream: the cross-entropy (nats) of every next-id prediction, over ln 2 and the
+ * number of targets that are bytes of text (BOS/EOS targets cost nats but are not bytes). Rows are evaluated in
+ * parallel, one model forward each, and summed in row order. Used by held-out evaluation during training and by
+ * {@code blt4j eval}.
+ */
+public final class BitsPerByte {
+    private BitsPerByte() {}
+
+    /**
+     * @param bpb            bits per byte
+     * @param avgPatchLength ids per patch, the BOS patch left out (NaN for the entropy model, which has no patches)
+     * @param bytes          byte targets counted
+     */
+    public record Eval(double bpb, double avgPatchLength, long bytes) {}
+
+    /**
+     * The entropy model on rows of seqLen predictions (x = ids[r·L .. r·L+L), y shifted by one), as many rows as
+     * cover maxBytes predictions (at least one, at most the stream).
+     */
+    public static Eval entropyModel(EntropyModel model, int[] ids, int seqLen, long maxBytes) {
+        int V = model.args().vocabSize();
+        int rows = (int) Math.max(1, Math.min((ids.length - 1 + seqLen - 1) / seqLen, (maxBytes + seqLen - 1) / seqLen));
+        double[] nats = new double[rows];
+        long[] bytes = new long[rows];
+        Parallel.forEach(rows, Long.MAX_VALUE, r -> {
+            int from = r * seqLen, to = Math.min(ids.length - 1, from + seqLen);
+            if (to <= from) return;
+            int[] x = Arrays.copyOfRange(ids, from, to), y = Arrays.copyOfRange(ids, from + 1, to + 1);
+            nats[r] = CrossEntropy.lossAndGrad(model.forward(x), y, null, x.length, V, 0f, null);
+            bytes[r] = byteTargets(y);
+        });
+        return of(nats, bytes, Double.NaN);
+    }
+
+    /** The BLT on the packer's rows (in order, from row 0), as many as hold maxBytes ids (at least one). */
+    public static Eval blt(ByteLatentTransformer model, BltPacker packer, long maxBytes) {
+        int V = model.args().vocabSize();
+        long rowsTotal = packer.rowsPerEpoch();
+        int rows = 0;
+        long approx = 0;
+        while (rows < rowsTotal && approx < maxBytes) approx += packer.row(rows++).x().length;
+        double[] nats = new double[rows];
+        long[] bytes = new long[rows], patches = new long[rows];
+        Parallel.forEach(rows, Long.MAX_VALUE, r -> {
+            BltPacker.Row row = packer.row(r);
+            float[] logits = model.forward(row.x(), row.patchLengths());
+            nats[r] = CrossEntropy.lossAndGrad(logits, row.y(), null, row.x().length, V, 0f, null);
+            bytes[r] = byteTargets(row.y());
+            for (int l : row.patchLengths()) if (l > 0) patches[r]++;
+            patches[r]--;                                             // the BOS patch
+        });
+        long tokens = 0;
+        for (int r = 0; r < rows; r++) tokens += packer.row(r).x().length;
+        return of(nats, bytes, tokens / (double) Math.max(1, Arrays.stream(patches).sum()));
+    }
+
+    /** Σ nats / ln 2 / Σ bytes, rows summed in order. */
+    private static Eval of(double[] nats, long[] bytes, double avgPatchLength) {
+        double n = Arrays.stream(nats).sum();
+        long b = Arrays.stream(bytes).sum();
+        return new Eval(n / Math.log(2) / Math.max(1, b), avgPatchLength, b);
+    }
+
+    /** How many of the targets y are bytes of text. */
+    static long byteTargets(int[] y) {
+        long n = 0;
+        for (int t : y) if (ByteTokenizer.isByte(t)) n++;
+        return n;
+    }
+}
