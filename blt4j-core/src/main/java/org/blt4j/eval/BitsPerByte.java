@@ -30,7 +30,8 @@ public final class BitsPerByte {
      */
     public static Eval entropyModel(EntropyModel model, int[] ids, int seqLen, long maxBytes) {
         int V = model.args().vocabSize();
-        int rows = (int) Math.max(1, Math.min((ids.length - 1 + seqLen - 1) / seqLen, (maxBytes + seqLen - 1) / seqLen));
+        // ceilDiv: maxBytes = Long.MAX_VALUE (all of it) must not overflow into a single row
+        int rows = (int) Math.max(1, Math.min(Math.ceilDiv(ids.length - 1, seqLen), Math.ceilDiv(maxBytes, seqLen)));
         double[] nats = new double[rows];
         long[] bytes = new long[rows];
         Parallel.forEach(rows, Long.MAX_VALUE, r -> {
