@@ -86,7 +86,9 @@ public final class ByteLatentTransformer {
         return run(tokens, patchLengths).dec().logits();
     }
 
-    record Pass(PatchLayout layout, LocalEncoder.Output enc, GlobalTransformer.Output glob, LocalDecoder.Output dec) {}
+    /** One row's whole-row pass; eosPatch[p]: patch p holds an EOS (it ends a document for the global mask). */
+    record Pass(PatchLayout layout, boolean[] eosPatch, LocalEncoder.Output enc, GlobalTransformer.Output glob,
+                LocalDecoder.Output dec) {}
 
     Pass run(int[] tokens, int[] patchLengths) {
         int N = tokens.length;
@@ -97,7 +99,7 @@ public final class ByteLatentTransformer {
         for (int i = 0; i < N; i++) if (tokens[i] == args.eosId()) eosPatch[layout.patchIds()[i]] = true;
         GlobalTransformer.Output g = global.forward(enc.slots(), nP, eosPatch);   // [P, dim_global]
         LocalDecoder.Output dec = decoder.forward(enc.h(), tokens, g.h(), layout); // logits [N, vocab]
-        return new Pass(layout, enc, g, dec);
+        return new Pass(layout, eosPatch, enc, g, dec);
     }
 
     /**

@@ -217,9 +217,7 @@ public final class IncrementalBlt {
         for (int q = 0; q < P; q++) lengths[q] = (q + 1 < P ? starts[q + 1] : L + 1) - starts[q];
         ByteLatentTransformer.Pass bp = blt.run(prompt, lengths);
         blt.encoder().prefill(s.enc, prompt, starts, P, bp.enc().acts());
-        boolean[] eosPatch = new boolean[P];
-        for (int i = 0; i < L; i++) if (prompt[i] == eos) eosPatch[bp.layout().patchIds()[i]] = true;
-        blt.global().prefill(s.glob, bp.glob(), eosPatch, P - 1);
+        blt.global().prefill(s.glob, bp.glob(), bp.eosPatch(), P - 1);
         blt.decoder().prefill(s.dec, prompt, bp.dec().acts(), P - 1);
         return Arrays.copyOfRange(bp.dec().logits(), (L - 1) * V, L * V);
     }
