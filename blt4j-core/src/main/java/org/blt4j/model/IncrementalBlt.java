@@ -49,7 +49,9 @@ public final class IncrementalBlt {
      * @param patcher an incremental patcher ({@link Patcher#isIncremental()})
      */
     public IncrementalBlt(ByteLatentTransformer blt, EntropyModel em, Patcher patcher) {
-        if (!patcher.isIncremental()) patcher.incremental();           // throws, naming the mode
+        if (!patcher.isIncremental())
+            throw new Blt4jException("cached generation needs an incremental patcher, got " + patcher
+                    + "; generate with NoCacheGenerator");
         if (patcher.needsEntropies() && em == null) throw new Blt4jException("entropy patching needs an entropy model");
         BltArgs a = blt.args();
         if (a.nLayersLocalEncoder() < 1 || a.nLayersLocalDecoder() < 1)
