@@ -135,12 +135,12 @@ final class Blt1bBench {
                     em.params().mappedBytes() / 1e9, 4e-6 * em.params().size());
 
             Bandwidth bw = new Bandwidth();
-            IncrementalBlt inc = new IncrementalBlt(blt, em, (t, h, p) -> false, null);
+            Patcher never = PatcherArgs.entropy(1e9).build(), everyByte = PatcherArgs.ofMode(PatchingMode.BYTE).build();
+            IncrementalBlt inc = new IncrementalBlt(blt, em, never);
             long perByte = inc.weightBytesPerByte(), perPatch = inc.weightBytesPerPatch();
             out.printf("weights streamed: %.1f MB every byte (entropy model, encoder, decoder) + %.1f MB every patch "
                     + "(slots, global stack, decoder projection and cross-attention keys/values)%n", perByte / 1e6, perPatch / 1e6);
             int[] prompt = ByteTokenizer.encode(Arrays.copyOfRange(text, 0, PROMPT_BYTES), true, false);
-            Patcher never = PatcherArgs.entropy(1e9).build(), everyByte = PatcherArgs.ofMode(PatchingMode.BYTE).build();
             // warm-up (not timed), as JMH does it: C2 compiles a method after thousands of calls, and a layer step
             // is called only ~25 times per byte, so the decode paths take tens of seconds to reach their final code
             long warm0 = System.nanoTime();

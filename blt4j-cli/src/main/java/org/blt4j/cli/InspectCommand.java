@@ -48,7 +48,7 @@ final class InspectCommand implements Callable<Integer> {
         System.out.printf("  local decoder  %d layers, dim %d, %d heads, window %s%n", a.nLayersLocalDecoder(), a.dimLocalDecoder(),
                 a.nHeadsLocalDecoder(), window(a.localWindow()));
         System.out.printf("  cross-attn     k=%d, %d heads, pooling %s, all layers: encoder %s decoder %s%n", a.crossAttnK(),
-                a.crossAttnNheads(), a.downsamplingByPooling(), a.crossAttnAllLayersEncoder(), a.crossAttnAllLayersDecoder());
+                a.crossAttnNheads(), a.downsamplingByPooling().configName(), a.crossAttnAllLayersEncoder(), a.crossAttnAllLayersDecoder());
         System.out.printf("  hash n-grams   sizes %s, %d functions, vocab %d%n", a.encoderHashByteGroupSize(),
                 a.encoderHashByteGroupNbFunctions(), a.encoderHashByteGroupVocab());
         System.out.printf("  patching       %s, threshold %s, patch_size %s%n", a.patchingMode(), a.patchingThreshold(), a.patchSize());

@@ -28,7 +28,6 @@ public final class CachedGenerator implements Generator {
     private final ByteLatentTransformer blt;
     private final EntropyModel entropyModel;
     private final Patcher patcher;
-    private final IncrementalBlt.StartRule rule;   // null: not incremental, use the fallback
     private final boolean batchedPrefill;
     private IncrementalBlt inc;
 
@@ -45,39 +44,19 @@ public final class CachedGenerator implements Generator {
         this.blt = blt;
         this.entropyModel = entropyModel;
         this.patcher = patcher;
-        this.rule = startRule(patcher);
-        if (rule != null && patcher.needsEntropies() && entropyModel == null)
+        if (patcher.isIncremental() && patcher.needsEntropies() && entropyModel == null)
             throw new Blt4jException("entropy patching needs an entropy model");
     }
 
     /** Whether this patcher is generated incrementally (otherwise generation falls back to the uncached path). */
     public static boolean supports(Patcher patcher) {
-        return startRule(patcher) != null;
-    }
-
-    private static IncrementalBlt.StartRule startRule(Patcher patcher) {
-        return switch (patcher) {
-            case Patcher.ThresholdRule t -> (tokens, h, p) -> t.startsPatch(h, p);
-            case Patcher.PerByte b -> (tokens, h, p) -> true;
-            case Patcher.Space s -> (tokens, h, p) -> spaceEnds(tokens[p - 2], tokens[p - 1]);
-            default -> null;
-        };
-    }
-
-    /** Space patching: the patch ends at id {@code cur} (preceded by {@code prev}), so the next position starts one. */
-    private static boolean spaceEnds(int prev, int cur) {
-        return (!isWordByte(cur) && isWordByte(prev)) || cur < org.blt4j.text.ByteTokenizer.OFFSET;
-    }
-
-    private static boolean isWordByte(int id) {
-        int b = id - org.blt4j.text.ByteTokenizer.OFFSET;
-        return (b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= 0x80 && b < 0xC0);
+        return patcher.isIncremental();
     }
 
     /** The stepper (built on first use; its scratch buffers are reused by later calls). */
     private IncrementalBlt incremental() {
         if (inc == null)
-            inc = new IncrementalBlt(blt, patcher.needsEntropies() ? entropyModel : null, rule, patcher.maxPatchLength());
+            inc = new IncrementalBlt(blt, entropyModel, patcher);
         return inc;
     }
 
@@ -103,7 +82,7 @@ public final class CachedGenerator implements Generator {
         if (samplers.length != B) throw new IllegalArgumentException(B + " prompts but " + samplers.length + " samplers");
         for (int[] p : prompts) if (p.length == 0) throw new Blt4jException("empty prompt: it must start with BOS");
         int[][] out = new int[B][];
-        if (rule == null) {
+        if (!patcher.isIncremental()) {
             NoCacheGenerator slow = new NoCacheGenerator(blt, entropyModel, patcher);
             for (int r = 0; r < B; r++) {
                 int row = r;

@@ -44,7 +44,7 @@ public record BltArgs(
         Integer crossAttnNheads,
         Integer crossAttnWindowEncoder,
         Integer crossAttnWindowDecoder,
-        String downsamplingByPooling,
+        PoolingMode downsamplingByPooling,
         List<Integer> encoderHashByteGroupSize,
         Integer encoderHashByteGroupNbFunctions,
         Integer encoderHashByteGroupVocab,
@@ -56,7 +56,7 @@ public record BltArgs(
         Boolean monotonicity,
         Integer maxPatchLength,
         Double patchSize,
-        String attnBiasType) {
+        AttnBiasType attnBiasType) {
 
     public BltArgs {
         require(dimGlobal, "dim_global");
@@ -82,7 +82,7 @@ public record BltArgs(
         if (crossAttnInitByPooling == null) crossAttnInitByPooling = false;
         if (crossAttnK == null) crossAttnK = 1;
         if (crossAttnNheads == null) crossAttnNheads = 1;
-        if (downsamplingByPooling == null) downsamplingByPooling = "max";
+        if (downsamplingByPooling == null) downsamplingByPooling = PoolingMode.MAX;
         if (encoderHashByteGroupNbFunctions == null) encoderHashByteGroupNbFunctions = 1;
         if (encoderHashByteGroupVocab == null) encoderHashByteGroupVocab = 30000;
         if (encoderHashByteGroupSize == null) encoderHashByteGroupSize = List.of();
@@ -96,8 +96,6 @@ public record BltArgs(
         if (!crossAttnEncoder || !crossAttnDecoder || !crossAttnInitByPooling)
             throw new Blt4jException("config: blt4j supports the released BLT layout only: cross_attn_encoder, "
                     + "cross_attn_decoder and cross_attn_init_by_pooling must all be true");
-        if (!List.of("max", "avg", "min").contains(downsamplingByPooling))
-            throw new Blt4jException("config: downsampling_by_pooling must be max, avg or min, got '" + downsamplingByPooling + "'");
         checkHeads("global", dimGlobal, nHeadsGlobal);
         checkHeads("local encoder", dimLocalEncoder, nHeadsLocalEncoder);
         checkHeads("local decoder", dimLocalDecoder, nHeadsLocalDecoder);
@@ -116,6 +114,11 @@ public record BltArgs(
         if (heads <= 0 || dim % heads != 0 || (dim / heads) % 2 != 0)
             throw new Blt4jException("config: " + what + " dim " + dim + " must split into " + heads
                     + " heads of even size");
+    }
+
+    /** The global transformer's mask: block-causal unless attn_bias_type is "causal" (absent: block-causal). */
+    public boolean globalBlockCausal() {
+        return attnBiasType == null || attnBiasType.blockCausal();
     }
 
     /** Local attention window of the encoder and decoder; null means unbounded. */

@@ -13,9 +13,7 @@ import org.blt4j.tensor.RowTable;
 public final class ByteLatentTransformer {
     private final BltArgs args;
     private final ParamStore params;
-    private final RowTable tokEmbeddings;          // [vocab, dim_enc]
     private final boolean hashTablesInParams;
-    private final List<RowTable> hashTables;       // each [hash_vocab, dim_enc], f-major then group size
     private final LocalEncoder encoder;
     private final GlobalTransformer global;
     private final LocalDecoder decoder;
@@ -32,7 +30,7 @@ public final class ByteLatentTransformer {
         this.params = params;
         int dim = args.dimLocalEncoder();
         ParamStore.Param emb = params.get(LocalEncoder.P + "tok_embeddings.weight", args.vocabSize(), dim);
-        this.tokEmbeddings = RowTable.heap(params.data(), emb.offset(), args.vocabSize(), dim);
+        RowTable tokEmbeddings = RowTable.heap(params.data(), emb.offset(), args.vocabSize(), dim);
         this.hashTablesInParams = hashTables == null;
         if (hashTables == null) {
             List<RowTable> t = new ArrayList<>();
@@ -48,8 +46,7 @@ public final class ByteLatentTransformer {
             if (t.dim() != dim || t.rows() != args.encoderHashByteGroupVocab())
                 throw new Blt4jException("hash table has shape [" + t.rows() + ", " + t.dim() + "], expected ["
                         + args.encoderHashByteGroupVocab() + ", " + dim + "]");
-        this.hashTables = List.copyOf(hashTables);
-        this.encoder = new LocalEncoder(args, params);
+        this.encoder = new LocalEncoder(args, params, tokEmbeddings, hashTables);
         this.global = new GlobalTransformer(args, params);
         this.decoder = new LocalDecoder(args, params);
     }
@@ -80,9 +77,6 @@ public final class ByteLatentTransformer {
 
     LocalDecoder decoder() { return decoder; }
 
-    RowTable tokEmbeddings() { return tokEmbeddings; }
-
-    List<RowTable> hashTables() { return hashTables; }
 
     /**
      * logits [N, vocab] for one row of tokens [N] patched by patchLengths [P] (summing to N+1, first patch 1;
@@ -92,19 +86,20 @@ public final class ByteLatentTransformer {
         return run(tokens, patchLengths).dec().logits();
     }
 
-    record Pass(PatchLayout layout, LocalEncoder.Output enc, GlobalTransformer.Output glob, LocalDecoder.Output dec) {}
+    /** One row's whole-row pass; eosPatch[p]: patch p holds an EOS (it ends a document for the global mask). */
+    record Pass(PatchLayout layout, boolean[] eosPatch, LocalEncoder.Output enc, GlobalTransformer.Output glob,
+                LocalDecoder.Output dec) {}
 
     Pass run(int[] tokens, int[] patchLengths) {
         int N = tokens.length;
         PatchLayout layout = PatchLayout.of(patchLengths, N);
         int nP = layout.numPatches();
-        float[] h = embed(tokens);                                         // [N, dim]
-        LocalEncoder.Output enc = encoder.forward(h, tokens, layout);     // h [N, dim], slots [P*k, dim]
+        LocalEncoder.Output enc = encoder.forward(tokens, layout);        // h [N, dim], slots [P*k, dim]
         boolean[] eosPatch = new boolean[nP];
         for (int i = 0; i < N; i++) if (tokens[i] == args.eosId()) eosPatch[layout.patchIds()[i]] = true;
         GlobalTransformer.Output g = global.forward(enc.slots(), nP, eosPatch);   // [P, dim_global]
         LocalDecoder.Output dec = decoder.forward(enc.h(), tokens, g.h(), layout); // logits [N, vocab]
-        return new Pass(layout, enc, g, dec);
+        return new Pass(layout, eosPatch, enc, g, dec);
     }
 
     /**
@@ -115,48 +110,18 @@ public final class ByteLatentTransformer {
      */
     public double forwardBackward(int[] x, int[] y, float[] mask, int[] patchLengths, float scale, float[] grad) {
         if (!hashTablesInParams) throw new Blt4jException("training needs the hash tables in the parameter buffer: load with mapHashTables=false");
-        int N = x.length, V = args.vocabSize(), dim = args.dimLocalEncoder();
+        int N = x.length, V = args.vocabSize();
         Pass pass = run(x, patchLengths);
         float[] dLogits = new float[N * V];
         double loss = org.blt4j.nn.CrossEntropy.lossAndGrad(pass.dec().logits(), y, mask, N, V, scale, dLogits);
         float[] dGlobal = new float[pass.glob().h().length];
         float[] dH = decoder.backward(pass.dec().acts(), dLogits, dGlobal, grad);
         float[] dSlots = global.backward(pass.glob(), dGlobal, pass.layout().numPatches(), grad);
-        encoder.backward(pass.enc().acts(), dH, dSlots, grad);
-        // embeddings: tok_embeddings[t] and every hash table row the byte used
-        int embOff = params.get(LocalEncoder.P + "tok_embeddings.weight").offset();
-        for (int i = 0; i < N; i++)
-            for (int d = 0; d < dim; d++) grad[embOff + x[i] * dim + d] += dH[i * dim + d];
-        if (args.numHashTables() > 0) {
-            int[][] ids = HashNgrams.allHashIds(x, args.encoderHashByteGroupSize(),
-                    args.encoderHashByteGroupNbFunctions(), args.encoderHashByteGroupVocab());
-            List<ParamStore.Spec> hs = hashTableSpecs(args);
-            for (int t = 0; t < ids.length; t++) {
-                int off = params.get(hs.get(t).name()).offset();
-                for (int i = 0; i < N; i++)
-                    for (int d = 0; d < dim; d++) grad[off + ids[t][i] * dim + d] += dH[i * dim + d];
-            }
-        }
+        List<ParamStore.Spec> hs = hashTableSpecs(args);
+        int[] tableOffsets = new int[hs.size()];
+        for (int t = 0; t < tableOffsets.length; t++) tableOffsets[t] = params.get(hs.get(t).name()).offset();
+        encoder.backward(pass.enc().acts(), x, dH, dSlots, grad, params.get(LocalEncoder.P + "tok_embeddings.weight").offset(),
+                tableOffsets);
         return loss;
-    }
-
-    /** Encoder input: tok_embeddings[t] + Σ_{f,g} hash_table[f,g][hash id]; [N, dim]. */
-    float[] embed(int[] tokens) {
-        int N = tokens.length, dim = args.dimLocalEncoder();
-        float[] h = new float[N * dim];
-        for (int i = 0; i < N; i++) {
-            if (tokens[i] < 0 || tokens[i] >= args.vocabSize())
-                throw new Blt4jException("token id " + tokens[i] + " at position " + i + " is outside [0, " + args.vocabSize() + ")");
-            tokEmbeddings.addRowTo(tokens[i], h, i * dim);
-        }
-        if (!hashTables.isEmpty()) {
-            int[][] ids = HashNgrams.allHashIds(tokens, args.encoderHashByteGroupSize(),
-                    args.encoderHashByteGroupNbFunctions(), args.encoderHashByteGroupVocab());
-            for (int t = 0; t < ids.length; t++) {
-                RowTable table = hashTables.get(t);
-                for (int i = 0; i < N; i++) table.addRowTo(ids[t][i], h, i * dim);
-            }
-        }
-        return h;
     }
 }

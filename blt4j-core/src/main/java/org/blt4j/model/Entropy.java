@@ -1,6 +1,9 @@
 package org.blt4j.model;
 
-/** Entropy of next-byte distributions from logits, via log_softmax, in nats. */
+/**
+ * Entropy of next-byte distributions from logits, via log_softmax, in nats (SPEC §3): the one entropy function of
+ * blt4j, used by the entropy model's batch and incremental forms.
+ */
 public final class Entropy {
     private Entropy() {}
 
@@ -11,6 +14,7 @@ public final class Entropy {
         return H;
     }
 
+    /** -Σ p log p of the V logits at logits[off ..), accumulated in double; terms with p = 0 count 0. */
     public static double ofRow(float[] logits, int off, int V) {
         double max = Double.NEGATIVE_INFINITY;
         for (int v = 0; v < V; v++) max = Math.max(max, logits[off + v]);
@@ -19,8 +23,8 @@ public final class Entropy {
         double logZ = max + Math.log(sum);
         double h = 0;
         for (int v = 0; v < V; v++) {
-            double logp = logits[off + v] - logZ;
-            h -= Math.exp(logp) * logp;
+            double logp = logits[off + v] - logZ, p = Math.exp(logp);
+            if (p > 0) h -= p * logp;
         }
         return h;
     }

@@ -1,17 +1,22 @@
 package org.blt4j.model;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import org.blt4j.nn.BlockStepper;
 import org.blt4j.nn.Linear;
 import org.blt4j.nn.ParamStore;
 import org.blt4j.nn.RmsNorm;
 import org.blt4j.nn.TransformerBlock;
 import org.blt4j.tensor.AttnMask;
+import org.blt4j.tensor.KvCache;
 import org.blt4j.tensor.RowTable;
 
 /**
  * The byte-level entropy model (the reference's LMTransformer): embeddings, local block-causal Llama blocks with a
- * sliding window, final RMSNorm, output projection to 260 logits.
+ * sliding window, final RMSNorm, output projection to 260 logits. Its forms: whole rows ({@link #forward},
+ * {@link #entropies}), training ({@link #forwardBackward}), and one position per sequence over KV caches
+ * ({@link Stepper}, {@link #prefill}).
  */
 public final class EntropyModel {
     private final LmArgs args;
@@ -52,13 +57,12 @@ public final class EntropyModel {
 
     public ParamStore params() { return params; }
 
-    RowTable tokEmbeddings() { return tokEmbeddings; }
-
-    List<TransformerBlock> layers() { return layers; }
-
-    RmsNorm norm() { return norm; }
-
-    Linear output() { return output; }
+    /** Bytes one step streams: the layers, the output matrix and one embedding row. */
+    public long weightBytesPerStep() {
+        long b = output.weightBytes() + tokEmbeddings.rowBytes();
+        for (TransformerBlock t : layers) b += t.weightBytes();
+        return b;
+    }
 
     /** logits [L, vocab] of one row of token ids [L]. */
     public float[] forward(int[] tokens) {
@@ -148,6 +152,72 @@ public final class EntropyModel {
     /** Same, with the given RoPE positions [L] (see {@link #forward(int[], int[])}). */
     public float[] entropies(int[] tokens, int[] pos) {
         return Entropy.ofLogits(forward(tokens, pos), tokens.length, args.vocabSize());
+    }
+
+    // ---- incremental form: one position per sequence and step ----
+
+    /** One sequence's state for stepping: the layers' KV caches (rings of the window) and its position. */
+    final class State {
+        final KvCache[] kv = BlockStepper.caches(layers.size(), dims(args), args.window());
+        final Masks.Cursor at = new Masks.Cursor();
+    }
+
+    State newState() {
+        return new State();
+    }
+
+    /**
+     * Runs ids [L] through the batched pass, fills a fresh state's caches with its keys and values, and returns the
+     * entropies [L].
+     */
+    float[] prefill(State s, int[] ids) {
+        Pass p = run(ids, positions(ids.length));
+        BlockStepper.fill(s.kv, p.acts(), ids.length, args.window());
+        s.at.advanceAll(Masks.eosFlags(ids, args.eosId()), ids.length);
+        return Entropy.ofLogits(p.logits(), ids.length, args.vocabSize());
+    }
+
+    /** Scratch of {@link #step}: B rows at a time, each linear layer one product with M = B. Not thread-safe. */
+    final class Stepper {
+        private final BlockStepper blocks = new BlockStepper(dims(args));
+        private int rows;
+        private float[] x, logits;
+        private int[] pos, from;
+        private KvCache[] caches;
+
+        /** Row r's next position holds ids[r] (checked by the caller): H[r] ← the entropy of its prediction. */
+        void step(State[] states, int[] ids, int B, float[] H) {
+            ensure(B);
+            int dim = args.dim(), V = args.vocabSize();
+            Arrays.fill(x, 0, B * dim, 0f);
+            for (int r = 0; r < B; r++) {
+                tokEmbeddings.addRowTo(ids[r], x, r * dim);
+                Masks.Cursor at = states[r].at;
+                pos[r] = at.advance(ids[r] == args.eosId());
+                from[r] = at.from(args.window());
+            }
+            for (int l = 0; l < layers.size(); l++) {
+                for (int r = 0; r < B; r++) caches[r] = states[r].kv[l];
+                blocks.step(layers.get(l), x, B, pos, from, caches);
+            }
+            norm.forward(x, 0, B, x, 0);
+            output.forward(x, 0, B, logits, 0);
+            for (int r = 0; r < B; r++) H[r] = (float) Entropy.ofRow(logits, r * V, V);
+        }
+
+        private void ensure(int B) {
+            if (B <= rows) return;
+            rows = Math.max(B, 2 * rows);
+            x = new float[rows * args.dim()];
+            logits = new float[rows * args.vocabSize()];
+            pos = new int[rows];
+            from = new int[rows];
+            caches = new KvCache[rows];
+        }
+    }
+
+    Stepper stepper() {
+        return new Stepper();
     }
 
     private int checkToken(int t) {

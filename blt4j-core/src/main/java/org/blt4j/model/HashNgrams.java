@@ -78,7 +78,8 @@ public final class HashNgrams {
         return out;
     }
 
-    private static int idAt(int[] tokens, int i, long[] pow, int vocab) {
+    /** Hash id of position i with the prime powers of one function and group size ({@link #primePowers}). */
+    static int idAt(int[] tokens, int i, long[] pow, int vocab) {
         int g = pow.length;
         long hash = 0;
         for (int j = 0; j < g; j++) {

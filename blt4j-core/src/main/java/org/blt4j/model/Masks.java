@@ -23,6 +23,40 @@ public final class Masks {
         return AttnMask.ranges(from, to);
     }
 
+    /**
+     * The step form of {@link #localBlockCausal} for one growing sequence: its newest position and the first position
+     * of its document, so that the newest query sees the keys [{@link #from}, {@link #pos}].
+     */
+    static final class Cursor {
+        private int pos = -1, doc;
+        private boolean lastEndsDoc;
+
+        /** Moves to the next position; endsDoc: it is the last of its document. Returns the position. */
+        int advance(boolean endsDoc) {
+            pos++;
+            if (lastEndsDoc) doc = pos;
+            lastEndsDoc = endsDoc;
+            return pos;
+        }
+
+        /** As if advanced once per entry of endsDoc[0 .. n). */
+        void advanceAll(boolean[] endsDoc, int n) {
+            for (int i = 0; i < n; i++) advance(endsDoc[i]);
+        }
+
+        int pos() { return pos; }
+
+        /** First key the newest position sees under a window of w positions. */
+        int from(int window) {
+            return (int) Math.max(doc, (long) pos - window + 1);
+        }
+    }
+
+    /** cross_attn_window_encoder / _decoder as a number of patches: absent or ≤ 0 means 1 (the own patch only). */
+    static int crossWindow(Integer window) {
+        return window == null || window <= 0 ? 1 : window;
+    }
+
     /** Documents of a token row end at each EOS. */
     public static boolean[] eosFlags(int[] tokens, int eosId) {
         boolean[] f = new boolean[tokens.length];

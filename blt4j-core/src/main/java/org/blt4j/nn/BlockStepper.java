@@ -1,5 +1,6 @@
 package org.blt4j.nn;
 
+import java.util.List;
 import org.blt4j.tensor.KvCache;
 import org.blt4j.tensor.Ops;
 
@@ -63,5 +64,24 @@ public final class BlockStepper {
         Ops.swiglu(a, 0, b, 0, g, 0, B * ff.hidden());
         ff.w2().forward(g, 0, B, delta, 0);
         Ops.addInPlace(x, 0, delta, 0, B * dim);
+    }
+
+    /**
+     * caches[l] ← the keys and values of positions [max(0, to - window), to) of a batched pass's block l (what
+     * stepping through those positions would have stored).
+     */
+    public static void fill(KvCache[] caches, List<TransformerBlock.Acts> acts, int to, int window) {
+        for (int l = 0; l < caches.length; l++) {
+            var at = acts.get(l).attn();
+            int kvd = caches[l].kvDim();
+            for (int i = (int) Math.max(0, (long) to - window); i < to; i++) caches[l].put(i, at.k(), i * kvd, at.v(), i * kvd);
+        }
+    }
+
+    /** New caches, one per block, each keeping the last {@code window} positions. */
+    public static KvCache[] caches(int blocks, TransformerBlock.Dims d, int window) {
+        KvCache[] c = new KvCache[blocks];
+        for (int l = 0; l < blocks; l++) c[l] = new KvCache(d.nKv() * d.headDim(), window);
+        return c;
     }
 }

@@ -3,6 +3,7 @@ package org.blt4j.nn;
 import java.util.List;
 import org.blt4j.tensor.AttentionGrad;
 import org.blt4j.tensor.AttnMask;
+import org.blt4j.tensor.KvCache;
 import org.blt4j.tensor.Ops;
 
 /**
@@ -42,20 +43,71 @@ public record CrossAttention(RmsNorm normQ, RmsNorm normKv, Linear wq, Linear wk
 
     /**
      * In place: x[Sq, dim] ← 2x + attn(x, kv), kv [Sk, dim].
-     * (The reference module returns x + attn and its caller adds x again.)
+     * (The reference module returns x + attn and its caller adds x once more.)
      */
     public Acts forwardResidual2(float[] x, int Sq, float[] kv, int Sk, AttnMask mask) {
         float[] xIn = x.clone();
-        float[] xq = normQ.forward(x, Sq);
-        float[] xkv = normKv.forward(kv, Sk);
-        float[] q = wq.forward(xq, Sq);               // [Sq, nHeads*hd]
-        float[] k = wk.forward(xkv, Sk);              // [Sk, nHeads*hd]
-        float[] v = wv.forward(xkv, Sk);              // [Sk, nHeads*hd]
+        float[] xq = new float[Sq * dim], q = new float[Sq * nHeads * headDim];
+        query(x, Sq, xq, q);                           // [Sq, nHeads*hd]
+        float[] xkv = new float[Sk * dim], k = new float[Sk * nHeads * headDim], v = new float[Sk * nHeads * headDim];
+        keysValues(kv, Sk, xkv, k, v);                 // [Sk, nHeads*hd] each
         float[] attn = new float[Sq * nHeads * headDim];
         Ops.attention(q, 0, k, 0, v, 0, attn, 0, Sq, Sk, nHeads, nHeads, headDim, mask);
-        float[] out = wo.forward(attn, Sq);           // [Sq, dim]
-        for (int i = 0; i < Sq * dim; i++) x[i] = 2f * x[i] + out[i];
+        float[] out = new float[Sq * dim];
+        outputResidual2(x, Sq, attn, out);
         return new Acts(xIn, kv.clone(), xq, xkv, q, k, v, attn, Sq, Sk, mask);
+    }
+
+    /** q [n, nHeads*hd] = wq(norm_q(x)) of x [n, dim]; xq receives norm_q(x). */
+    private void query(float[] x, int n, float[] xq, float[] q) {
+        normQ.forward(x, 0, n, xq, 0);
+        wq.forward(xq, 0, n, q, 0);
+    }
+
+    /** k, v [n, nHeads*hd] = wk(norm_kv(kv)), wv(norm_kv(kv)) of kv [n, dim]; xkv receives norm_kv(kv). */
+    public void keysValues(float[] kv, int n, float[] xkv, float[] k, float[] v) {
+        normKv.forward(kv, 0, n, xkv, 0);
+        wk.forward(xkv, 0, n, k, 0);
+        wv.forward(xkv, 0, n, v, 0);
+    }
+
+    /** x[n, dim] ← 2x + wo(attn); out receives wo(attn). */
+    private void outputResidual2(float[] x, int n, float[] attn, float[] out) {
+        wo.forward(attn, 0, n, out, 0);
+        for (int i = 0; i < n * dim; i++) x[i] = 2f * x[i] + out[i];
+    }
+
+    /**
+     * The step form of {@link #forwardResidual2} over keys and values computed before ({@link #keysValues}) and kept
+     * in caches: in place, x[B, dim] ← 2x + attn(x, ·), query row r attending to the positions [from[r], to[r]] of
+     * caches[r]. Allocation-free with its scratch.
+     */
+    public void stepResidual2(float[] x, int B, KvCache[] caches, int[] from, int[] to, Scratch s) {
+        s.ensure(B, from, to);
+        query(x, B, s.xq, s.q);
+        int qd = nHeads * headDim;
+        for (int r = 0; r < B; r++)
+            caches[r].attend(s.q, r * qd, from[r], to[r], nHeads, nHeads, headDim, s.attn, r * qd, s.scores);
+        outputResidual2(x, B, s.attn, s.out);
+    }
+
+    /** Scratch buffers of {@link #stepResidual2}, grown on demand; one per caller that steps. */
+    public final class Scratch {
+        private int rows;
+        private float[] xq, q, attn, out, scores = new float[0];
+
+        private void ensure(int B, int[] from, int[] to) {
+            if (B > rows) {
+                rows = Math.max(B, 2 * rows);
+                xq = new float[rows * dim];
+                q = new float[rows * nHeads * headDim];
+                attn = new float[rows * nHeads * headDim];
+                out = new float[rows * dim];
+            }
+            int keys = 1;
+            for (int r = 0; r < B; r++) keys = Math.max(keys, to[r] - from[r] + 1);
+            if (scores.length < keys * nHeads) scores = new float[Math.max(keys * nHeads, 2 * scores.length)];
+        }
     }
 
     /**

@@ -82,4 +82,11 @@ public record TransformerBlock(RmsNorm attentionNorm, SelfAttention attention, R
         for (int i = 0; i < nLayers; i++) s.addAll(specs(prefix + "layers." + i + ".", d));
         return s;
     }
+
+    /** Bytes of the block's matrices (its norms apart): what one step streams. */
+    public long weightBytes() {
+        return attention.wq().weightBytes() + attention.wk().weightBytes() + attention.wv().weightBytes()
+                + attention.wo().weightBytes() + feedForward.w1().weightBytes() + feedForward.w2().weightBytes()
+                + feedForward.w3().weightBytes();
+    }
 }

@@ -66,6 +66,11 @@ public final class PatchLengths {
         return lengths;
     }
 
+    /** max_patch_length: whether a patch of {@code length} ids is full, so that the next position starts a new one. */
+    public static boolean isFull(int length, Integer max) {
+        return max != null && length >= max;
+    }
+
     /**
      * max_patch_length: every length above {@code max} becomes patches of {@code max} followed by the remainder (the
      * reference's {@code split_large_numbers}); null = unchanged.
@@ -73,22 +78,20 @@ public final class PatchLengths {
     public static int[] splitLong(int[] lengths, Integer max) {
         if (max == null) return lengths;
         if (max < 1) throw new Blt4jException("patch lengths: max_patch_length must be >= 1, got " + max);
-        int count = 0;
-        for (int len : lengths) count += len > max ? (len + max - 1) / max : 1;
-        int[] out = new int[count];
+        int[] out = new int[lengths.length + sum(lengths)];
         int k = 0;
         for (int len : lengths) {
-            if (len <= max) {
-                out[k++] = len;
-                continue;
+            int open = 0;                                  // ids in the piece being cut
+            for (int j = 0; j < len; j++) {
+                if (open > 0 && isFull(open, max)) {
+                    out[k++] = open;
+                    open = 0;
+                }
+                open++;
             }
-            while (len > max) {
-                out[k++] = max;
-                len -= max;
-            }
-            out[k++] = len;
+            out[k++] = open;
         }
-        return out;
+        return Arrays.copyOf(out, k);
     }
 
     /** Drops trailing zero lengths. */

@@ -13,8 +13,7 @@ import org.blt4j.text.ByteTokenizer;
  * to L. Except in static mode, positions 0 and 1 always start patches, so patch 0 is a single id. Patches longer than
  * max_patch_length are split into patches of max_patch_length and a remainder; trailing zero lengths are trimmed.
  */
-public sealed interface Patcher
-        permits Patcher.ThresholdRule, Patcher.EntropyTopK, Patcher.Static, Patcher.PerByte, Patcher.Space, Patcher.Bpe {
+public sealed interface Patcher permits Patcher.Causal, Patcher.LookAhead {
 
     /** max_patch_length, or null for no limit. */
     Integer maxPatchLength();
@@ -24,14 +23,27 @@ public sealed interface Patcher
         return false;
     }
 
-    /** The mode's own patch lengths, before max_patch_length is applied. */
-    int[] unsplitLengths(int[] tokens, float[] entropies, boolean includeNextToken);
+    /**
+     * Whether this mode decides every patch start from the past alone (entropy with a global threshold, monotonic or
+     * threshold_add; byte; space), so that {@link #incremental()} works. Top-k, static and bpe look ahead: they need
+     * the whole row.
+     */
+    default boolean isIncremental() {
+        return this instanceof Causal;
+    }
+
+    /**
+     * A fresh incremental patcher for one sequence, fed one id (and its entropy) at a time; see {@link PatchStream}.
+     *
+     * @throws Blt4jException for the modes that look ahead ({@link #isIncremental()} false)
+     */
+    default PatchStream incremental() {
+        throw new Blt4jException("patcher: " + this + " decides patch starts from the whole row and cannot patch "
+                + "incrementally; incremental modes: entropy with a threshold (also monotonic, threshold_add), byte, space");
+    }
 
     /** Patch lengths of one row; {@code entropies} may be null for the modes that do not use them. */
-    default int[] patchLengths(int[] tokens, float[] entropies, boolean includeNextToken) {
-        int[] raw = unsplitLengths(tokens, entropies, includeNextToken);
-        return PatchLengths.trimTrailingZeros(PatchLengths.splitLong(raw, maxPatchLength()));
-    }
+    int[] patchLengths(int[] tokens, float[] entropies, boolean includeNextToken);
 
     /**
      * Patch lengths of a batch [B][L] (entropies [B][L], or null), each row patched on its own; rows are padded with
@@ -65,56 +77,89 @@ public sealed interface Patcher
     }
 
     /**
-     * Entropy rules that decide each position from H[p-1] and H[p-2] alone, so that a growing sequence can be patched
-     * incrementally: position p (2 ≤ p ≤ L; p = L only with includeNextToken) starts a patch when
-     * {@link #startsPatch} says so.
+     * Modes that decide whether position p starts a patch from the two ids and entropies before it, so that a growing
+     * sequence is patched incrementally ({@link PatchStream}); the batch form runs the same stream over the row.
+     * Positions 0 and 1 always start patches; max_patch_length is applied on top by the stream.
      */
-    sealed interface ThresholdRule extends Patcher permits EntropyThreshold, EntropyMonotonic, EntropyThresholdAdd {
-        /** Whether position p ≥ 2 starts a patch; reads only h[p-1] and h[p-2]. */
-        boolean startsPatch(float[] h, int p);
+    sealed interface Causal extends Patcher permits EntropyThreshold, EntropyMonotonic, EntropyThresholdAdd, PerByte, Space {
+        /**
+         * Whether position p ≥ 2 starts a patch, given ids t[p-2], t[p-1] and entropies H[p-2], H[p-1] (H[i] is the
+         * entropy of the prediction made at position i).
+         */
+        boolean startsPatch(int p, int id2, int id1, float h2, float h1);
 
         @Override
-        default boolean needsEntropies() {
-            return true;
+        default PatchStream incremental() {
+            return new PatchStream(this, maxPatchLength());
         }
 
         @Override
-        default int[] unsplitLengths(int[] tokens, float[] entropies, boolean includeNextToken) {
-            int n = tokens.length;
-            checkEntropies(tokens, entropies);
-            int last = includeNextToken ? n : n - 1; // without includeNextToken, p = L is not considered
-            int[] starts = new int[Math.max(2, last + 1)];
+        default int[] patchLengths(int[] tokens, float[] entropies, boolean includeNextToken) {
+            if (needsEntropies()) checkEntropies(tokens, entropies);
+            int n = tokens.length, total = n + (includeNextToken ? 1 : 0);
+            PatchStream stream = incremental();
+            int[] starts = new int[total + 1];
             int k = 0;
-            starts[k++] = 0;
-            starts[k++] = 1;
-            for (int p = 2; p <= last; p++) if (startsPatch(entropies, p)) starts[k++] = p;
-            return PatchLengths.fromStarts(Arrays.copyOf(starts, k), n + (includeNextToken ? 1 : 0));
+            if (total > 0) starts[k++] = 0;
+            for (int i = 0; i < n; i++)
+                if (stream.next(tokens[i], entropies == null ? 0f : entropies[i]) && i + 1 < total) starts[k++] = i + 1;
+            return PatchLengths.fromStarts(Arrays.copyOf(starts, k), total);
+        }
+    }
+
+    /**
+     * Modes that need the whole row (top-k, static, bpe): their own lengths, then max_patch_length splits the long
+     * ones ({@link PatchLengths#splitLong}).
+     */
+    sealed interface LookAhead extends Patcher permits EntropyTopK, Static, Bpe {
+        /** The mode's own patch lengths, before max_patch_length is applied. */
+        int[] unsplitLengths(int[] tokens, float[] entropies, boolean includeNextToken);
+
+        @Override
+        default int[] patchLengths(int[] tokens, float[] entropies, boolean includeNextToken) {
+            int[] raw = unsplitLengths(tokens, entropies, includeNextToken);
+            return PatchLengths.trimTrailingZeros(PatchLengths.splitLong(raw, maxPatchLength()));
         }
     }
 
     /** Entropy, global threshold: p starts a patch when H[p-1] > threshold. */
-    record EntropyThreshold(float threshold, Integer maxPatchLength) implements ThresholdRule {
+    record EntropyThreshold(float threshold, Integer maxPatchLength) implements Causal {
         @Override
-        public boolean startsPatch(float[] h, int p) {
-            return h[p - 1] > threshold;
+        public boolean needsEntropies() {
+            return true;
+        }
+
+        @Override
+        public boolean startsPatch(int p, int id2, int id1, float h2, float h1) {
+            return h1 > threshold;
         }
     }
 
     /** Entropy, monotonic: p = 2 starts a patch; p ≥ 3 when H[p-1] - H[p-2] > threshold. */
-    record EntropyMonotonic(float threshold, Integer maxPatchLength) implements ThresholdRule {
+    record EntropyMonotonic(float threshold, Integer maxPatchLength) implements Causal {
         @Override
-        public boolean startsPatch(float[] h, int p) {
-            return p == 2 || h[p - 1] - h[p - 2] > threshold;
+        public boolean needsEntropies() {
+            return true;
+        }
+
+        @Override
+        public boolean startsPatch(int p, int id2, int id1, float h2, float h1) {
+            return p == 2 || h1 - h2 > threshold;
         }
     }
 
     /** Entropy, threshold + threshold_add: p = 2 starts; p = 3 never; p ≥ 4 when H[p-1] > t and H[p-1] - H[p-2] > t_add. */
-    record EntropyThresholdAdd(float threshold, float thresholdAdd, Integer maxPatchLength) implements ThresholdRule {
+    record EntropyThresholdAdd(float threshold, float thresholdAdd, Integer maxPatchLength) implements Causal {
         @Override
-        public boolean startsPatch(float[] h, int p) {
+        public boolean needsEntropies() {
+            return true;
+        }
+
+        @Override
+        public boolean startsPatch(int p, int id2, int id1, float h2, float h1) {
             if (p == 2) return true;
             if (p == 3) return false; // the reference masks the position right after the forced start
-            return h[p - 1] - h[p - 2] > thresholdAdd && h[p - 1] > threshold;
+            return h1 - h2 > thresholdAdd && h1 > threshold;
         }
     }
 
@@ -123,7 +168,7 @@ public sealed interface Patcher
      * H[p-1] start patches (ties: the earlier position). The count is clamped to the available positions, where the
      * reference would fail. A chosen p = L only counts with includeNextToken.
      */
-    record EntropyTopK(double patchSize, Integer maxPatchLength) implements Patcher {
+    record EntropyTopK(double patchSize, Integer maxPatchLength) implements LookAhead {
         @Override
         public boolean needsEntropies() {
             return true;
@@ -148,7 +193,7 @@ public sealed interface Patcher
     }
 
     /** Static: patches of patch_size, the last one shorter (patch 0 is patch_size long too). */
-    record Static(int patchSize, Integer maxPatchLength) implements Patcher {
+    record Static(int patchSize, Integer maxPatchLength) implements LookAhead {
         public Static {
             if (patchSize < 1) throw new Blt4jException("patcher: static patch_size must be >= 1, got " + patchSize);
         }
@@ -164,12 +209,10 @@ public sealed interface Patcher
     }
 
     /** Byte: every patch is one id. */
-    record PerByte(Integer maxPatchLength) implements Patcher {
+    record PerByte(Integer maxPatchLength) implements Causal {
         @Override
-        public int[] unsplitLengths(int[] tokens, float[] entropies, boolean includeNextToken) {
-            int[] out = new int[tokens.length + (includeNextToken ? 1 : 0)];
-            Arrays.fill(out, 1);
-            return out;
+        public boolean startsPatch(int p, int id2, int id1, float h2, float h1) {
+            return true;
         }
     }
 
@@ -177,19 +220,10 @@ public sealed interface Patcher
      * Space: a word byte is [0-9A-Za-z] or a UTF-8 continuation byte (0x80-0xBF); a patch ends at a non-word byte whose
      * predecessor is a word byte, and at any id below 4; the next position starts a patch (positions 0 and 1 always do).
      */
-    record Space(Integer maxPatchLength) implements Patcher {
+    record Space(Integer maxPatchLength) implements Causal {
         @Override
-        public int[] unsplitLengths(int[] tokens, float[] entropies, boolean includeNextToken) {
-            int n = tokens.length;
-            int[] starts = new int[n + 2];
-            int k = 0;
-            starts[k++] = 0;
-            starts[k++] = 1;
-            for (int i = 1; i < n; i++) {
-                boolean end = (!isWordByte(tokens[i]) && isWordByte(tokens[i - 1])) || tokens[i] < ByteTokenizer.OFFSET;
-                if (end) starts[k++] = i + 1;
-            }
-            return PatchLengths.fromStarts(Arrays.copyOf(starts, k), n + (includeNextToken ? 1 : 0));
+        public boolean startsPatch(int p, int id2, int id1, float h2, float h1) {
+            return (!isWordByte(id1) && isWordByte(id2)) || id1 < ByteTokenizer.OFFSET;
         }
 
         /** [0-9A-Za-z] or a UTF-8 continuation byte; special ids and lead bytes are not. */
@@ -203,7 +237,7 @@ public sealed interface Patcher
      * BPE: a delimiter (id 3) is the last id of its patch and the next position starts one; positions 0 and 1 always
      * start patches. As in the reference, a delimiter in the last position is not considered.
      */
-    record Bpe(Integer maxPatchLength) implements Patcher {
+    record Bpe(Integer maxPatchLength) implements LookAhead {
         @Override
         public int[] unsplitLengths(int[] tokens, float[] entropies, boolean includeNextToken) {
             int n = tokens.length;

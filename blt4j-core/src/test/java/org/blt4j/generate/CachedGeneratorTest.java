@@ -8,11 +8,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.blt4j.model.AttnBiasType;
 import org.blt4j.model.BltArgs;
 import org.blt4j.model.ByteLatentTransformer;
 import org.blt4j.model.EntropyModel;
 import org.blt4j.model.IncrementalBlt;
 import org.blt4j.model.LmArgs;
+import org.blt4j.model.PoolingMode;
 import org.blt4j.nn.Init;
 import org.blt4j.nn.ParamStore;
 import org.blt4j.patch.PatcherArgs;
@@ -79,9 +81,9 @@ class CachedGeneratorTest {
                 window, null, null, null,
                 true, true, allEnc, allDec, true,
                 k, 2, wEnc, wDec,
-                pooling, hash, nbFunc, hashVocab,
+                PoolingMode.parse(pooling), hash, nbFunc, hashVocab,
                 null, null, null, null, null, null, null, null,
-                bias);
+                bias == null ? null : AttnBiasType.parse(bias));
         List<ParamStore.Spec> specs = new ArrayList<>(ByteLatentTransformer.specs(a));
         specs.addAll(ByteLatentTransformer.hashTableSpecs(a));
         ParamStore ps = ParamStore.allocate(specs);
@@ -266,8 +268,7 @@ class CachedGeneratorTest {
             Run ref = run(new NoCacheGenerator(s.blt(), s.em(), s.patcher()), prompt, 20, Sampler.greedy());
             Run got = run(new CachedGenerator(s.blt(), s.em(), s.patcher(), true), prompt, 20, Sampler.greedy());
             assertSameRun(ref, got, s.name() + " prompt of " + prompt.length);
-            IncrementalBlt inc = new IncrementalBlt(s.blt(), s.em(), (t, h, p) -> ((Patcher.ThresholdRule) s.patcher()).startsPatch(h, p),
-                    s.patcher().maxPatchLength());
+            IncrementalBlt inc = new IncrementalBlt(s.blt(), s.em(), s.patcher());
             IncrementalBlt.State a = inc.newState(), b = inc.newState();
             inc.prefill(a, prompt);
             for (int id : prompt) inc.feed(new IncrementalBlt.State[] {b}, new int[] {id}, 1, null);
@@ -279,7 +280,7 @@ class CachedGeneratorTest {
     @Test
     void stateEntropiesMatchTheEntropyModel() {
         Setup s = randomSetup(9);
-        IncrementalBlt inc = new IncrementalBlt(s.blt(), s.em(), (t, h, p) -> false, null);
+        IncrementalBlt inc = new IncrementalBlt(s.blt(), s.em(), PatcherArgs.entropy(1e30).build()); // never above
         IncrementalBlt.State st = inc.newState();
         int[] ids = prompt(new Random(99));
         for (int id : ids) inc.feed(new IncrementalBlt.State[] {st}, new int[] {id}, 1, null);

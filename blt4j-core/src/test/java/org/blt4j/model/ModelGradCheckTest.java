@@ -64,10 +64,10 @@ class ModelGradCheckTest {
         for (String mode : List.of("max", "avg", "min")) {
             Random rnd = new Random(20 + mode.hashCode());
             float[] h = Fd.gaussian(rnd, N * dim, 1);
-            float[] pooled = Pooling.pool(mode, h, dim, layout);
+            float[] pooled = Pooling.pool(PoolingMode.parse(mode), h, dim, layout);
             float[] r = Fd.gaussian(rnd, pooled.length, 1);
             Primed dh = Primed.of(h.length, rnd);
-            Pooling.backward(mode, h, dim, layout, pooled, r, dh.buf());
+            Pooling.backward(PoolingMode.parse(mode), h, dim, layout, pooled, r, dh.buf());
             Fd.checkLayer("Pooling " + mode + " (empty patches)", (v, p) -> poolRef(mode, v[0], N, dim, lengths),
                     null, new float[][] {h}, pooled, r, new float[][] {dh.added()}, null);
             for (int d = 0; d < dim; d++) {
@@ -169,7 +169,7 @@ class ModelGradCheckTest {
                 3, null, null, null,                             // local_attention_window_len, max_seqlen, max_encoder_seq_length, eos_id
                 true, true, allEnc, allDec, true,                // cross_attn_encoder/decoder, all layers enc/dec, init_by_pooling
                 k, 2, windowEnc, windowDec,                      // cross_attn_k, cross_attn_nheads, windows enc/dec
-                pooling, hashSizes, 1, 13,                       // downsampling_by_pooling, hash group sizes, functions, hash vocab
+                PoolingMode.parse(pooling), hashSizes, 1, 13,                      // downsampling_by_pooling, hash group sizes, functions, hash vocab
                 null, null, null, null, null, null, null, null,  // use_local_encoder_transformer … patch_size
                 null);                                           // attn_bias_type (block-causal)
     }

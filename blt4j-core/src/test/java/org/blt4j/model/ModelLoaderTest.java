@@ -1,5 +1,6 @@
 package org.blt4j.model;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,6 +47,25 @@ class ModelLoaderTest {
 
     private static void assertMessage(Blt4jException e, String... parts) {
         for (String p : parts) assertTrue(e.getMessage().contains(p), "message '" + e.getMessage() + "' lacks '" + p + "'");
+    }
+
+    @Test
+    void poolingAndAttnBiasAreCheckedEnums() throws Exception {
+        Path pool = variant("pool", a -> a.put("downsampling_by_pooling", "mean"), null, null);
+        assertMessage(assertThrows(Blt4jException.class, () -> Checkpoint.readArgs(pool, BltArgs.class)),
+                "downsampling_by_pooling", "'mean'", "max, avg, min", pool.toString());
+        Path bias = variant("bias", a -> a.put("attn_bias_type", "block-causal"), null, null);
+        assertMessage(assertThrows(Blt4jException.class, () -> Checkpoint.readArgs(bias, BltArgs.class)),
+                "attn_bias_type", "'block-causal'", "causal, block_causal, local_block_causal", bias.toString());
+        // written back with the hub's keys and values
+        BltArgs a = Checkpoint.readArgs(variant("ok", x -> x.put("downsampling_by_pooling", "avg"), null, null), BltArgs.class);
+        assertEquals(PoolingMode.AVG, a.downsamplingByPooling());
+        var tree = new ObjectMapper().valueToTree(a);
+        Path back = tmp.resolve("back");
+        Checkpoint.write(back, (ObjectNode) tree, Map.of(), DType.F32);
+        assertEquals("avg", Checkpoint.rawArgs(back).get("downsampling_by_pooling").asText());
+        assertEquals(Checkpoint.rawArgs(blt.dir()).get("attn_bias_type").asText(),
+                Checkpoint.rawArgs(back).get("attn_bias_type").asText());
     }
 
     @Test

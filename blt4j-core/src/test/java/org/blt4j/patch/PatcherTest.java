@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
 import org.blt4j.Blt4jException;
 import org.blt4j.text.ByteTokenizer;
 import org.junit.jupiter.api.Test;
@@ -147,11 +151,61 @@ class PatcherTest {
         // the threshold rules decide each position locally: a prefix patches consistently with the whole row
         float[] h = {0.5f, 2f, 0.1f, 3f, 0.2f, 2.5f};
         Patcher p = PatcherArgs.entropy(1.0).build();
-        Patcher.ThresholdRule rule = assertInstanceOf(Patcher.ThresholdRule.class, p);
-        assertTrue(rule.startsPatch(h, 4));
-        assertFalse(rule.startsPatch(h, 5));
+        assertTrue(p.isIncremental());
+        PatchStream s = p.incremental();
+        boolean[] starts = new boolean[h.length];
+        for (int i = 0; i < h.length; i++) starts[i] = s.next(10 + i, h[i]);
+        assertArrayEquals(new boolean[] {true, true, false, true, false, true}, starts); // position i + 1 starts
         assertTrue(p.needsEntropies());
         assertFalse(PatcherArgs.fixed(2).build().needsEntropies());
+    }
+
+    @Test
+    void streamGivesTheBatchPatchesOfEveryPrefix() {
+        Random rnd = new Random(3);
+        List<PatcherArgs> modes = new ArrayList<>();
+        for (Integer max : new Integer[] {null, 1, 2, 3}) {
+            modes.add(PatcherArgs.entropy(1.0).withMaxPatchLength(max));
+            modes.add(new PatcherArgs(PatchingMode.ENTROPY, 0.3, null, true, max, 4.5));
+            modes.add(new PatcherArgs(PatchingMode.ENTROPY, 1.0, 0.2, false, max, 4.5));
+            modes.add(PatcherArgs.ofMode(PatchingMode.SPACE).withMaxPatchLength(max));
+            modes.add(PatcherArgs.ofMode(PatchingMode.BYTE).withMaxPatchLength(max));
+        }
+        for (PatcherArgs a : modes) {
+            Patcher p = a.build();
+            int n = 30;
+            int[] ids = new int[n];
+            float[] h = new float[n];
+            for (int i = 0; i < n; i++) {
+                ids[i] = rnd.nextInt(4) == 0 ? 4 + ' ' : rnd.nextInt(6) == 0 ? rnd.nextInt(4) : 4 + 'a' + rnd.nextInt(26);
+                h[i] = 2f * rnd.nextFloat();
+            }
+            PatchStream s = p.incremental();
+            List<Integer> lengths = new ArrayList<>();
+            int open = 0;
+            for (int i = 0; i < n; i++) {
+                open++;
+                if (s.next(ids[i], h[i])) { // position i + 1 starts a patch: the prefix's lengths with include_next_token
+                    lengths.add(open);
+                    open = 0;
+                }
+                int[] want = p.patchLengths(Arrays.copyOf(ids, i + 1), Arrays.copyOf(h, i + 1), true);
+                int[] got = new int[lengths.size() + 1];
+                for (int q = 0; q < lengths.size(); q++) got[q] = lengths.get(q);
+                got[lengths.size()] = open + 1;
+                assertArrayEquals(want, got, a + " prefix " + (i + 1));
+            }
+        }
+    }
+
+    @Test
+    void lookAheadModesAreNotIncremental() {
+        for (Patcher p : List.of(PatcherArgs.topK(3).build(), PatcherArgs.fixed(2).build(),
+                PatcherArgs.ofMode(PatchingMode.BPE).build())) {
+            assertFalse(p.isIncremental());
+            Blt4jException e = assertThrows(Blt4jException.class, p::incremental);
+            assertTrue(e.getMessage().contains("cannot patch incrementally"), e.getMessage());
+        }
     }
 
     @Test
