@@ -152,4 +152,43 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
     public ObjectNode toTree() {
         return JSON.valueToTree(this);
     }
+
+    /**
+     * Keys that may differ from a run's saved config when it is resumed: how long to go on (steps, minutes), where the
+     * run folder is (it is the resumed one) and how often to log, evaluate and checkpoint. None of them changes what
+     * was computed so far; a new train.steps re-targets the LR schedule to the new length. Every other key (model,
+     * optimizer, data, seed) must be as saved, or the resumed run would not continue the one it resumes.
+     */
+    public static final java.util.Set<String> RESUMABLE = java.util.Set.of("train.steps", "train.minutes", "train.out",
+            "train.checkpoint_every", "train.keep", "train.eval_every", "train.eval_bytes", "train.log_every");
+
+    /** This config resumed in {@code runDir}: its train.out becomes that folder. */
+    public TrainConfig inRun(Path runDir) {
+        Train t = train;
+        return new TrainConfig(model, optim, data, new Train(t.steps(), t.minutes(), t.checkpointEvery(), t.keep(),
+                t.evalEvery(), t.evalBytes(), t.logEvery(), t.seed(), runDir.toString()));
+    }
+
+    /** The dotted keys (defaults filled in) whose values differ between this config and {@code saved}, except {@link #RESUMABLE}. */
+    public List<String> changedFrom(TrainConfig saved) {
+        java.util.Map<String, JsonNode> a = new java.util.TreeMap<>(), b = new java.util.TreeMap<>();
+        flatten("", toTree(), a);
+        flatten("", saved.toTree(), b);
+        java.util.TreeSet<String> keys = new java.util.TreeSet<>(a.keySet());
+        keys.addAll(b.keySet());
+        List<String> changed = new java.util.ArrayList<>();
+        for (String k : keys) {
+            if (RESUMABLE.contains(k)) continue;
+            JsonNode x = a.get(k), y = b.get(k);
+            boolean same = x == null || y == null ? x == y
+                    : x.isNumber() && y.isNumber() ? x.doubleValue() == y.doubleValue() : x.equals(y);
+            if (!same) changed.add(k + " (" + (y == null ? "unset" : y) + " -> " + (x == null ? "unset" : x) + ")");
+        }
+        return changed;
+    }
+
+    private static void flatten(String prefix, JsonNode n, java.util.Map<String, JsonNode> out) {
+        if (n.isObject()) n.properties().forEach(e -> flatten(prefix + e.getKey() + ".", e.getValue(), out));
+        else if (!n.isNull()) out.put(prefix.substring(0, prefix.length() - 1), n);
+    }
 }
