@@ -61,6 +61,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (port < 0 || port > 65535) throw new Blt4jException("--port must be in [0, 65535] (0: any free port), got " + port);
         ServerLimits limits = limits();
         // the JDK server's own guards (read once, when its classes load): a request must arrive within 30 s, and an
         // answer that takes longer than the longest wait plus the longest generation (a client that stops reading a
@@ -85,6 +86,11 @@ final class ServeCommand implements Callable<Integer> {
         ServerLimits d = ServerLimits.defaults();
         int concurrent = positive("--max-concurrent", maxConcurrent, d.maxConcurrent());
         int queued = maxQueued == null ? d.maxQueued() : atLeast0("--max-queued", maxQueued);
+        // each running or waiting request holds a thread: bounded so that the thread count stays an int and sane
+        if (concurrent > MAX_REQUESTS) throw new Blt4jException("--max-concurrent must be at most " + MAX_REQUESTS + ", got " + concurrent);
+        if (queued > MAX_REQUESTS) throw new Blt4jException("--max-queued must be at most " + MAX_REQUESTS + ", got " + queued);
+        if (httpThreads != null && httpThreads > 4 * MAX_REQUESTS)
+            throw new Blt4jException("--http-threads must be at most " + 4 * MAX_REQUESTS + ", got " + httpThreads);
         int out = maxOutputBytes == null ? d.maxOutputBytes() : atLeast0("--max-output-bytes", maxOutputBytes);
         return new ServerLimits(
                 maxPromptBytes == null ? d.maxPromptBytes() : atLeast0("--max-prompt-bytes", maxPromptBytes),
@@ -96,6 +102,9 @@ final class ServeCommand implements Callable<Integer> {
                 positive("--max-body-bytes", maxBodyBytes, d.maxBodyBytes()),
                 positive("--http-threads", httpThreads, ServerLimits.threadsFor(concurrent, queued)));
     }
+
+    /** The most requests --max-concurrent and --max-queued may allow each. */
+    static final int MAX_REQUESTS = 10_000;
 
     private static int positive(String name, Integer v, int dflt) {
         if (v == null) return dflt;

@@ -65,6 +65,20 @@ class CliErrorsTest {
         assertClear(run("train-entropy", "--config", tmp.resolve("none.yaml").toString()), "none.yaml");
     }
 
+    /** Out-of-range numbers for serve get one line naming the flag (an invalid port was a stack trace). */
+    @Test
+    void serveNumbersOutOfRange() {
+        Path golden = org.blt4j.server.TestModels.goldenRoot();
+        String[] models = {"serve", "--model", golden.resolve("blt_base").toString(), "--entropy-model",
+                golden.resolve("entropy_model_forward").toString()};
+        for (String[] bad : new String[][] {{"--port", "-1"}, {"--port", "99999"}, {"--max-concurrent", "2000000000"},
+                {"--max-queued", "2000000000"}, {"--http-threads", "2000000000"}, {"--max-concurrent", "0"},
+                {"--queue-timeout", "NaN"}, {"--time-limit", "0"}}) {
+            String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(models), java.util.Arrays.stream(bad)).toArray(String[]::new);
+            assertClear(run(args), bad[0]);
+        }
+    }
+
     @Test
     void modelFoldersAndFlags() {
         assertClear(run("patch", "--entropy-model", tmp.resolve("nowhere").toString(), "hi"), "nowhere");
