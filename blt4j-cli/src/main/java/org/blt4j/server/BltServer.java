@@ -1,11 +1,8 @@
 package org.blt4j.server;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
@@ -71,10 +68,7 @@ public final class BltServer implements AutoCloseable {
         this.log = log;
         this.generations = new Admission(limits.maxConcurrent(), limits.maxQueued());
         this.patches = new Admission(limits.maxConcurrent(), limits.maxQueued());
-        this.mapper = JsonMapper.builder()
-                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-                .build();
+        this.mapper = org.blt4j.io.Json.MAPPER;
         this.page = page();
         AtomicInteger n = new AtomicInteger();
         // bounded: at most httpThreads threads and 256 accepted requests waiting for one; past that the JDK server
@@ -173,6 +167,9 @@ public final class BltServer implements AutoCloseable {
         } catch (ApiError e) {
             o.note = e.getMessage();
             sendError(ex, o, e);
+        } catch (JsonProcessingException e) {   // an answer JSON cannot carry (a NaN: see org.blt4j.io.Json)
+            o.note = "cannot encode the answer: " + e.getOriginalMessage();
+            sendError(ex, o, new ApiError(500, "server_error", "cannot encode the answer: " + e.getOriginalMessage(), null, 0));
         } catch (IOException e) {
             o.note = "i/o: " + e.getMessage(); // the client went away
             if (o.status == 0) o.status = 499;

@@ -34,6 +34,7 @@ public final class ModelLoader {
         LmArgs args = Checkpoint.readArgs(dir, LmArgs.class);
         SafeTensors st = Checkpoint.weights(dir);
         checkNoExtra(st, EntropyModel.specs(args), dir);
+        checkFinite(st);
         Map<String, MemorySegment> mapped = mapBf16 ? bf16Weights(st, EntropyModel.specs(args), dir) : Map.of();
         ParamStore params = fill(ParamStore.allocate(EntropyModel.specs(args), mapped), st, dir);
         if (mapped.isEmpty()) st.close();
@@ -73,6 +74,7 @@ public final class ModelLoader {
         List<ParamStore.Spec> all = new ArrayList<>(specs);
         all.addAll(hashSpecs);
         checkNoExtra(st, all, dir);
+        checkFinite(st);
         if (!mapHashTables) {
             ParamStore params = fill(ParamStore.allocate(all), st, dir);
             st.close();
@@ -108,6 +110,16 @@ public final class ModelLoader {
         if (!java.util.Arrays.equals(shape, want))
             throw new Blt4jException("checkpoint " + dir + ": tensor '" + s.name() + "' has shape "
                     + java.util.Arrays.toString(shape) + " but config.json implies " + java.util.Arrays.toString(want));
+    }
+
+    /** Every tensor holds finite numbers only (a NaN weight would turn every output into NaN); closes st if not. */
+    private static void checkFinite(SafeTensors st) {
+        try {
+            for (String name : st.names()) st.checkFinite(name);
+        } catch (Blt4jException e) {
+            st.close();
+            throw e;
+        }
     }
 
     private static void checkNoExtra(SafeTensors st, List<ParamStore.Spec> specs, Path dir) {

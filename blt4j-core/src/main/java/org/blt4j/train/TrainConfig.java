@@ -2,13 +2,11 @@ package org.blt4j.train;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,8 +93,8 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
         if (train == null) train = new Train(null, null, null, null, null, null, null, null, null);
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final ObjectMapper JSON = org.blt4j.io.Json.MAPPER;
+    private static final ObjectMapper YAML = org.blt4j.io.Json.YAML;
 
     /** Reads a YAML (.yaml/.yml) or JSON file and applies {@code a.b.c=value} overrides (values parsed as YAML scalars). */
     public static TrainConfig load(Path file, List<String> overrides) {
@@ -118,7 +116,7 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
     public static TrainConfig fromTree(ObjectNode tree, List<String> overrides, String where) {
         for (String o : overrides) applyOverride(tree, o);
         try {
-            return JSON.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).treeToValue(tree, TrainConfig.class);
+            return JSON.treeToValue(tree, TrainConfig.class);
         } catch (com.fasterxml.jackson.databind.exc.ValueInstantiationException e) {
             Throwable c = e.getCause();
             throw c instanceof Blt4jException b ? b : new Blt4jException("config " + where + ": " + e.getOriginalMessage());
