@@ -41,8 +41,14 @@ final class ApiError extends RuntimeException {
     }
 
     static ApiError methodNotAllowed(String method, String path, String allowed) {
-        return new ApiError(405, "method_not_allowed", method + " is not allowed on " + path + " (allowed: " + allowed + ")",
-                null, 0, allowed);
+        String all = allowed.equals("GET") ? "GET, HEAD" : allowed;   // HEAD works wherever GET does
+        return new ApiError(405, "method_not_allowed", method + " is not allowed on " + path + " (allowed: " + all + ")",
+                null, 0, all);
+    }
+
+    /** 431: the request's header fields are too large (or too many). */
+    static ApiError headersTooLarge(String message) {
+        return new ApiError(431, "request_header_fields_too_large", message, null, 0);
     }
 
     static ApiError tooLarge(String message) {

@@ -46,6 +46,17 @@ import org.blt4j.text.ByteTokenizer;
  */
 public final class BltServer implements AutoCloseable {
     private static final String JSON = "application/json; charset=utf-8";
+    /** Request header fields: at most this many bytes (names and values) and this many fields; more gets 431. */
+    static final int MAX_HEADER_BYTES = 32 * 1024, MAX_HEADERS = 100;
+
+    static {
+        // the JDK server drops the connection, without an answer, past its own header limits (read once, when its
+        // classes load): set them well above ours so that requests between the two get a 431 from us
+        if (System.getProperty("sun.net.httpserver.maxReqHeaderSize") == null)
+            System.setProperty("sun.net.httpserver.maxReqHeaderSize", Integer.toString(1 << 20));
+        if (System.getProperty("sun.net.httpserver.maxReqHeaders") == null)
+            System.setProperty("sun.net.httpserver.maxReqHeaders", "1000");
+    }
 
     private final LoadedModels models;
     private final ServerLimits limits;
@@ -136,6 +147,7 @@ public final class BltServer implements AutoCloseable {
         String method = ex.getRequestMethod();
         String path = java.util.Objects.requireNonNullElse(ex.getRequestURI().getRawPath(), ""); // null: an opaque URI
         try {
+            checkHeaders(ex);
             switch (path) {
                 case "/" -> {
                     allow(method, path, "GET");
@@ -185,7 +197,20 @@ public final class BltServer implements AutoCloseable {
     }
 
     private static void allow(String method, String path, String allowed) {
-        if (!method.equals(allowed)) throw ApiError.methodNotAllowed(method, path, allowed);
+        boolean ok = method.equals(allowed) || method.equals("HEAD") && allowed.equals("GET");
+        if (!ok) throw ApiError.methodNotAllowed(method, path, allowed);
+    }
+
+    private static void checkHeaders(HttpExchange ex) {
+        long bytes = 0, fields = 0;
+        for (var e : ex.getRequestHeaders().entrySet())
+            for (String v : e.getValue()) {
+                bytes += e.getKey().length() + v.length() + 4;   // "name: value\r\n"
+                fields++;
+            }
+        if (bytes > MAX_HEADER_BYTES || fields > MAX_HEADERS)
+            throw ApiError.headersTooLarge("the request's header fields are " + bytes + " bytes in " + fields
+                    + " fields; at most " + MAX_HEADER_BYTES + " bytes and " + MAX_HEADERS + " fields are allowed");
     }
 
     // ---- endpoints ----
@@ -365,6 +390,11 @@ public final class BltServer implements AutoCloseable {
             ex.getResponseHeaders().set("Content-Security-Policy",
                     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:");
         o.status = status;
+        if (ex.getRequestMethod().equals("HEAD")) {   // the headers a GET would get, no body
+            ex.getResponseHeaders().set("Content-Length", Integer.toString(body.length));
+            ex.sendResponseHeaders(status, -1);
+            return;
+        }
         ex.sendResponseHeaders(status, body.length);
         // closing the body flushes it before the exchange is closed: HttpExchange.close() first drains the request
         // body, and when that fails (a broken chunked body) it drops the connection with the answer unsent
@@ -383,7 +413,7 @@ public final class BltServer implements AutoCloseable {
         inner.put("code", e.status);
         if (e.retryAfter > 0) ex.getResponseHeaders().set("Retry-After", Integer.toString(e.retryAfter));
         if (e.allow != null) ex.getResponseHeaders().set("Allow", e.allow);
-        if (e.status == 413) ex.getResponseHeaders().set("Connection", "close");
+        if (e.status == 413 || e.status == 431) ex.getResponseHeaders().set("Connection", "close");
         try {
             sendJson(ex, o, e.status, err);
         } catch (IOException io) {

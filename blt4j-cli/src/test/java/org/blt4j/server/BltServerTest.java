@@ -288,9 +288,45 @@ class BltServerTest {
         assertError(wrong, 405, null, "POST");
         assertEquals("POST", wrong.header("Allow"));
         assertError(post("/", "{}"), 405, null);
-        assertEquals("GET", post("/", "{}").header("Allow"));
+        assertEquals("GET, HEAD", post("/", "{}").header("Allow"));
         assertError(send(server, "DELETE", "/v1/patch", HttpRequest.BodyPublishers.noBody()), 405, null);
         assertError(send(server, "PUT", "/health", HttpRequest.BodyPublishers.ofString("{}")), 405, null);
+    }
+
+    /** HEAD answers what GET answers, without the body; GET-only paths name HEAD in Allow. */
+    @Test
+    void headWorksWhereGetDoes() throws Exception {
+        for (String path : List.of("/", "/health", "/v1/models")) {
+            Answer h = send(server, "HEAD", path, HttpRequest.BodyPublishers.noBody());
+            assertEquals(200, h.status(), path);
+            assertEquals("", h.raw().body());
+            assertEquals(get(path).header("Content-Type"), h.header("Content-Type"));
+        }
+        assertEquals(404, send(server, "HEAD", "/nothing", HttpRequest.BodyPublishers.noBody()).status());
+        assertEquals("GET, HEAD", post("/health", "{}").header("Allow"));
+    }
+
+    /** Oversized header fields get a JSON 431, not a reset connection. */
+    @Test
+    void oversizedHeaders() throws Exception {
+        String big = "x".repeat(100_000);
+        assertEquals(431, raw("GET /health HTTP/1.1\r\nHost: a\r\nX-Big: " + big + "\r\nConnection: close\r\n\r\n"));
+        StringBuilder many = new StringBuilder("GET /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n");
+        for (int i = 0; i < 300; i++) many.append("X-H").append(i).append(": v\r\n");
+        assertEquals(431, raw(many.append("\r\n").toString()));
+        HttpRequest req = HttpRequest.newBuilder(server.uri().resolve("/health")).header("X-Big", "y".repeat(40_000)).build();
+        HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+        assertEquals(431, r.statusCode());
+        assertEquals("request_header_fields_too_large", JSON.readTree(r.body()).get("error").get("type").asText());
+    }
+
+    /** A lone surrogate in a text field is refused, naming the field, instead of silently becoming '?'. */
+    @Test
+    void loneSurrogates() throws Exception {
+        assertError(post("/v1/completions", "{\"prompt\": \"a\\ud800b\"}"), 400, "prompt", "surrogate");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"stop\": [\"\\udc00\"]}"), 400, "stop", "surrogate");
+        assertError(post("/v1/patch", "{\"text\": \"end\\ud83d\"}"), 400, "text", "surrogate");
+        assertEquals(200, post("/v1/patch", "{\"text\": \"ok \\ud83d\\ude00\"}").status(), "a pair is fine");
     }
 
     /** Sends raw bytes, returns the status of the answer (0 when the server just closed the connection). */
