@@ -79,6 +79,25 @@ class CliErrorsTest {
         }
     }
 
+    /** inspect describes only weights that load: a corrupt, truncated or mismatched model.safetensors exits 2. */
+    @Test
+    void inspectChecksTheWeights() throws Exception {
+        Path golden = org.blt4j.server.TestModels.goldenRoot().resolve("blt_base");
+        byte[] good = Files.readAllBytes(golden.resolve("model.safetensors"));
+        assertEquals(0, run("inspect", golden.toString()).code());
+        byte[][] bad = {"not a safetensors file at all".getBytes(), java.util.Arrays.copyOf(good, good.length - 100)};
+        for (int i = 0; i < bad.length; i++) {
+            Path dir = Files.createDirectories(tmp.resolve("bad" + i));
+            Files.copy(golden.resolve("config.json"), dir.resolve("config.json"));
+            Files.write(dir.resolve("model.safetensors"), bad[i]);
+            assertClear(run("inspect", dir.toString()), "model.safetensors");
+        }
+        Path other = Files.createDirectories(tmp.resolve("other"));   // the entropy model's weights under the BLT's config
+        Files.copy(golden.resolve("config.json"), other.resolve("config.json"));
+        Files.copy(golden.resolveSibling("entropy_model_forward").resolve("model.safetensors"), other.resolve("model.safetensors"));
+        assertClear(run("inspect", other.toString()), "model.safetensors");
+    }
+
     @Test
     void modelFoldersAndFlags() {
         assertClear(run("patch", "--entropy-model", tmp.resolve("nowhere").toString(), "hi"), "nowhere");

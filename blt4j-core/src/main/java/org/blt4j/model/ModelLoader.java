@@ -91,6 +91,34 @@ public final class ModelLoader {
         return new ByteLatentTransformer(args, params, tables);
     }
 
+    /**
+     * Checks without loading that the checkpoint in {@code dir} is usable: its weights file opens (header valid, every
+     * tensor's bytes inside the file), holds exactly the tensors config.json implies with their shapes, and only
+     * finite numbers (scanned in place). Returns a one-line summary.
+     */
+    public static String verify(Path dir) {
+        boolean blt = Checkpoint.rawArgs(dir).has("dim_global");
+        List<ParamStore.Spec> specs = new ArrayList<>();
+        if (blt) {
+            BltArgs a = Checkpoint.readArgs(dir, BltArgs.class);
+            specs.addAll(ByteLatentTransformer.specs(a));
+            specs.addAll(ByteLatentTransformer.hashTableSpecs(a));
+        } else specs.addAll(EntropyModel.specs(Checkpoint.readArgs(dir, LmArgs.class)));
+        try (SafeTensors st = Checkpoint.weights(dir)) {
+            checkNoExtra(st, specs, dir);
+            Set<DType> dtypes = new java.util.TreeSet<>();
+            long bytes = 0;
+            for (ParamStore.Spec s : specs) {
+                requireShape(st, s, dir);
+                dtypes.add(st.info(s.name()).dtype());
+                bytes += st.info(s.name()).byteLength();
+            }
+            checkFinite(st);
+            return String.format("weights %s: %d tensors, %,d bytes of %s, all finite", st.path().getFileName(),
+                    specs.size(), bytes, dtypes);
+        }
+    }
+
     static ParamStore fill(ParamStore params, SafeTensors st, Path dir) {
         for (ParamStore.Param p : params.params()) {
             if (params.isMapped(p.name())) continue;
