@@ -68,6 +68,7 @@ public final class ModelLoader {
      */
     public static ByteLatentTransformer blt(Path dir, boolean mapHashTables, boolean mapBf16) {
         BltArgs args = Checkpoint.readArgs(dir, BltArgs.class);
+        ReferenceArgs.check(Checkpoint.rawArgs(dir), dir);
         SafeTensors st = Checkpoint.weights(dir);
         List<ParamStore.Spec> specs = new ArrayList<>(ByteLatentTransformer.specs(args));
         List<ParamStore.Spec> hashSpecs = ByteLatentTransformer.hashTableSpecs(args);
@@ -101,6 +102,7 @@ public final class ModelLoader {
         List<ParamStore.Spec> specs = new ArrayList<>();
         if (blt) {
             BltArgs a = Checkpoint.readArgs(dir, BltArgs.class);
+            ReferenceArgs.check(Checkpoint.rawArgs(dir), dir);
             specs.addAll(ByteLatentTransformer.specs(a));
             specs.addAll(ByteLatentTransformer.hashTableSpecs(a));
         } else specs.addAll(EntropyModel.specs(Checkpoint.readArgs(dir, LmArgs.class)));

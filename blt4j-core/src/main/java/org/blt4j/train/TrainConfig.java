@@ -18,10 +18,12 @@ import org.blt4j.Blt4jException;
  * <pre>
  * model: {args: {...}}          # model arguments in the hub layout (config.json's "args")
  * optim: {lr, betas, weight_decay, eps, clip, schedule, warmup, lr_min_ratio, decay_fraction}
- * data:  {path, heldout_fraction, seq_len, batch_size, entropy_model, patching: {...}, max_patches}
+ * data:  {path, heldout_fraction, seq_len, batch_size, entropy_model, max_patches}
  * train: {steps, minutes, checkpoint_every, keep, eval_every, eval_bytes, log_every, seed, out}
  * </pre>
- * Command-line overrides {@code section.key=value} are applied to the tree before it is bound.
+ * Command-line overrides {@code section.key=value} are applied to the tree before it is bound. Every key is used: an
+ * unknown one (anywhere, model.args included) is refused with the list of known keys; the BLT's patching is set in
+ * model.args (patching_mode, patching_threshold, ...) and the data is patched by data.entropy_model.
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -31,7 +33,7 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
     public record Model(JsonNode args) {}
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Optim(Double lr, List<Double> betas, Double weightDecay, Double eps, Double clip, String schedule,
+    public record Optim(Double lr, List<Double> betas, Double weightDecay, Double eps, Double clip, LrSchedule.Kind schedule,
                         Integer warmup, Double lrMinRatio, Double decayFraction) {
         public Optim {
             if (lr == null) lr = 3e-3;
@@ -39,7 +41,7 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
             if (weightDecay == null) weightDecay = 0.1;
             if (eps == null) eps = 1e-8;
             if (clip == null) clip = 1.0;
-            if (schedule == null) schedule = "cosine";
+            if (schedule == null) schedule = LrSchedule.Kind.COSINE;
             if (warmup == null) warmup = 0;
             if (lrMinRatio == null) lrMinRatio = 0.1;
             if (decayFraction == null) decayFraction = 0.2;
@@ -51,7 +53,7 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Data(String path, Double heldoutFraction, Integer seqLen, Integer batchSize, String entropyModel,
-                       JsonNode patching, Integer maxPatches) {
+                       Integer maxPatches) {
         public Data {
             if (path == null) throw new Blt4jException("config: data.path is missing (a .txt, .gz or .jsonl file)");
             if (heldoutFraction == null) heldoutFraction = 0.1;
@@ -115,6 +117,7 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
 
     public static TrainConfig fromTree(ObjectNode tree, List<String> overrides, String where) {
         for (String o : overrides) applyOverride(tree, o);
+        dropNulls(tree);   // null means unset (state.json of older runs wrote every unset key, data.patching included)
         try {
             return JSON.treeToValue(tree, TrainConfig.class);
         } catch (com.fasterxml.jackson.databind.exc.ValueInstantiationException e) {
@@ -125,6 +128,12 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
         } catch (JsonProcessingException e) {
             throw new Blt4jException("config " + where + ": " + e.getOriginalMessage());
         }
+    }
+
+    private static void dropNulls(JsonNode n) {
+        if (!n.isObject()) return;
+        n.properties().removeIf(e -> e.getValue().isNull());
+        n.forEach(TrainConfig::dropNulls);
     }
 
     /** key.path=value; the value is read as a YAML scalar/flow value (numbers, booleans, lists). */

@@ -37,7 +37,19 @@ public final class Training {
                 split.heldOutBytes(), split.heldOut());
     }
 
-    static <T> T bind(JsonNode args, Class<T> type) {
+    /**
+     * model.args of a training config as {@code type}: unlike a hub config.json (whose reference keys that blt4j does
+     * not read are ignored), a training config is written for blt4j, so a key the record does not read is refused.
+     */
+    static <T extends Record> T bind(JsonNode args, Class<T> type) {
+        var snake = new com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy();
+        java.util.Set<String> known = new java.util.TreeSet<>();
+        for (var c : type.getRecordComponents()) known.add(snake.translate(c.getName()));
+        List<String> unknown = new java.util.ArrayList<>();
+        args.fieldNames().forEachRemaining(k -> { if (!known.contains(k)) unknown.add(k); });
+        if (!unknown.isEmpty())
+            throw new Blt4jException("config: model.args: unknown key" + (unknown.size() > 1 ? "s " : " ") + unknown
+                    + " (known: " + known + ")");
         try {
             return org.blt4j.io.Json.MAPPER.treeToValue(args, type);
         } catch (ValueInstantiationException e) {

@@ -107,6 +107,18 @@ class ModelLoaderTest {
                 }
     }
 
+    /** A hub config.json whose reference keys ask for a computation blt4j does not implement is refused. */
+    @Test
+    void referenceKeysBlt4jDoesNotImplement() throws Exception {
+        Path layernorm = variant("layernorm", a -> a.put("norm_type", "layernorm"), null, null);
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.blt(layernorm, true)), "norm_type", "rmsnorm");
+        Path tied = variant("tied", a -> a.put("weight_tying", true), null, null);
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.blt(tied, true)), "weight_tying");
+        Path noRope = variant("norope", a -> a.put("use_rope", false), null, null);
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.blt(noRope, true)), "use_rope");
+        ModelLoader.blt(variant("training-knobs", a -> a.put("dropout", 0.3).put("attn_impl", "sdpa"), null, null), true);
+    }
+
     @Test
     void badTokensAndPatchLengths() {
         ByteLatentTransformer m = ModelLoader.blt(blt.dir(), true);
