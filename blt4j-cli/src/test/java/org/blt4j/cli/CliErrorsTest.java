@@ -77,6 +77,11 @@ class CliErrorsTest {
             String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(models), java.util.Arrays.stream(bad)).toArray(String[]::new);
             assertClear(run(args), bad[0]);
         }
+        // bench serve shares the model and admission options (mixins) and so their checks
+        for (String[] bad : new String[][] {{"--max-concurrent", "0"}, {"--max-queued", "-1"}, {"--max-concurrent", "2000000000"}}) {
+            String[] args = java.util.stream.Stream.of(new String[] {"bench"}, models, bad).flatMap(java.util.Arrays::stream).toArray(String[]::new);
+            assertClear(run(args), bad[0]);
+        }
     }
 
     /** inspect describes only weights that load: a corrupt, truncated or mismatched model.safetensors exits 2. */
