@@ -46,11 +46,6 @@ final class ApiError extends RuntimeException {
                 null, 0, all);
     }
 
-    /** 431: the request's header fields are too large (or too many). */
-    static ApiError headersTooLarge(String message) {
-        return new ApiError(431, "request_header_fields_too_large", message, null, 0);
-    }
-
     static ApiError tooLarge(String message) {
         return new ApiError(413, "request_too_large", message, null, 0);
     }

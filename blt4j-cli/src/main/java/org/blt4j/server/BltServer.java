@@ -10,6 +10,7 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -46,23 +47,14 @@ import org.blt4j.text.ByteTokenizer;
  */
 public final class BltServer implements AutoCloseable {
     private static final String JSON = "application/json; charset=utf-8";
-    /** Request header fields: at most this many bytes (names and values) and this many fields; more gets 431. */
-    static final int MAX_HEADER_BYTES = 32 * 1024, MAX_HEADERS = 100;
-
-    static {
-        // the JDK server drops the connection, without an answer, past its own header limits (read once, when its
-        // classes load): set them well above ours so that requests between the two get a 431 from us
-        if (System.getProperty("sun.net.httpserver.maxReqHeaderSize") == null)
-            System.setProperty("sun.net.httpserver.maxReqHeaderSize", Integer.toString(1 << 20));
-        if (System.getProperty("sun.net.httpserver.maxReqHeaders") == null)
-            System.setProperty("sun.net.httpserver.maxReqHeaders", "1000");
-    }
 
     private final LoadedModels models;
     private final ServerLimits limits;
     private final boolean cached;
     private final Consumer<String> log;
     private final HttpServer http;
+    /** the public socket: checks each request's head (malformed ones get a JSON error), then passes it to http */
+    private final HttpFront front;
     private final ThreadPoolExecutor executor;
     private final Admission generations, patches;
     private final ObjectMapper mapper;
@@ -91,9 +83,17 @@ public final class BltServer implements AutoCloseable {
                     return t;
                 });
         executor.allowCoreThreadTimeOut(true);
-        this.http = HttpServer.create(new InetSocketAddress(host, port), 128);
+        this.http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
         http.createContext("/", this::handle);
         http.setExecutor(executor);
+        http.start();
+        try {
+            this.front = HttpFront.start(host, port, http.getAddress());
+        } catch (IOException | RuntimeException e) {
+            http.stop(0);
+            executor.shutdownNow();
+            throw e;
+        }
     }
 
     /**
@@ -105,18 +105,16 @@ public final class BltServer implements AutoCloseable {
      */
     public static BltServer start(LoadedModels models, ServerLimits limits, String host, int port, boolean cached,
                                   Consumer<String> log) throws IOException {
-        BltServer s = new BltServer(models, limits, host, port, cached, log);
-        s.http.start();
-        return s;
+        return new BltServer(models, limits, host, port, cached, log);
     }
 
     public int port() {
-        return http.getAddress().getPort();
+        return front.address().getPort();
     }
 
     /** http://host:port/ */
     public URI uri() {
-        InetSocketAddress a = http.getAddress();
+        InetSocketAddress a = front.address();
         String host = a.getAddress().getHostAddress();
         if (host.contains(":")) host = "[" + host + "]";
         return URI.create("http://" + host + ":" + a.getPort() + "/");
@@ -128,6 +126,7 @@ public final class BltServer implements AutoCloseable {
 
     @Override
     public void close() {
+        front.close();
         http.stop(0);
         executor.shutdownNow();
     }
@@ -147,7 +146,6 @@ public final class BltServer implements AutoCloseable {
         String method = ex.getRequestMethod();
         String path = java.util.Objects.requireNonNullElse(ex.getRequestURI().getRawPath(), ""); // null: an opaque URI
         try {
-            checkHeaders(ex);
             switch (path) {
                 case "/" -> {
                     allow(method, path, "GET");
@@ -191,7 +189,7 @@ public final class BltServer implements AutoCloseable {
         } finally {
             ex.close();
             log.accept(String.format("%s %s %s %s %d %dms in=%dB out=%dB%s", Instant.now().truncatedTo(ChronoUnit.MILLIS),
-                    ex.getRemoteAddress().getAddress().getHostAddress(), method, printable(path), o.status,
+                    front.client(ex.getRemoteAddress()).getAddress().getHostAddress(), method, printable(path), o.status,
                     (System.nanoTime() - t0) / 1_000_000, o.bytesIn, o.bytesOut, o.note.isEmpty() ? "" : " " + printable(o.note)));
         }
     }
@@ -201,17 +199,6 @@ public final class BltServer implements AutoCloseable {
         if (!ok) throw ApiError.methodNotAllowed(method, path, allowed);
     }
 
-    private static void checkHeaders(HttpExchange ex) {
-        long bytes = 0, fields = 0;
-        for (var e : ex.getRequestHeaders().entrySet())
-            for (String v : e.getValue()) {
-                bytes += e.getKey().length() + v.length() + 4;   // "name: value\r\n"
-                fields++;
-            }
-        if (bytes > MAX_HEADER_BYTES || fields > MAX_HEADERS)
-            throw ApiError.headersTooLarge("the request's header fields are " + bytes + " bytes in " + fields
-                    + " fields; at most " + MAX_HEADER_BYTES + " bytes and " + MAX_HEADERS + " fields are allowed");
-    }
 
     // ---- endpoints ----
 
@@ -413,7 +400,7 @@ public final class BltServer implements AutoCloseable {
         inner.put("code", e.status);
         if (e.retryAfter > 0) ex.getResponseHeaders().set("Retry-After", Integer.toString(e.retryAfter));
         if (e.allow != null) ex.getResponseHeaders().set("Allow", e.allow);
-        if (e.status == 413 || e.status == 431) ex.getResponseHeaders().set("Connection", "close");
+        if (e.status == 413) ex.getResponseHeaders().set("Connection", "close");
         try {
             sendJson(ex, o, e.status, err);
         } catch (IOException io) {
