@@ -86,8 +86,9 @@ abstract class TrainCommand implements Callable<Integer> {
         TrainConfig cfg = config != null ? TrainConfig.load(config, o) : TrainConfig.fromTree((ObjectNode) st.trainConfig(), o, where);
         List<String> changed = cfg.changedFrom(saved);
         if (!changed.isEmpty())
-            throw new Blt4jException("--resume " + resume + ": " + (config != null ? "--config " + config + " and --set" : "--set")
-                    + " differ from the run's saved config (" + where + ") in " + String.join(", ", changed)
+            throw new Blt4jException("--resume " + resume + ": the config asked for (" + (config != null ? "--config " + config
+                    + ", the overrides" : "the overrides") + ") differs from the run's saved config (" + where + ") in "
+                    + String.join(", ", changed)
                     + "; only " + new java.util.TreeSet<>(TrainConfig.RESUMABLE) + " may change on resume");
         return cfg.inRun(run);
     }
