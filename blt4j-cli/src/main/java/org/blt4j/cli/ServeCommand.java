@@ -63,7 +63,12 @@ final class ServeCommand implements Callable<Integer> {
                     Long.toString((limits.queueTimeoutMs() + limits.timeLimitMs()) / 1000 + 30));
         if (System.getProperty("jdk.httpserver.maxConnections") == null) System.setProperty("jdk.httpserver.maxConnections", "1000");
         LoadedModels models = this.models.load();
-        BltServer server = BltServer.start(models, limits, host, port, cache.cached(), line -> System.err.println(line));
+        BltServer server;
+        try {
+            server = BltServer.start(models, limits, host, port, cache.cached(), line -> System.err.println(line));
+        } catch (java.io.IOException e) {
+            throw new Blt4jException("cannot listen on " + host + ":" + port + " (" + e.getMessage() + "): pick another --port or --host");
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "blt4j-serve-stop"));
         System.err.printf("blt4j: serving %s (patching threshold %s) at %s%n", models.name(), models.threshold(), server.uri());
         System.err.printf("blt4j: limits: prompt %d B, answer %d B, %d running + %d queued (%.0f s wait), %.0f s per generation, body %d B%n",

@@ -77,6 +77,10 @@ class CliErrorsTest {
             String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(models), java.util.Arrays.stream(bad)).toArray(String[]::new);
             assertClear(run(args), bad[0]);
         }
+        // an address this machine cannot listen on (TEST-NET-3, RFC 5737): one line naming the flags, not the bare OS error
+        String[] unbindable = java.util.stream.Stream.concat(java.util.Arrays.stream(models), java.util.stream.Stream.of("--host", "203.0.113.7")).toArray(String[]::new);
+        assertClear(org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> run(unbindable)),
+                "203.0.113.7", "--host");
         // bench serve shares the model and admission options (mixins) and so their checks
         for (String[] bad : new String[][] {{"--max-concurrent", "0"}, {"--max-queued", "-1"}, {"--max-concurrent", "2000000000"}}) {
             String[] args = java.util.stream.Stream.of(new String[] {"bench"}, models, bad).flatMap(java.util.Arrays::stream).toArray(String[]::new);
