@@ -242,11 +242,11 @@ final class Blt1bBench {
     static void writeRandom(Path dir, Map<String, Object> args, boolean blt) {
         List<ParamStore.Spec> specs;
         if (blt) {
-            BltArgs a = GenerateBench.bind(new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(args), BltArgs.class);
+            BltArgs a = GenerateBench.bind(org.blt4j.io.Json.MAPPER.valueToTree(args), BltArgs.class);
             specs = new java.util.ArrayList<>(ByteLatentTransformer.specs(a));
             specs.addAll(ByteLatentTransformer.hashTableSpecs(a));
         } else {
-            specs = EntropyModel.specs(GenerateBench.bind(new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(args), LmArgs.class));
+            specs = EntropyModel.specs(GenerateBench.bind(org.blt4j.io.Json.MAPPER.valueToTree(args), LmArgs.class));
         }
         Map<String, TensorData> w = new LinkedHashMap<>();
         for (ParamStore.Spec s : specs) {

@@ -3,7 +3,6 @@ package org.blt4j.bench;
 import org.blt4j.io.ModelDirs;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -232,7 +231,7 @@ public final class GenerateBench {
 
     /** model.args of a bundled config (classpath blt4j/configs/, else ./configs/). */
     static ObjectNode modelArgs(String config) {
-        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        ObjectMapper yaml = org.blt4j.io.Json.YAML;
         try (InputStream in = GenerateBench.class.getClassLoader().getResourceAsStream("blt4j/configs/" + config)) {
             if (in != null) return (ObjectNode) yaml.readTree(in).path("model").path("args");
             Path p = Path.of("configs", config);
@@ -245,7 +244,7 @@ public final class GenerateBench {
 
     static <T> T bind(ObjectNode args, Class<T> type) {
         try {
-            return new ObjectMapper().treeToValue(args, type);
+            return org.blt4j.io.Json.MAPPER.treeToValue(args, type);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

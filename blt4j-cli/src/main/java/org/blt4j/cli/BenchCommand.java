@@ -151,14 +151,8 @@ final class BenchCommand implements Runnable {
                     "good and bad requests; prints answers by status and the heap used. Exit code 1 when a good request",
                     "got anything but 200/429/503, a bad one anything but a 4xx, or a request got no answer."})
     static final class Serve implements Callable<Integer> {
-        @Option(names = "--model", required = true, paramLabel = "DIR", description = "BLT checkpoint")
-        Path model;
-
-        @Option(names = "--entropy-model", required = true, paramLabel = "DIR", description = "entropy model checkpoint")
-        Path entropyModel;
-
-        @Option(names = "--threshold", paramLabel = "T", description = "entropy patching threshold (default: the BLT config's)")
-        Double threshold;
+        @picocli.CommandLine.Mixin
+        ModelOptions models;
 
         @Option(names = "--clients", defaultValue = "50", description = "concurrent clients (default: ${DEFAULT-VALUE})")
         int clients;
@@ -166,21 +160,18 @@ final class BenchCommand implements Runnable {
         @Option(names = "--seconds", defaultValue = "60", description = "how long (default: ${DEFAULT-VALUE})")
         double seconds;
 
-        @Option(names = "--max-concurrent", paramLabel = "N", description = "server: generations at once (default: one per core)")
-        Integer maxConcurrent;
-
-        @Option(names = "--max-queued", paramLabel = "N", description = "server: requests waiting (default: 32)")
-        Integer maxQueued;
+        @picocli.CommandLine.Mixin
+        AdmissionOptions admission;
 
         @Override
         public Integer call() throws Exception {
             if (clients < 1 || !(seconds > 0)) throw new org.blt4j.Blt4jException("--clients and --seconds must be positive");
             org.blt4j.server.ServerLimits d = org.blt4j.server.ServerLimits.defaults();
-            int conc = maxConcurrent != null ? maxConcurrent : d.maxConcurrent(), queued = maxQueued != null ? maxQueued : d.maxQueued();
+            int conc = admission.concurrent(d.maxConcurrent()), queued = admission.queued(d.maxQueued());
             org.blt4j.server.ServerLimits limits = new org.blt4j.server.ServerLimits(d.maxPromptBytes(), d.maxOutputBytes(),
                     d.defaultMaxTokens(), conc, queued, d.queueTimeoutMs(), d.timeLimitMs(), d.maxBodyBytes(),
                     org.blt4j.server.ServerLimits.threadsFor(conc, queued));
-            org.blt4j.generate.LoadedModels models = org.blt4j.generate.LoadedModels.load(model, entropyModel, threshold);
+            org.blt4j.generate.LoadedModels models = this.models.load();
             java.util.concurrent.atomic.LongAdder logged = new java.util.concurrent.atomic.LongAdder();
             try (org.blt4j.server.BltServer server = org.blt4j.server.BltServer.start(models, limits, "127.0.0.1", 0, true,
                     line -> logged.increment())) {

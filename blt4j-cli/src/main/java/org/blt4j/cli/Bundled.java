@@ -1,8 +1,6 @@
 package org.blt4j.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -31,7 +29,7 @@ final class Bundled {
     static TrainConfig config(String name, List<String> overrides) throws IOException {
         ObjectNode tree;
         try (InputStream in = resource("blt4j/configs/" + name)) {
-            tree = (ObjectNode) new ObjectMapper(new YAMLFactory()).readTree(in);
+            tree = (ObjectNode) org.blt4j.io.Json.YAML.readTree(in);
         }
         return TrainConfig.fromTree(tree, overrides, name);
     }

@@ -1,7 +1,6 @@
 package org.blt4j.cli;
 
 import org.blt4j.io.ModelDirs;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.blt4j.Blt4jException;
 import org.blt4j.model.BltArgs;
@@ -12,7 +11,6 @@ import org.blt4j.patch.PatcherArgs;
 import org.blt4j.text.ByteTokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /** blt4j forward: one forward pass; the next-byte top 5 and the bits per byte of the text. */
 @Command(name = "forward", mixinStandardHelpOptions = true,
@@ -21,23 +19,17 @@ final class ForwardCommand implements Callable<Integer> {
     @Mixin
     TextInput input;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "BLT checkpoint")
-    Path model;
-
-    @Option(names = "--entropy-model", required = true, paramLabel = "DIR", description = "entropy model checkpoint")
-    Path entropyModel;
-
-    @Option(names = "--threshold", paramLabel = "T", description = "patching threshold (default: the BLT config's patching_threshold)")
-    Double threshold;
+    @Mixin
+    ModelOptions models;
 
     @Override
     public Integer call() {
         int[] tokens = ByteTokenizer.encode(input.bytes(), true, false);
         if (tokens.length < 2) throw new Blt4jException("the text is empty: give at least one byte");
-        ByteLatentTransformer blt = ModelLoader.blt(ModelDirs.resolveModel(model), true);
-        EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModel));
+        ByteLatentTransformer blt = ModelLoader.blt(ModelDirs.resolveModel(models.model), true);
+        EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(models.entropyModel));
         BltArgs a = blt.args();
-        PatcherArgs pa = PatcherArgs.of(a.patchingMode(), threshold != null ? threshold
+        PatcherArgs pa = PatcherArgs.of(a.patchingMode(), models.threshold != null ? models.threshold
                         : a.patchingThreshold() != null ? a.patchingThreshold() : PatcherArgs.RELEASED_THRESHOLD,
                 a.patchingThresholdAdd(), a.monotonicity(), a.maxPatchLength(), a.patchSize());
         float[] H = em.entropies(tokens);

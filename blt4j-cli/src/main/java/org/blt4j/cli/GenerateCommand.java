@@ -19,6 +19,7 @@ import org.blt4j.generate.Sampler;
 import org.blt4j.generate.StopStrings;
 import org.blt4j.text.ByteTokenizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** blt4j generate: continues a prompt, streaming the bytes as they are produced. */
@@ -26,11 +27,8 @@ import picocli.CommandLine.Option;
         description = {"Continue a prompt with a BLT, streaming the text as it is generated.",
                 "The prompt comes from --prompt, --file or standard input; --interactive reads one prompt per line."})
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "BLT checkpoint (or training run folder)")
-    Path model;
-
-    @Option(names = "--entropy-model", required = true, paramLabel = "DIR", description = "entropy model checkpoint (or run folder)")
-    Path entropyModel;
+    @Mixin
+    ModelOptions models;
 
     @Option(names = "--prompt", paramLabel = "TEXT", description = "the prompt")
     String prompt;
@@ -44,20 +42,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--max-bytes", defaultValue = "256", paramLabel = "N", description = "at most N bytes per answer (default: ${DEFAULT-VALUE})")
     int maxBytes;
 
-    @Option(names = "--greedy", description = "always take the most likely byte (same as --temperature 0)")
-    boolean greedy;
-
-    @Option(names = "--temperature", paramLabel = "T", description = "sampling temperature, 0 = greedy (default: 1.0)")
-    Double temperature;
-
-    @Option(names = "--top-k", paramLabel = "K", description = "sample from the K most likely bytes only (default: all)")
-    Integer topK;
-
-    @Option(names = "--top-p", paramLabel = "P", description = "nucleus sampling: the most likely bytes holding probability P (default: 1)")
-    Double topP;
-
-    @Option(names = "--seed", paramLabel = "S", description = "random seed, for reproducible sampling (default: random)")
-    Long seed;
+    @Mixin
+    SamplingOptions sampling;
 
     @Option(names = "--stop", paramLabel = "STR",
             description = "stop when the output contains STR (not printed); repeatable. For a newline use $'\\n' in bash.")
@@ -66,11 +52,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--ignore-eos", description = "keep generating after an end-of-sequence (it prints nothing)")
     boolean ignoreEos;
 
-    @Option(names = "--threshold", paramLabel = "T", description = "entropy patching threshold (default: the BLT config's)")
-    Double threshold;
-
-    @Option(names = "--no-cache", description = "use the reference generator that recomputes everything at every byte")
-    boolean noCache;
+    @Mixin
+    CacheOption cache;
 
     @Option(names = "--show-patches",
             description = "mark patch starts: '|' before the character, or alternating colours on a terminal (NO_COLOR turns colours off)")
@@ -81,7 +64,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Sampler sampler = sampler();
+        Sampler sampler = sampling.sampler();
         if (maxBytes < 0) throw new Blt4jException("--max-bytes must be >= 0, got " + maxBytes);
         if (interactive && (prompt != null || file != null))
             throw new Blt4jException("--interactive reads prompts from standard input: leave out --prompt and --file");
@@ -89,8 +72,8 @@ final class GenerateCommand implements Callable<Integer> {
         for (String s : stops) if (s.isEmpty()) throw new Blt4jException("--stop must not be empty");
         byte[] oneShot = interactive ? null : promptBytes();
 
-        LoadedModels models = LoadedModels.load(model, entropyModel, threshold);
-        Generator generator = models.generator(!noCache);
+        LoadedModels models = this.models.load();
+        Generator generator = models.generator(cache.cached());
         PrintStream out = System.out;
         boolean terminal = System.console() != null && System.console().isTerminal();
         Marker marker = !showPatches ? Marker.NONE : terminal && System.getenv("NO_COLOR") == null ? Marker.COLOUR : Marker.BAR;
@@ -127,20 +110,6 @@ final class GenerateCommand implements Callable<Integer> {
         if (verbose)
             System.err.printf("%n[%d bytes in %.2f s (%.1f bytes/s), %d patch starts, finished: %s]%n", cs.generated(), s,
                     cs.generated() / Math.max(s, 1e-9), cs.patchStarts().length, why.name().toLowerCase(java.util.Locale.ROOT));
-    }
-
-    private Sampler sampler() {
-        if (greedy) {
-            if (temperature != null || topK != null || topP != null || seed != null)
-                throw new Blt4jException("--greedy takes no --temperature, --top-k, --top-p or --seed");
-            return Sampler.greedy();
-        }
-        try {
-            return Sampler.of(temperature == null ? 1.0 : temperature, topK == null ? 0 : topK, topP == null ? 1.0 : topP,
-                    seed != null ? seed : new java.security.SecureRandom().nextLong());
-        } catch (Blt4jException e) {
-            throw new Blt4jException("--" + e.getMessage());
-        }
     }
 
     private byte[] promptBytes() throws IOException {

@@ -13,6 +13,7 @@ import org.blt4j.model.BltArgs;
 import org.blt4j.model.ByteLatentTransformer;
 import org.blt4j.model.EntropyModel;
 import org.blt4j.model.LmArgs;
+import org.blt4j.model.ModelLoader;
 import org.blt4j.nn.ParamStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,8 +36,10 @@ final class InspectCommand implements Callable<Integer> {
     public Integer call() {
         dir = ModelDirs.resolveModel(dir);
         JsonNode raw = Checkpoint.rawArgs(dir);
+        String weights = ModelLoader.verify(dir);   // what is described must be loadable: throws otherwise (exit 2)
         if (raw.has("dim_global")) inspectBlt(Checkpoint.readArgs(dir, BltArgs.class));
         else inspectEntropyModel(Checkpoint.readArgs(dir, LmArgs.class));
+        System.out.println(weights);
         return 0;
     }
 

@@ -66,7 +66,7 @@ final class PatchCommand implements Callable<Integer> {
         int[] lengths = args.build().patchLengths(tokens, entropies, false);
 
         if (json) {
-            ObjectMapper om = new ObjectMapper();
+            ObjectMapper om = org.blt4j.io.Json.MAPPER;
             ObjectNode out = om.createObjectNode();
             out.putPOJO("patch_lengths", lengths);
             if (entropies != null) out.putPOJO("entropies", entropies);

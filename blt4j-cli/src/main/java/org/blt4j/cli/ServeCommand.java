@@ -1,12 +1,12 @@
 package org.blt4j.cli;
 
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.blt4j.Blt4jException;
 import org.blt4j.generate.LoadedModels;
 import org.blt4j.server.BltServer;
 import org.blt4j.server.ServerLimits;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** blt4j serve: the HTTP server (completions, patching, the page). */
@@ -14,11 +14,8 @@ import picocli.CommandLine.Option;
         description = {"Serve a BLT over HTTP: POST /v1/completions (OpenAI-style, streaming with \"stream\": true),",
                 "POST /v1/patch, GET /v1/models, GET /health, and a page at / that shows entropies and patches."})
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "BLT checkpoint (or training run folder)")
-    Path model;
-
-    @Option(names = "--entropy-model", required = true, paramLabel = "DIR", description = "entropy model checkpoint (or run folder)")
-    Path entropyModel;
+    @Mixin
+    ModelOptions models;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to listen on (default: ${DEFAULT-VALUE})")
     String host;
@@ -26,11 +23,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8080", description = "port, 0 = any free one (default: ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--threshold", paramLabel = "T", description = "entropy patching threshold (default: the BLT config's)")
-    Double threshold;
-
-    @Option(names = "--no-cache", description = "use the reference generator that recomputes everything at every byte")
-    boolean noCache;
+    @Mixin
+    CacheOption cache;
 
     @Option(names = "--max-prompt-bytes", paramLabel = "N", description = "longest prompt (default: 4096)")
     Integer maxPromptBytes;
@@ -41,11 +35,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--default-max-tokens", paramLabel = "N", description = "max_tokens when a request leaves it out (default: 16)")
     Integer defaultMaxTokens;
 
-    @Option(names = "--max-concurrent", paramLabel = "N", description = "generations running at once (default: one per core)")
-    Integer maxConcurrent;
-
-    @Option(names = "--max-queued", paramLabel = "N", description = "requests waiting for a turn; more get 429 (default: 32)")
-    Integer maxQueued;
+    @Mixin
+    AdmissionOptions admission;
 
     @Option(names = "--queue-timeout", paramLabel = "SECONDS", description = "longest wait for a turn; then 503 (default: 10)")
     Double queueTimeout;
@@ -61,6 +52,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (port < 0 || port > 65535) throw new Blt4jException("--port must be in [0, 65535] (0: any free port), got " + port);
         ServerLimits limits = limits();
         // the JDK server's own guards (read once, when its classes load): a request must arrive within 30 s, and an
         // answer that takes longer than the longest wait plus the longest generation (a client that stops reading a
@@ -70,8 +62,13 @@ final class ServeCommand implements Callable<Integer> {
             System.setProperty("sun.net.httpserver.maxRspTime",
                     Long.toString((limits.queueTimeoutMs() + limits.timeLimitMs()) / 1000 + 30));
         if (System.getProperty("jdk.httpserver.maxConnections") == null) System.setProperty("jdk.httpserver.maxConnections", "1000");
-        LoadedModels models = LoadedModels.load(model, entropyModel, threshold);
-        BltServer server = BltServer.start(models, limits, host, port, !noCache, line -> System.err.println(line));
+        LoadedModels models = this.models.load();
+        BltServer server;
+        try {
+            server = BltServer.start(models, limits, host, port, cache.cached(), line -> System.err.println(line));
+        } catch (java.io.IOException e) {
+            throw new Blt4jException("cannot listen on " + host + ":" + port + " (" + e.getMessage() + "): pick another --port or --host");
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "blt4j-serve-stop"));
         System.err.printf("blt4j: serving %s (patching threshold %s) at %s%n", models.name(), models.threshold(), server.uri());
         System.err.printf("blt4j: limits: prompt %d B, answer %d B, %d running + %d queued (%.0f s wait), %.0f s per generation, body %d B%n",
@@ -83,8 +80,9 @@ final class ServeCommand implements Callable<Integer> {
 
     ServerLimits limits() {
         ServerLimits d = ServerLimits.defaults();
-        int concurrent = positive("--max-concurrent", maxConcurrent, d.maxConcurrent());
-        int queued = maxQueued == null ? d.maxQueued() : atLeast0("--max-queued", maxQueued);
+        int concurrent = admission.concurrent(d.maxConcurrent()), queued = admission.queued(d.maxQueued());
+        if (httpThreads != null && httpThreads > 4 * AdmissionOptions.MAX_REQUESTS)
+            throw new Blt4jException("--http-threads must be at most " + 4 * AdmissionOptions.MAX_REQUESTS + ", got " + httpThreads);
         int out = maxOutputBytes == null ? d.maxOutputBytes() : atLeast0("--max-output-bytes", maxOutputBytes);
         return new ServerLimits(
                 maxPromptBytes == null ? d.maxPromptBytes() : atLeast0("--max-prompt-bytes", maxPromptBytes),

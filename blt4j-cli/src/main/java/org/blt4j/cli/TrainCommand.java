@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.blt4j.Blt4jException;
 import org.blt4j.data.Gzip;
 import org.blt4j.run.TrainCheckpoint;
@@ -59,17 +60,37 @@ abstract class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The config of this run. Without --resume: --config with the overrides. With --resume RUN: the run trains into
+     * RUN (its own folder, whatever train.out says), from RUN's saved config, or from --config when given; either way
+     * the overrides may change only {@link TrainConfig#RESUMABLE} keys (steps, minutes, logging and checkpointing),
+     * anything else is refused, naming the keys.
+     */
     TrainConfig loadConfig() {
         List<String> o = new ArrayList<>(overrides);
         if (steps != null) o.add("train.steps=" + steps);
         if (minutes != null) o.add("train.minutes=" + minutes);
-        if (out != null) o.add("train.out=" + out);
         if (data != null) o.add("data.path=" + data);
-        if (config != null) return TrainConfig.load(config, o);
-        if (resume == null) throw new Blt4jException("give --config FILE (or --resume DIR to continue a run)");
+        if (resume == null) {
+            if (out != null) o.add("train.out=" + out);
+            if (config == null) throw new Blt4jException("give --config FILE (or --resume DIR to continue a run)");
+            return TrainConfig.load(config, o);
+        }
+        Path run = runDirOf(resume);
+        if (out != null && !out.toAbsolutePath().normalize().equals(run))
+            throw new Blt4jException("--resume trains into the resumed run's folder " + run + ": drop --out " + out
+                    + " (or copy the run there and resume the copy)");
+        String where = ModelDirs.resolve(resume).resolve(TrainCheckpoint.STATE).toString();
         TrainState st = TrainCheckpoint.readState(ModelDirs.resolve(resume));
-        if (resume != null && out == null) o.add("train.out=" + runDirOf(resume));
-        return TrainConfig.fromTree((com.fasterxml.jackson.databind.node.ObjectNode) st.trainConfig().deepCopy(), o, "the checkpoint's state.json");
+        TrainConfig saved = TrainConfig.fromTree((ObjectNode) st.trainConfig(), List.of(), where);
+        TrainConfig cfg = config != null ? TrainConfig.load(config, o) : TrainConfig.fromTree((ObjectNode) st.trainConfig(), o, where);
+        List<String> changed = cfg.changedFrom(saved);
+        if (!changed.isEmpty())
+            throw new Blt4jException("--resume " + resume + ": the config asked for (" + (config != null ? "--config " + config
+                    + ", the overrides" : "the overrides") + ") differs from the run's saved config (" + where + ") in "
+                    + String.join(", ", changed)
+                    + "; only " + new java.util.TreeSet<>(TrainConfig.RESUMABLE) + " may change on resume");
+        return cfg.inRun(run);
     }
 
     private static Path runDirOf(Path resume) {

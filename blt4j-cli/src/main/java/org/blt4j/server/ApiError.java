@@ -41,8 +41,9 @@ final class ApiError extends RuntimeException {
     }
 
     static ApiError methodNotAllowed(String method, String path, String allowed) {
-        return new ApiError(405, "method_not_allowed", method + " is not allowed on " + path + " (allowed: " + allowed + ")",
-                null, 0, allowed);
+        String all = allowed.equals("GET") ? "GET, HEAD" : allowed;   // HEAD works wherever GET does
+        return new ApiError(405, "method_not_allowed", method + " is not allowed on " + path + " (allowed: " + all + ")",
+                null, 0, all);
     }
 
     static ApiError tooLarge(String message) {

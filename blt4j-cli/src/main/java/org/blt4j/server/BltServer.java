@@ -1,11 +1,8 @@
 package org.blt4j.server;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
@@ -13,6 +10,7 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -55,6 +53,8 @@ public final class BltServer implements AutoCloseable {
     private final boolean cached;
     private final Consumer<String> log;
     private final HttpServer http;
+    /** the public socket: checks each request's head (malformed ones get a JSON error), then passes it to http */
+    private final HttpFront front;
     private final ThreadPoolExecutor executor;
     private final Admission generations, patches;
     private final ObjectMapper mapper;
@@ -71,10 +71,7 @@ public final class BltServer implements AutoCloseable {
         this.log = log;
         this.generations = new Admission(limits.maxConcurrent(), limits.maxQueued());
         this.patches = new Admission(limits.maxConcurrent(), limits.maxQueued());
-        this.mapper = JsonMapper.builder()
-                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-                .build();
+        this.mapper = org.blt4j.io.Json.MAPPER;
         this.page = page();
         AtomicInteger n = new AtomicInteger();
         // bounded: at most httpThreads threads and 256 accepted requests waiting for one; past that the JDK server
@@ -86,9 +83,17 @@ public final class BltServer implements AutoCloseable {
                     return t;
                 });
         executor.allowCoreThreadTimeOut(true);
-        this.http = HttpServer.create(new InetSocketAddress(host, port), 128);
+        this.http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
         http.createContext("/", this::handle);
         http.setExecutor(executor);
+        http.start();
+        try {
+            this.front = HttpFront.start(host, port, http.getAddress());
+        } catch (IOException | RuntimeException e) {
+            http.stop(0);
+            executor.shutdownNow();
+            throw e;
+        }
     }
 
     /**
@@ -100,18 +105,16 @@ public final class BltServer implements AutoCloseable {
      */
     public static BltServer start(LoadedModels models, ServerLimits limits, String host, int port, boolean cached,
                                   Consumer<String> log) throws IOException {
-        BltServer s = new BltServer(models, limits, host, port, cached, log);
-        s.http.start();
-        return s;
+        return new BltServer(models, limits, host, port, cached, log);
     }
 
     public int port() {
-        return http.getAddress().getPort();
+        return front.address().getPort();
     }
 
     /** http://host:port/ */
     public URI uri() {
-        InetSocketAddress a = http.getAddress();
+        InetSocketAddress a = front.address();
         String host = a.getAddress().getHostAddress();
         if (host.contains(":")) host = "[" + host + "]";
         return URI.create("http://" + host + ":" + a.getPort() + "/");
@@ -123,6 +126,7 @@ public final class BltServer implements AutoCloseable {
 
     @Override
     public void close() {
+        front.close();
         http.stop(0);
         executor.shutdownNow();
     }
@@ -173,6 +177,9 @@ public final class BltServer implements AutoCloseable {
         } catch (ApiError e) {
             o.note = e.getMessage();
             sendError(ex, o, e);
+        } catch (JsonProcessingException e) {   // an answer JSON cannot carry (a NaN: see org.blt4j.io.Json)
+            o.note = "cannot encode the answer: " + e.getOriginalMessage();
+            sendError(ex, o, new ApiError(500, "server_error", "cannot encode the answer: " + e.getOriginalMessage(), null, 0));
         } catch (IOException e) {
             o.note = "i/o: " + e.getMessage(); // the client went away
             if (o.status == 0) o.status = 499;
@@ -182,14 +189,16 @@ public final class BltServer implements AutoCloseable {
         } finally {
             ex.close();
             log.accept(String.format("%s %s %s %s %d %dms in=%dB out=%dB%s", Instant.now().truncatedTo(ChronoUnit.MILLIS),
-                    ex.getRemoteAddress().getAddress().getHostAddress(), method, printable(path), o.status,
+                    front.client(ex.getRemoteAddress()).getAddress().getHostAddress(), method, printable(path), o.status,
                     (System.nanoTime() - t0) / 1_000_000, o.bytesIn, o.bytesOut, o.note.isEmpty() ? "" : " " + printable(o.note)));
         }
     }
 
     private static void allow(String method, String path, String allowed) {
-        if (!method.equals(allowed)) throw ApiError.methodNotAllowed(method, path, allowed);
+        boolean ok = method.equals(allowed) || method.equals("HEAD") && allowed.equals("GET");
+        if (!ok) throw ApiError.methodNotAllowed(method, path, allowed);
     }
+
 
     // ---- endpoints ----
 
@@ -368,6 +377,11 @@ public final class BltServer implements AutoCloseable {
             ex.getResponseHeaders().set("Content-Security-Policy",
                     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:");
         o.status = status;
+        if (ex.getRequestMethod().equals("HEAD")) {   // the headers a GET would get, no body
+            ex.getResponseHeaders().set("Content-Length", Integer.toString(body.length));
+            ex.sendResponseHeaders(status, -1);
+            return;
+        }
         ex.sendResponseHeaders(status, body.length);
         // closing the body flushes it before the exchange is closed: HttpExchange.close() first drains the request
         // body, and when that fails (a broken chunked body) it drops the connection with the answer unsent

@@ -61,7 +61,22 @@ final class Requests {
         JsonNode v = body.get(field);
         if (v == null || v.isNull()) throw ApiError.invalidField(field, "is required");
         if (!v.isTextual()) throw ApiError.invalidField(field, "must be " + what + ", got " + kind(v));
-        return v.textValue();
+        return wellFormed(field, v.textValue());
+    }
+
+    /**
+     * The string, unless it holds a lone UTF-16 surrogate ("\ud800" in the JSON): that is no text, UTF-8 cannot
+     * carry it (it would silently become '?'), so the request is refused (400) naming the field.
+     */
+    static String wellFormed(String field, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) i++;
+            else if (Character.isSurrogate(c))
+                throw new ApiError(400, "invalid_request_error", field + ": holds a lone UTF-16 surrogate \\u"
+                        + Integer.toHexString(c) + " at char " + i + ", which is not text; send well-formed Unicode", field, 0);
+        }
+        return s;
     }
 
     /** An integer field in [min, max] (absent or null: the default). 1.0 counts as an integer, 1.5 does not. */
@@ -95,13 +110,13 @@ final class Requests {
     private static List<String> stops(JsonNode v) {
         List<String> out = new ArrayList<>();
         if (v == null || v.isNull()) return out;
-        if (v.isTextual()) out.add(v.textValue());
+        if (v.isTextual()) out.add(wellFormed("stop", v.textValue()));
         else if (v.isArray()) {
             if (v.size() > ServerLimits.MAX_STOPS)
                 throw ApiError.invalidField("stop", "at most " + ServerLimits.MAX_STOPS + " stop strings, got " + v.size());
             for (JsonNode s : v) {
                 if (!s.isTextual()) throw ApiError.invalidField("stop", "must be a string or a list of strings; found " + kind(s));
-                out.add(s.textValue());
+                out.add(wellFormed("stop", s.textValue()));
             }
         } else throw ApiError.invalidField("stop", "must be a string or a list of strings, got " + kind(v));
         for (String s : out) {

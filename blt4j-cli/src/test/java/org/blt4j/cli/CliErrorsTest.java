@@ -65,6 +65,48 @@ class CliErrorsTest {
         assertClear(run("train-entropy", "--config", tmp.resolve("none.yaml").toString()), "none.yaml");
     }
 
+    /** Out-of-range numbers for serve get one line naming the flag (an invalid port was a stack trace). */
+    @Test
+    void serveNumbersOutOfRange() {
+        Path golden = org.blt4j.server.TestModels.goldenRoot();
+        String[] models = {"serve", "--model", golden.resolve("blt_base").toString(), "--entropy-model",
+                golden.resolve("entropy_model_forward").toString()};
+        for (String[] bad : new String[][] {{"--port", "-1"}, {"--port", "99999"}, {"--max-concurrent", "2000000000"},
+                {"--max-queued", "2000000000"}, {"--http-threads", "2000000000"}, {"--max-concurrent", "0"},
+                {"--queue-timeout", "NaN"}, {"--time-limit", "0"}}) {
+            String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(models), java.util.Arrays.stream(bad)).toArray(String[]::new);
+            assertClear(run(args), bad[0]);
+        }
+        // an address this machine cannot listen on (TEST-NET-3, RFC 5737): one line naming the flags, not the bare OS error
+        String[] unbindable = java.util.stream.Stream.concat(java.util.Arrays.stream(models), java.util.stream.Stream.of("--host", "203.0.113.7")).toArray(String[]::new);
+        assertClear(org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> run(unbindable)),
+                "203.0.113.7", "--host");
+        // bench serve shares the model and admission options (mixins) and so their checks
+        for (String[] bad : new String[][] {{"--max-concurrent", "0"}, {"--max-queued", "-1"}, {"--max-concurrent", "2000000000"}}) {
+            String[] args = java.util.stream.Stream.of(new String[] {"bench"}, models, bad).flatMap(java.util.Arrays::stream).toArray(String[]::new);
+            assertClear(run(args), bad[0]);
+        }
+    }
+
+    /** inspect describes only weights that load: a corrupt, truncated or mismatched model.safetensors exits 2. */
+    @Test
+    void inspectChecksTheWeights() throws Exception {
+        Path golden = org.blt4j.server.TestModels.goldenRoot().resolve("blt_base");
+        byte[] good = Files.readAllBytes(golden.resolve("model.safetensors"));
+        assertEquals(0, run("inspect", golden.toString()).code());
+        byte[][] bad = {"not a safetensors file at all".getBytes(), java.util.Arrays.copyOf(good, good.length - 100)};
+        for (int i = 0; i < bad.length; i++) {
+            Path dir = Files.createDirectories(tmp.resolve("bad" + i));
+            Files.copy(golden.resolve("config.json"), dir.resolve("config.json"));
+            Files.write(dir.resolve("model.safetensors"), bad[i]);
+            assertClear(run("inspect", dir.toString()), "model.safetensors");
+        }
+        Path other = Files.createDirectories(tmp.resolve("other"));   // the entropy model's weights under the BLT's config
+        Files.copy(golden.resolve("config.json"), other.resolve("config.json"));
+        Files.copy(golden.resolveSibling("entropy_model_forward").resolve("model.safetensors"), other.resolve("model.safetensors"));
+        assertClear(run("inspect", other.toString()), "model.safetensors");
+    }
+
     @Test
     void modelFoldersAndFlags() {
         assertClear(run("patch", "--entropy-model", tmp.resolve("nowhere").toString(), "hi"), "nowhere");

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.blt4j.generate.CompletionStream;
@@ -288,33 +289,100 @@ class BltServerTest {
         assertError(wrong, 405, null, "POST");
         assertEquals("POST", wrong.header("Allow"));
         assertError(post("/", "{}"), 405, null);
-        assertEquals("GET", post("/", "{}").header("Allow"));
+        assertEquals("GET, HEAD", post("/", "{}").header("Allow"));
         assertError(send(server, "DELETE", "/v1/patch", HttpRequest.BodyPublishers.noBody()), 405, null);
         assertError(send(server, "PUT", "/health", HttpRequest.BodyPublishers.ofString("{}")), 405, null);
     }
 
-    /** Sends raw bytes, returns the status of the answer (0 when the server just closed the connection). */
-    static int raw(String request) throws IOException {
+    /** HEAD answers what GET answers, without the body; GET-only paths name HEAD in Allow. */
+    @Test
+    void headWorksWhereGetDoes() throws Exception {
+        for (String path : List.of("/", "/health", "/v1/models")) {
+            Answer h = send(server, "HEAD", path, HttpRequest.BodyPublishers.noBody());
+            assertEquals(200, h.status(), path);
+            assertEquals("", h.raw().body());
+            assertEquals(get(path).header("Content-Type"), h.header("Content-Type"));
+        }
+        assertEquals(404, send(server, "HEAD", "/nothing", HttpRequest.BodyPublishers.noBody()).status());
+        assertEquals("GET, HEAD", post("/health", "{}").header("Allow"));
+    }
+
+    /** Oversized header fields get a JSON 431, not a reset connection. */
+    @Test
+    void oversizedHeaders() throws Exception {
+        String big = "x".repeat(100_000);
+        assertJsonError(rawAnswer("GET /health HTTP/1.1\r\nHost: a\r\nX-Big: " + big + "\r\nConnection: close\r\n\r\n"), 431, "big");
+        StringBuilder many = new StringBuilder("GET /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n");
+        for (int i = 0; i < 300; i++) many.append("X-H").append(i).append(": v\r\n");
+        assertJsonError(rawAnswer(many.append("\r\n").toString()), 431, "many");
+        HttpRequest req = HttpRequest.newBuilder(server.uri().resolve("/health")).header("X-Big", "y".repeat(40_000)).build();
+        HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+        assertEquals(431, r.statusCode());
+        assertEquals("request_header_fields_too_large", JSON.readTree(r.body()).get("error").get("type").asText());
+    }
+
+    /** A lone surrogate in a text field is refused, naming the field, instead of silently becoming '?'. */
+    @Test
+    void loneSurrogates() throws Exception {
+        assertError(post("/v1/completions", "{\"prompt\": \"a\\ud800b\"}"), 400, "prompt", "surrogate");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"stop\": [\"\\udc00\"]}"), 400, "stop", "surrogate");
+        assertError(post("/v1/patch", "{\"text\": \"end\\ud83d\"}"), 400, "text", "surrogate");
+        assertEquals(200, post("/v1/patch", "{\"text\": \"ok \\ud83d\\ude00\"}").status(), "a pair is fine");
+    }
+
+    /** Sends raw bytes, returns everything the server answers until it closes the connection. */
+    static String rawAnswer(String request) throws IOException {
         try (java.net.Socket sock = new java.net.Socket("127.0.0.1", server.port())) {
             sock.setSoTimeout(10_000);
             sock.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
             sock.getOutputStream().flush();
-            String head = new String(sock.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1);
-            return head.startsWith("HTTP/1.1 ") ? Integer.parseInt(head.substring(9, 12)) : 0;
+            return new String(sock.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
         }
     }
 
+    /** The answer is a JSON error of this status, in the server's format (not the JDK's text/html). */
+    static void assertJsonError(String answer, int status, String request) throws IOException {
+        assertTrue(answer.startsWith("HTTP/1.1 " + status + " "), request + " -> " + answer);
+        int body = answer.indexOf("\r\n\r\n");
+        assertTrue(answer.substring(0, body).toLowerCase(java.util.Locale.ROOT).contains("content-type: application/json"), answer);
+        JsonNode e = JSON.readTree(answer.substring(body + 4)).get("error");
+        assertEquals(status, e.get("code").asInt(), answer);
+        assertTrue(e.get("message").asText().length() > 5 && e.has("type") && e.has("param"), answer);
+    }
+
+    /** Every malformed request gets the server's JSON error, including those the JDK's server used to answer itself. */
     @Test
     void brokenHttp() throws Exception {
-        assertEquals(400, raw("POST /v1/patch HTTP/1.1\r\nHost: a\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n"));
-        // the JDK's server answers these itself, or closes the connection
-        for (String req : List.of("GET mailto:x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
-                "OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
-                "POST /v1/patch HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: abc\r\n\r\n{}",
-                "HELLO\r\n\r\n", "GET / HTTP/1.1\r\nBad Header Line\r\n\r\n")) {
-            int status = raw(req);
-            assertTrue(status == 0 || status >= 400 && status < 500, req + " -> " + status);
-        }
+        assertJsonError(rawAnswer("POST /v1/patch HTTP/1.1\r\nHost: a\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n"), 400, "bad chunk");
+        Map<String, Integer> cases = new java.util.LinkedHashMap<>();
+        cases.put("GET mailto:x HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+        cases.put("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+        cases.put("GET /a%zz HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+        cases.put("POST /v1/patch HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n{}", 400);
+        cases.put("POST /v1/patch HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400);
+        cases.put("POST /v1/patch HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}", 400);
+        cases.put("POST /v1/patch HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n{}", 501);
+        cases.put("HELLO\r\n\r\n", 400);
+        cases.put("GET / HTTP/1.1\r\nBad Header Line\r\n\r\n", 400);
+        cases.put("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", 400);
+        cases.put("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505);
+        cases.put("GET /" + "a".repeat(10_000) + " HTTP/1.1\r\n\r\n", 414);
+        for (var c : cases.entrySet()) assertJsonError(rawAnswer(c.getKey()), c.getValue(), c.getKey());
+    }
+
+    /** Keep-alive and pipelining pass through the front unchanged; a bad request after good ones ends the connection. */
+    @Test
+    void keepAliveAndPipelining() throws Exception {
+        String good = "GET /health HTTP/1.1\r\nHost: a\r\n\r\n";
+        String body = "{\"text\": \"hi\"}";
+        String post = "POST /v1/patch HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
+        String chunked = "POST /v1/patch HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"te\r\n"
+                + Integer.toHexString(body.length() - 4) + "\r\n" + body.substring(4) + "\r\n0\r\n\r\n";
+        String answer = rawAnswer(good + post + chunked + "BROKEN\r\n\r\n");
+        String[] parts = answer.split("(?=HTTP/1\\.1 )");
+        assertEquals(4, parts.length, answer);
+        for (int i = 0; i < 3; i++) assertTrue(parts[i].startsWith("HTTP/1.1 200 "), parts[i]);
+        assertJsonError(parts[3], 400, "after good ones");
     }
 
     @Test

@@ -1,10 +1,8 @@
 package org.blt4j.data;
 
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -44,9 +42,7 @@ public final class Corpus {
     static final int SNIFF_BYTES = 64 * 1024;
     static final double MAX_INVALID_UTF8 = 0.30;
 
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .build();
+    private static final ObjectMapper JSON = org.blt4j.io.Json.MAPPER;
 
     private Corpus() {}
 

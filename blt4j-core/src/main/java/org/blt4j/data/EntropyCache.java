@@ -37,7 +37,7 @@ import org.blt4j.model.ChunkedEntropies.Progress;
  */
 public final class EntropyCache {
     private static final String FORMAT = "blt4j-entropies-v1";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = org.blt4j.io.Json.MAPPER;
 
     private EntropyCache() {}
 

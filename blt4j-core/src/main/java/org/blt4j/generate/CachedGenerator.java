@@ -94,7 +94,7 @@ public final class CachedGenerator implements Generator {
         IncrementalBlt m = incremental();
         int V = blt.args().vocabSize(), eos = blt.args().eosId();
         IncrementalBlt.State[] states = new IncrementalBlt.State[B];
-        int[][] gen = new int[B][Math.max(0, maxBytes)];
+        int[][] gen = new int[B][Math.clamp(maxBytes, 0, 256)];   // grown as bytes come: maxBytes is a bound, not a size
         int[] made = new int[B], fed = new int[B];
         boolean[] done = new boolean[B];
         for (int r = 0; r < B; r++) {
@@ -137,6 +137,7 @@ public final class CachedGenerator implements Generator {
     private static boolean emit(int r, float[] logits, int off, int V, IncrementalBlt.State state, Sampler sampler,
                                 int[][] gen, int[] made, int maxBytes, boolean stopAtEos, int eos, BatchListener listener) {
         int next = sampler.next(logits, off, V);
+        if (made[r] == gen[r].length) gen[r] = Arrays.copyOf(gen[r], (int) Math.min(maxBytes, 2L * made[r]));
         gen[r][made[r]++] = next;
         boolean more = listener == null || listener.onToken(r, next,
                 new Step(state.patchLengths(), Arrays.copyOfRange(logits, off, off + V)));

@@ -38,11 +38,12 @@ public final class NoCacheGenerator implements Generator {
     /** Same; with stopAtEos false it goes on after an EOS (as the reference's fixed-length greedy loop does). */
     @Override
     public int[] generate(int[] prompt, int maxBytes, Sampler sampler, boolean stopAtEos, Listener listener) {
-        int[] ids = Arrays.copyOf(prompt, prompt.length + maxBytes);
+        int[] ids = Arrays.copyOf(prompt, prompt.length + Math.clamp(maxBytes, 0, 256));  // grown as bytes come
         int n = prompt.length;
         int V = blt.args().vocabSize();
         for (int s = 0; s < maxBytes; s++) {
             Step step = step(Arrays.copyOf(ids, n));
+            if (n == ids.length) ids = Arrays.copyOf(ids, (int) Math.min(Integer.MAX_VALUE - 8, 2L * n));
             int next = sampler.next(step.logits(), 0, V);
             ids[n++] = next;
             if (listener != null && !listener.onToken(next, step)) break;

@@ -49,11 +49,13 @@ public final class Sampler {
         for (int v = 0; v < V; v++) order[v] = v;
         Arrays.sort(order, (a, b) -> Float.compare(logits[off + b], logits[off + a]));
         int keep = topK > 0 ? Math.min(topK, V) : V;
-        double max = logits[off + order[0]] / temperature;
+        // p ∝ exp((logit − max) / T): the difference is ≤ 0 before the division, so a tiny T sends it to −∞ (p = 0)
+        // and never to ∞ − ∞ = NaN; as T → 0 only the largest logits keep mass (greedy)
+        double max = logits[off + order[0]];
         double[] p = new double[keep];
         double sum = 0;
         for (int r = 0; r < keep; r++) {
-            p[r] = Math.exp(logits[off + order[r]] / temperature - max);
+            p[r] = Math.exp((logits[off + order[r]] - max) / temperature);
             sum += p[r];
         }
         // nucleus: the smallest prefix of the sorted ids whose mass reaches topP

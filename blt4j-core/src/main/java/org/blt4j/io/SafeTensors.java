@@ -161,6 +161,25 @@ public final class SafeTensors implements AutoCloseable {
         }
     }
 
+    /**
+     * Throws, naming the tensor and the element, when tensor {@code name} holds a NaN or an infinity. The bytes are
+     * scanned in place (eight at a time), not copied: for a mapped checkpoint this reads the file once.
+     */
+    public void checkFinite(String name) {
+        TensorInfo t = info(name);
+        ensureOpen();
+        long i;
+        try {
+            i = FiniteScan.firstNonFinite(file.asSlice(t.byteOffset(), t.byteLength()), t.dtype(), t.numel());
+        } catch (IllegalStateException e) {
+            throw closedError(e);
+        }
+        if (i >= 0)
+            throw new Blt4jException("tensor '" + name + "' in " + path + " holds " + t.dtype().get(file, t.byteOffset()
+                    + i * t.dtype().byteSize()) + " at element " + i + " of " + t.numel()
+                    + ": the weights are corrupt (or were saved by a run that diverged)");
+    }
+
     /** A zero-copy row view of a 2-D tensor [rows, dim]; rows are converted to fp32 as they are read. */
     public RowTable rows(String name) {
         TensorInfo t = info(name);

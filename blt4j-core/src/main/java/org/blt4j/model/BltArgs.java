@@ -10,7 +10,9 @@ import static org.blt4j.model.LmArgs.require;
 
 /**
  * Arguments of the ByteLatentTransformer, as in its hub {@code config.json} {"args": ...} (names of the reference).
- * Only the keys the forward pass and the patcher use are read; unknown keys are ignored.
+ * Only the keys the forward pass and the patcher use are read; every one read is used, or refused when it asks for
+ * something blt4j does not implement (use_rope false, ...). Other keys of the reference are ignored in a hub
+ * config.json (see ReferenceArgs for which and why) and refused in a training config (Training.bind).
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -96,6 +98,11 @@ public record BltArgs(
         if (!crossAttnEncoder || !crossAttnDecoder || !crossAttnInitByPooling)
             throw new Blt4jException("config: blt4j supports the released BLT layout only: cross_attn_encoder, "
                     + "cross_attn_decoder and cross_attn_init_by_pooling must all be true");
+        if (!useRope) throw new Blt4jException("config: use_rope is false, but blt4j implements RoPE only (use_rope: true)");
+        if (!useLocalEncoderTransformer)
+            throw new Blt4jException("config: use_local_encoder_transformer is false, but blt4j implements the local encoder"
+                    + " with its transformer layers only (use_local_encoder_transformer: true)");
+        org.blt4j.patch.PatchingMode.parse(patchingMode);   // an unknown mode is refused here, listing the valid ones
         checkHeads("global", dimGlobal, nHeadsGlobal);
         checkHeads("local encoder", dimLocalEncoder, nHeadsLocalEncoder);
         checkHeads("local decoder", dimLocalDecoder, nHeadsLocalDecoder);

@@ -34,6 +34,7 @@ public final class ModelLoader {
         LmArgs args = Checkpoint.readArgs(dir, LmArgs.class);
         SafeTensors st = Checkpoint.weights(dir);
         checkNoExtra(st, EntropyModel.specs(args), dir);
+        checkFinite(st);
         Map<String, MemorySegment> mapped = mapBf16 ? bf16Weights(st, EntropyModel.specs(args), dir) : Map.of();
         ParamStore params = fill(ParamStore.allocate(EntropyModel.specs(args), mapped), st, dir);
         if (mapped.isEmpty()) st.close();
@@ -67,12 +68,14 @@ public final class ModelLoader {
      */
     public static ByteLatentTransformer blt(Path dir, boolean mapHashTables, boolean mapBf16) {
         BltArgs args = Checkpoint.readArgs(dir, BltArgs.class);
+        ReferenceArgs.check(Checkpoint.rawArgs(dir), dir);
         SafeTensors st = Checkpoint.weights(dir);
         List<ParamStore.Spec> specs = new ArrayList<>(ByteLatentTransformer.specs(args));
         List<ParamStore.Spec> hashSpecs = ByteLatentTransformer.hashTableSpecs(args);
         List<ParamStore.Spec> all = new ArrayList<>(specs);
         all.addAll(hashSpecs);
         checkNoExtra(st, all, dir);
+        checkFinite(st);
         if (!mapHashTables) {
             ParamStore params = fill(ParamStore.allocate(all), st, dir);
             st.close();
@@ -87,6 +90,35 @@ public final class ModelLoader {
         }
         if (tables.isEmpty() && mapped.isEmpty()) st.close();
         return new ByteLatentTransformer(args, params, tables);
+    }
+
+    /**
+     * Checks without loading that the checkpoint in {@code dir} is usable: its weights file opens (header valid, every
+     * tensor's bytes inside the file), holds exactly the tensors config.json implies with their shapes, and only
+     * finite numbers (scanned in place). Returns a one-line summary.
+     */
+    public static String verify(Path dir) {
+        boolean blt = Checkpoint.rawArgs(dir).has("dim_global");
+        List<ParamStore.Spec> specs = new ArrayList<>();
+        if (blt) {
+            BltArgs a = Checkpoint.readArgs(dir, BltArgs.class);
+            ReferenceArgs.check(Checkpoint.rawArgs(dir), dir);
+            specs.addAll(ByteLatentTransformer.specs(a));
+            specs.addAll(ByteLatentTransformer.hashTableSpecs(a));
+        } else specs.addAll(EntropyModel.specs(Checkpoint.readArgs(dir, LmArgs.class)));
+        try (SafeTensors st = Checkpoint.weights(dir)) {
+            checkNoExtra(st, specs, dir);
+            Set<DType> dtypes = new java.util.TreeSet<>();
+            long bytes = 0;
+            for (ParamStore.Spec s : specs) {
+                requireShape(st, s, dir);
+                dtypes.add(st.info(s.name()).dtype());
+                bytes += st.info(s.name()).byteLength();
+            }
+            checkFinite(st);
+            return String.format("weights %s: %d tensors, %,d bytes of %s, all finite", st.path().getFileName(),
+                    specs.size(), bytes, dtypes);
+        }
     }
 
     static ParamStore fill(ParamStore params, SafeTensors st, Path dir) {
@@ -108,6 +140,16 @@ public final class ModelLoader {
         if (!java.util.Arrays.equals(shape, want))
             throw new Blt4jException("checkpoint " + dir + ": tensor '" + s.name() + "' has shape "
                     + java.util.Arrays.toString(shape) + " but config.json implies " + java.util.Arrays.toString(want));
+    }
+
+    /** Every tensor holds finite numbers only (a NaN weight would turn every output into NaN); closes st if not. */
+    private static void checkFinite(SafeTensors st) {
+        try {
+            for (String name : st.names()) st.checkFinite(name);
+        } catch (Blt4jException e) {
+            st.close();
+            throw e;
+        }
     }
 
     private static void checkNoExtra(SafeTensors st, List<ParamStore.Spec> specs, Path dir) {

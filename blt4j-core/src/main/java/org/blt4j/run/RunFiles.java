@@ -1,11 +1,7 @@
 package org.blt4j.run;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,15 +18,8 @@ import org.blt4j.Blt4jException;
  * (temp + fsync + rename), folder fsync and best-effort clean-up.
  */
 final class RunFiles {
-    /**
-     * Strict like the io package's mapper (duplicate keys and trailing content are errors); null record fields (e.g.
-     * the unset options of BltArgs) are left out when a record becomes JSON.
-     */
-    static final ObjectMapper JSON = JsonMapper.builder()
-            .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.ALWAYS))
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .build();
+    /** The code base's mapper (org.blt4j.io.Json). */
+    static final ObjectMapper JSON = org.blt4j.io.Json.MAPPER;
 
     private RunFiles() {}
 
@@ -69,9 +58,7 @@ final class RunFiles {
 
     /** Jackson's message without its source dump. */
     static String describe(JacksonException e) {
-        String msg = e.getOriginalMessage() == null ? e.getClass().getSimpleName() : e.getOriginalMessage();
-        msg = msg.replaceAll("\\s+", " ").strip();
-        return msg.length() > 200 ? msg.substring(0, 200) + "..." : msg;
+        return org.blt4j.io.Json.describe(e);
     }
 
     /** Makes a rename inside {@code dir} durable; best effort. */

@@ -45,6 +45,13 @@ public record LrSchedule(Kind kind, double lr, long warmup, long steps, double l
             this.configName = configName;
         }
 
+        @com.fasterxml.jackson.annotation.JsonValue
+        public String configName() {
+            return configName;
+        }
+
+        /** A config name; an unknown one is refused, listing the valid names. */
+        @com.fasterxml.jackson.annotation.JsonCreator
         public static Kind parse(String name) {
             for (Kind k : values()) if (k.configName.equals(name == null ? null : name.toLowerCase(Locale.ROOT))) return k;
             throw new Blt4jException("lr schedule: unknown scheduler '" + name + "'; valid: "
@@ -73,7 +80,12 @@ public record LrSchedule(Kind kind, double lr, long warmup, long steps, double l
 
     /** A schedule with the reference's defaults for the other knobs: lr_min_ratio 0.1, decay_fraction 0.1, exp_factor 0.5, cosine_theta 1. */
     public static LrSchedule of(String kind, double lr, long warmup, long steps) {
-        return new LrSchedule(Kind.parse(kind), lr, warmup, steps, 0.1, 0.1, 0.5, 1.0);
+        return of(Kind.parse(kind), lr, warmup, steps);
+    }
+
+    /** Same, with the kind already parsed. */
+    public static LrSchedule of(Kind kind, double lr, long warmup, long steps) {
+        return new LrSchedule(kind, lr, warmup, steps, 0.1, 0.1, 0.5, 1.0);
     }
 
     /** A copy with another lr_min_ratio. */

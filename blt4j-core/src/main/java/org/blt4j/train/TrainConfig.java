@@ -2,13 +2,11 @@ package org.blt4j.train;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,10 +18,12 @@ import org.blt4j.Blt4jException;
  * <pre>
  * model: {args: {...}}          # model arguments in the hub layout (config.json's "args")
  * optim: {lr, betas, weight_decay, eps, clip, schedule, warmup, lr_min_ratio, decay_fraction}
- * data:  {path, heldout_fraction, seq_len, batch_size, entropy_model, patching: {...}, max_patches}
+ * data:  {path, heldout_fraction, seq_len, batch_size, entropy_model, max_patches}
  * train: {steps, minutes, checkpoint_every, keep, eval_every, eval_bytes, log_every, seed, out}
  * </pre>
- * Command-line overrides {@code section.key=value} are applied to the tree before it is bound.
+ * Command-line overrides {@code section.key=value} are applied to the tree before it is bound. Every key is used: an
+ * unknown one (anywhere, model.args included) is refused with the list of known keys; the BLT's patching is set in
+ * model.args (patching_mode, patching_threshold, ...) and the data is patched by data.entropy_model.
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -33,7 +33,7 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
     public record Model(JsonNode args) {}
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Optim(Double lr, List<Double> betas, Double weightDecay, Double eps, Double clip, String schedule,
+    public record Optim(Double lr, List<Double> betas, Double weightDecay, Double eps, Double clip, LrSchedule.Kind schedule,
                         Integer warmup, Double lrMinRatio, Double decayFraction) {
         public Optim {
             if (lr == null) lr = 3e-3;
@@ -41,7 +41,7 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
             if (weightDecay == null) weightDecay = 0.1;
             if (eps == null) eps = 1e-8;
             if (clip == null) clip = 1.0;
-            if (schedule == null) schedule = "cosine";
+            if (schedule == null) schedule = LrSchedule.Kind.COSINE;
             if (warmup == null) warmup = 0;
             if (lrMinRatio == null) lrMinRatio = 0.1;
             if (decayFraction == null) decayFraction = 0.2;
@@ -53,7 +53,7 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Data(String path, Double heldoutFraction, Integer seqLen, Integer batchSize, String entropyModel,
-                       JsonNode patching, Integer maxPatches) {
+                       Integer maxPatches) {
         public Data {
             if (path == null) throw new Blt4jException("config: data.path is missing (a .txt, .gz or .jsonl file)");
             if (heldoutFraction == null) heldoutFraction = 0.1;
@@ -95,8 +95,8 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
         if (train == null) train = new Train(null, null, null, null, null, null, null, null, null);
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final ObjectMapper JSON = org.blt4j.io.Json.MAPPER;
+    private static final ObjectMapper YAML = org.blt4j.io.Json.YAML;
 
     /** Reads a YAML (.yaml/.yml) or JSON file and applies {@code a.b.c=value} overrides (values parsed as YAML scalars). */
     public static TrainConfig load(Path file, List<String> overrides) {
@@ -117,8 +117,9 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
 
     public static TrainConfig fromTree(ObjectNode tree, List<String> overrides, String where) {
         for (String o : overrides) applyOverride(tree, o);
+        dropNulls(tree);   // null means unset (state.json of older runs wrote every unset key, data.patching included)
         try {
-            return JSON.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).treeToValue(tree, TrainConfig.class);
+            return JSON.treeToValue(tree, TrainConfig.class);
         } catch (com.fasterxml.jackson.databind.exc.ValueInstantiationException e) {
             Throwable c = e.getCause();
             throw c instanceof Blt4jException b ? b : new Blt4jException("config " + where + ": " + e.getOriginalMessage());
@@ -127,6 +128,12 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
         } catch (JsonProcessingException e) {
             throw new Blt4jException("config " + where + ": " + e.getOriginalMessage());
         }
+    }
+
+    private static void dropNulls(JsonNode n) {
+        if (!n.isObject()) return;
+        n.properties().removeIf(e -> e.getValue().isNull());
+        n.forEach(TrainConfig::dropNulls);
     }
 
     /** key.path=value; the value is read as a YAML scalar/flow value (numbers, booleans, lists). */
@@ -151,5 +158,44 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
 
     public ObjectNode toTree() {
         return JSON.valueToTree(this);
+    }
+
+    /**
+     * Keys that may differ from a run's saved config when it is resumed: how long to go on (steps, minutes), where the
+     * run folder is (it is the resumed one) and how often to log, evaluate and checkpoint. None of them changes what
+     * was computed so far; a new train.steps re-targets the LR schedule to the new length. Every other key (model,
+     * optimizer, data, seed) must be as saved, or the resumed run would not continue the one it resumes.
+     */
+    public static final java.util.Set<String> RESUMABLE = java.util.Set.of("train.steps", "train.minutes", "train.out",
+            "train.checkpoint_every", "train.keep", "train.eval_every", "train.eval_bytes", "train.log_every");
+
+    /** This config resumed in {@code runDir}: its train.out becomes that folder. */
+    public TrainConfig inRun(Path runDir) {
+        Train t = train;
+        return new TrainConfig(model, optim, data, new Train(t.steps(), t.minutes(), t.checkpointEvery(), t.keep(),
+                t.evalEvery(), t.evalBytes(), t.logEvery(), t.seed(), runDir.toString()));
+    }
+
+    /** The dotted keys (defaults filled in) whose values differ between this config and {@code saved}, except {@link #RESUMABLE}. */
+    public List<String> changedFrom(TrainConfig saved) {
+        java.util.Map<String, JsonNode> a = new java.util.TreeMap<>(), b = new java.util.TreeMap<>();
+        flatten("", toTree(), a);
+        flatten("", saved.toTree(), b);
+        java.util.TreeSet<String> keys = new java.util.TreeSet<>(a.keySet());
+        keys.addAll(b.keySet());
+        List<String> changed = new java.util.ArrayList<>();
+        for (String k : keys) {
+            if (RESUMABLE.contains(k)) continue;
+            JsonNode x = a.get(k), y = b.get(k);
+            boolean same = x == null || y == null ? x == y
+                    : x.isNumber() && y.isNumber() ? x.doubleValue() == y.doubleValue() : x.equals(y);
+            if (!same) changed.add(k + " (" + (y == null ? "unset" : y) + " -> " + (x == null ? "unset" : x) + ")");
+        }
+        return changed;
+    }
+
+    private static void flatten(String prefix, JsonNode n, java.util.Map<String, JsonNode> out) {
+        if (n.isObject()) n.properties().forEach(e -> flatten(prefix + e.getKey() + ".", e.getValue(), out));
+        else if (!n.isNull()) out.put(prefix.substring(0, prefix.length() - 1), n);
     }
 }

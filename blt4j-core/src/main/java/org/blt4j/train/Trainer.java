@@ -80,7 +80,9 @@ public final class Trainer {
             step = s.step();
             bytesSeen = s.bytesSeen();
             tokensSeen = s.tokensSeen();
-            totalSteps = s.extra().path("total_steps").asLong(totalSteps);
+            // a config that sets train.steps decides the length (it may have changed on resume: the schedule follows);
+            // a time-budgeted run goes on with the length it had estimated
+            if (t.steps() == null) totalSteps = s.extra().path("total_steps").asLong(totalSteps);
             elapsedBefore = s.extra().path("elapsed_s").asDouble(0);
             opt.restore(s.lrStep(), m, v);
             task.seek(s.dataPosition());

@@ -7,10 +7,8 @@ import org.blt4j.data.EntropyCache;
 import org.blt4j.data.TokenStream;
 import org.blt4j.model.ChunkedEntropies;
 import org.blt4j.run.ProgressBar;
-import org.blt4j.run.TrainCheckpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,8 +27,6 @@ import org.blt4j.tensor.Parallel;
 public final class Training {
     private Training() {}
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     /** The text of a config split into train and held-out documents, then encoded BOS + bytes + EOS. */
     public record Streams(int[] train, int[] heldOut, long trainBytes, long heldOutBytes, List<byte[]> heldOutDocs) {}
 
@@ -41,9 +37,21 @@ public final class Training {
                 split.heldOutBytes(), split.heldOut());
     }
 
-    static <T> T bind(JsonNode args, Class<T> type) {
+    /**
+     * model.args of a training config as {@code type}: unlike a hub config.json (whose reference keys that blt4j does
+     * not read are ignored), a training config is written for blt4j, so a key the record does not read is refused.
+     */
+    static <T extends Record> T bind(JsonNode args, Class<T> type) {
+        var snake = new com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy();
+        java.util.Set<String> known = new java.util.TreeSet<>();
+        for (var c : type.getRecordComponents()) known.add(snake.translate(c.getName()));
+        List<String> unknown = new java.util.ArrayList<>();
+        args.fieldNames().forEachRemaining(k -> { if (!known.contains(k)) unknown.add(k); });
+        if (!unknown.isEmpty())
+            throw new Blt4jException("config: model.args: unknown key" + (unknown.size() > 1 ? "s " : " ") + unknown
+                    + " (known: " + known + ")");
         try {
-            return JSON.treeToValue(args, type);
+            return org.blt4j.io.Json.MAPPER.treeToValue(args, type);
         } catch (ValueInstantiationException e) {
             throw e.getCause() instanceof Blt4jException b ? b : new Blt4jException("config: model.args: " + e.getOriginalMessage());
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -101,6 +101,44 @@ class ModelLoaderTest {
         assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.entropyModel(tmp.resolve("nowhere"))), "nowhere");
     }
 
+    /** A NaN or an infinity anywhere in the weights, in any stored dtype, is refused at load, naming the tensor. */
+    @Test
+    void nonFiniteWeightsAreNamed() throws Exception {
+        String[] tensors = {"local_decoder.norm.weight", "local_encoder.layers.0.attention.wq.weight",
+                "encoder_hash_tok_embedding.1.weight"};   // the last one stays mapped
+        float[] poison = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        int k = 0;
+        for (DType dtype : DType.values())
+            for (String t : tensors)
+                for (float bad : poison) {
+                    Map<String, TensorData> w = new LinkedHashMap<>();
+                    try (SafeTensors st = Checkpoint.weights(blt.dir())) {
+                        for (String n : st.names()) {
+                            float[] f = st.floats(n);
+                            if (n.equals(t)) f[(k * 7 + 5) % f.length] = bad;   // first, middle or last bytes of a word
+                            w.put(n, TensorData.of(f, st.info(n).shape()));
+                        }
+                    }
+                    Path dir = tmp.resolve("poison-" + k++);
+                    Checkpoint.write(dir, Checkpoint.rawArgs(blt.dir()), w, dtype);
+                    assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.blt(dir, true), dtype + " " + t),
+                            t, Float.toString(bad));
+                    assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.blt(dir, true, true)), t);
+                }
+    }
+
+    /** A hub config.json whose reference keys ask for a computation blt4j does not implement is refused. */
+    @Test
+    void referenceKeysBlt4jDoesNotImplement() throws Exception {
+        Path layernorm = variant("layernorm", a -> a.put("norm_type", "layernorm"), null, null);
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.blt(layernorm, true)), "norm_type", "rmsnorm");
+        Path tied = variant("tied", a -> a.put("weight_tying", true), null, null);
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.blt(tied, true)), "weight_tying");
+        Path noRope = variant("norope", a -> a.put("use_rope", false), null, null);
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.blt(noRope, true)), "use_rope");
+        ModelLoader.blt(variant("training-knobs", a -> a.put("dropout", 0.3).put("attn_impl", "sdpa"), null, null), true);
+    }
+
     @Test
     void badTokensAndPatchLengths() {
         ByteLatentTransformer m = ModelLoader.blt(blt.dir(), true);
