@@ -35,6 +35,7 @@ public final class ModelLoader {
         SafeTensors st = Checkpoint.weights(dir);
         checkNoExtra(st, EntropyModel.specs(args), dir);
         Map<String, MemorySegment> mapped = mapBf16 ? bf16Weights(st, EntropyModel.specs(args), dir) : Map.of();
+        requireFits(EntropyModel.specs(args), mapped.keySet(), "entropy model " + dir);
         ParamStore params = fill(ParamStore.allocate(EntropyModel.specs(args), mapped), st, dir);
         if (mapped.isEmpty()) st.close();
         return new EntropyModel(args, params);
@@ -74,11 +75,13 @@ public final class ModelLoader {
         all.addAll(hashSpecs);
         checkNoExtra(st, all, dir);
         if (!mapHashTables) {
+            requireFits(all, Set.of(), "BLT " + dir);
             ParamStore params = fill(ParamStore.allocate(all), st, dir);
             st.close();
             return new ByteLatentTransformer(args, params, null);
         }
         Map<String, MemorySegment> mapped = mapBf16 ? bf16Weights(st, specs, dir) : Map.of();
+        requireFits(specs, mapped.keySet(), "BLT " + dir);
         ParamStore params = fill(ParamStore.allocate(specs, mapped), st, dir);
         List<RowTable> tables = new ArrayList<>();
         for (ParamStore.Spec s : hashSpecs) {
@@ -87,6 +90,13 @@ public final class ModelLoader {
         }
         if (tables.isEmpty() && mapped.isEmpty()) st.close();
         return new ByteLatentTransformer(args, params, tables);
+    }
+
+    /** The heap must hold the specs' fp32 values, except those read in place from the mapped file. */
+    private static void requireFits(List<ParamStore.Spec> specs, Set<String> mapped, String what) {
+        long n = 0;
+        for (ParamStore.Spec s : specs) if (!mapped.contains(s.name())) n += s.numel();
+        ParamStore.requireFits(n, 1, what);
     }
 
     static ParamStore fill(ParamStore params, SafeTensors st, Path dir) {
