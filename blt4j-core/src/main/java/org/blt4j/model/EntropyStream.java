@@ -57,6 +57,16 @@ public final class EntropyStream implements AutoCloseable {
         return count;
     }
 
+    /**
+     * The longest document one pass can take in half the heap, for a model without a window: a pass keeps, per
+     * position and layer, about 6·dim + 3·ffn_hidden floats of activations, and the logits and entropies besides.
+     */
+    public static int maxDocument(EntropyModel model) {
+        LmArgs a = model.args();
+        long perPosition = 4L * ((long) a.nLayers() * (6L * a.dim() + 3L * a.ffnHidden()) + 2L * a.vocabSize() + 4L * a.dim());
+        return (int) Math.min(Integer.MAX_VALUE - 8, Runtime.getRuntime().maxMemory() / 2 / perPosition);
+    }
+
     /** Ids held now (the warmup of the next chunk and what is not computed yet). */
     public long bufferedIds() {
         return count - base;

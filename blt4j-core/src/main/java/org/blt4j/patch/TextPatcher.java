@@ -66,7 +66,7 @@ public final class TextPatcher {
                 bytesRead.accept(read += n);
             }
         } else {
-            try (EntropyStream entropies = new EntropyStream(model, chunking, Integer.MAX_VALUE - 8,
+            try (EntropyStream entropies = new EntropyStream(model, chunking, EntropyStream.maxDocument(model),
                     (first, chunkIds, off, h, len) -> positions(patches, listener, chunkIds, off, h, len))) {
                 entropies.append(new int[] {ByteTokenizer.BOS_ID}, 0, 1);
                 for (int n; (n = read(in, block)) > 0; ) {

@@ -167,6 +167,32 @@ class TextPatcherTest {
     }
 
     @Test
+    void withoutAWindowDocumentsAreOnePassAndTooLongOnesAreRefused(@org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
+        Path src = GoldenCases.root().resolve("entropy_model_forward"), dir = Files.createDirectories(tmp.resolve("em"));
+        Files.copy(src.resolve("model.safetensors"), dir.resolve("model.safetensors"));
+        Files.writeString(dir.resolve("config.json"), Files.readString(src.resolve("config.json")).replace("\"sliding_window\": 32", "\"sliding_window\": null"));
+        EntropyModel unbounded = ModelLoader.entropyModel(dir);
+        assertEquals(Integer.MAX_VALUE, unbounded.args().window());
+        byte[] text = "Patches scale better than tokens, said the paper.".getBytes(StandardCharsets.UTF_8);
+        int[] ids = ByteTokenizer.encode(text, true, false);
+        Chunking c = Chunking.exact(unbounded.args(), 2);
+        float[] want = TextPatcher.inMemory(ids, PatcherArgs.entropy(1.9).build(), unbounded, c).entropies();
+        List<Float> got = new ArrayList<>();
+        try (EntropyStream s = new EntropyStream(unbounded, c, 1000, (first, chunkIds, off, h, len) -> {
+            for (int i = 0; i < len; i++) got.add(h[i]);
+        })) {
+            s.append(ids, 0, ids.length);
+            s.finish();
+        }
+        for (int i = 0; i < ids.length; i++) assertEquals(want[i], got.get(i), "position " + i);
+        try (EntropyStream s = new EntropyStream(unbounded, c, 1000, (first, chunkIds, off, h, len) -> {})) {
+            Blt4jException e = assertThrows(Blt4jException.class, () -> s.append(new int[1200], 0, 1200));
+            assertTrue(e.getMessage().contains("sliding_window") && e.getMessage().contains("1000 bytes"), e.getMessage());
+        }
+        assertTrue(EntropyStream.maxDocument(unbounded) > 10_000);
+    }
+
+    @Test
     void topKBeyondTheInMemoryLimitIsRefusedWithWhatToDo() {
         Blt4jException e = assertThrows(Blt4jException.class, () -> TextPatcher.stream(new ByteArrayInputStream(new byte[5000]),
                 PatcherArgs.topK(4.5).build(), MODEL, Chunking.exact(MODEL.args(), 1), 4096, null, r -> {}));
