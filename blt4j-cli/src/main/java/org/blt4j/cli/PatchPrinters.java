@@ -133,17 +133,18 @@ final class PatchPrinters {
                 opening = prevEntropy;
                 patchStart = q;
             }
-            if (!tableDropped) patchIds.add(id);
             prevEntropy = entropy;
             positions++;
+            if (!tableDropped && positions - 1 > TABLE_BYTES) { // too long for a table: keep nothing per patch
+                tableDropped = true;
+                table.setLength(0);
+                patchIds.clear();
+            }
+            if (!tableDropped) patchIds.add(id);
         }
 
         @Override
         public void patch(long length) {
-            if (!tableDropped && positions - 1 > TABLE_BYTES) {
-                tableDropped = true;
-                table.setLength(0);
-            }
             if (!tableDropped) {
                 table.append(String.format("  %4d  len %3d", patches, length));
                 if (entropies && patchStart > 0) table.append(String.format("  H(prev)=%.3f", opening));

@@ -107,5 +107,7 @@ class PatchCommandTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains((PatchPrinters.People.TABLE_BYTES + 100) + " bytes, "), r.out().substring(r.out().length() - 300));
         assertTrue(r.out().endsWith("--json gives every patch)" + System.lineSeparator()));
+        GenerateCommandTest.Run one = patch("--mode", "static", "--patch-size", "1000000", "--file", f.toString());
+        assertTrue(one.out().contains((PatchPrinters.People.TABLE_BYTES + 100) + " bytes, 1 patches"), one.err());
     }
 }
