@@ -193,6 +193,29 @@ class TextPatcherTest {
     }
 
     @Test
+    void streamsOfSeveralDocumentsGiveChunkedEntropiesExactly() {
+        Random rnd = new Random(3);
+        int[] ids = new int[700];
+        for (int i = 0; i < ids.length; i++) ids[i] = rnd.nextInt(12) == 0 ? ByteTokenizer.EOS_ID : 4 + rnd.nextInt(256);
+        ids[0] = ByteTokenizer.BOS_ID;
+        Chunking exact = Chunking.exact(MODEL.args(), 2);
+        for (Chunking c : List.of(exact.with(50, exact.warmup()), new Chunking(37, exact.warmup(), 60, 3), exact.with(1, exact.warmup()))) {
+            float[] want = org.blt4j.model.ChunkedEntropies.compute(MODEL, ids, c, org.blt4j.model.ChunkedEntropies.Progress.NONE);
+            float[] got = new float[ids.length];
+            try (EntropyStream s = new EntropyStream(MODEL, c, Integer.MAX_VALUE, (first, chunkIds, off, h, len) -> {
+                for (int i = 0; i < len; i++) {
+                    assertEquals(ids[(int) first + i], chunkIds[off + i]);
+                    got[(int) first + i] = h[i];
+                }
+            })) {
+                for (int from = 0; from < ids.length; from += 13) s.append(ids, from, Math.min(13, ids.length - from));
+                s.finish();
+            }
+            assertArrayEquals(want, got, "chunks of " + c.chunkTokens() + ", period " + c.positionPeriod());
+        }
+    }
+
+    @Test
     void topKBeyondTheInMemoryLimitIsRefusedWithWhatToDo() {
         Blt4jException e = assertThrows(Blt4jException.class, () -> TextPatcher.stream(new ByteArrayInputStream(new byte[5000]),
                 PatcherArgs.topK(4.5).build(), MODEL, Chunking.exact(MODEL.args(), 1), 4096, null, r -> {}));
