@@ -45,7 +45,8 @@ final class EvalCommand implements Callable<Integer> {
         if (maxBytes < 1) throw new Blt4jException("--max-bytes must be >= 1");
         if (seqLen < 2) throw new Blt4jException("--seq-len must be >= 2");
         Path dir = ModelDirs.resolveModel(model);
-        var docs = Corpus.read(data);
+        // only the start of the file is evaluated: read the documents that cover it (rows of seqLen + 1 ids)
+        var docs = Corpus.readPrefix(data, maxBytes + 2L * seqLen + 2);
         int[] ids = TokenStream.encode(docs);
         long t0 = System.nanoTime();
         if (Checkpoint.rawArgs(dir).has("dim_global")) {
@@ -72,7 +73,8 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private static void print(BitsPerByte.Eval e, java.util.List<byte[]> docs) {
-        byte[] all = TrainCommand.concat(docs);
-        System.out.printf("%,d bytes: %.4f bits per byte (gzip -9 on the whole file: %.4f)%n", e.bytes(), e.bpb(), Gzip.bitsPerByte(all));
+        byte[] read = TrainCommand.concat(docs);
+        System.out.printf("%,d bytes: %.4f bits per byte (gzip -9 on the %,d bytes read: %.4f)%n", e.bytes(), e.bpb(), read.length,
+                Gzip.bitsPerByte(read));
     }
 }

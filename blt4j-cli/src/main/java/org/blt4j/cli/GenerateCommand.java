@@ -6,7 +6,9 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.Channels;
 import java.nio.file.Files;
+import org.blt4j.generate.PromptContext;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +19,6 @@ import org.blt4j.generate.Generator;
 import org.blt4j.generate.LoadedModels;
 import org.blt4j.generate.Sampler;
 import org.blt4j.generate.StopStrings;
-import org.blt4j.text.ByteTokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -70,9 +71,11 @@ final class GenerateCommand implements Callable<Integer> {
             throw new Blt4jException("--interactive reads prompts from standard input: leave out --prompt and --file");
         if (prompt != null && file != null) throw new Blt4jException("give either --prompt or --file, not both");
         for (String s : stops) if (s.isEmpty()) throw new Blt4jException("--stop must not be empty");
-        byte[] oneShot = interactive ? null : promptBytes();
+        if (file != null && !Files.isRegularFile(file)) throw new Blt4jException("--file " + file + ": no such file");
 
         LoadedModels models = this.models.load();
+        int context = PromptContext.of(models.blt().args());
+        PromptContext.Prompt oneShot = interactive ? null : prompt(context);
         Generator generator = models.generator(cache.cached());
         PrintStream out = System.out;
         boolean terminal = System.console() != null && System.console().isTerminal();
@@ -91,15 +94,18 @@ final class GenerateCommand implements Callable<Integer> {
             }
             String line = in.readLine();
             if (line == null) break;
-            run(models, generator, sampler, line.getBytes(StandardCharsets.UTF_8), out, marker);
+            run(models, generator, sampler, PromptContext.cut(line.getBytes(StandardCharsets.UTF_8), 0, context), out, marker);
             out.println();
             out.flush();
         }
         return 0;
     }
 
-    private void run(LoadedModels models, Generator generator, Sampler sampler, byte[] promptBytes, PrintStream out, Marker marker) {
-        int[] ids = ByteTokenizer.encode(promptBytes, true, false);
+    private void run(LoadedModels models, Generator generator, Sampler sampler, PromptContext.Prompt prompt, PrintStream out, Marker marker) {
+        if (prompt.truncated())
+            System.err.printf("blt4j: the prompt is longer than the %d bytes the model attends to (max_encoder_seq_length, BOS included):"
+                    + " its first %,d bytes were dropped%n", PromptContext.of(models.blt().args()), prompt.droppedBytes());
+        int[] ids = prompt.ids();
         Printer printer = new Printer(out, marker);
         CompletionStream cs = new CompletionStream(models.eosId(), !ignoreEos, new StopStrings(stops), null, printer);
         long t0 = System.nanoTime();
@@ -112,14 +118,31 @@ final class GenerateCommand implements Callable<Integer> {
                     cs.generated() / Math.max(s, 1e-9), cs.patchStarts().length, why.name().toLowerCase(java.util.Locale.ROOT));
     }
 
-    private byte[] promptBytes() throws IOException {
-        if (prompt != null) return prompt.getBytes(StandardCharsets.UTF_8);
+    /** The prompt cut to the context: of a file or standard input only the last bytes that can matter are kept. */
+    private PromptContext.Prompt prompt(int context) throws IOException {
+        if (prompt != null) return PromptContext.cut(prompt.getBytes(StandardCharsets.UTF_8), 0, context);
+        int tail = PromptContext.tailBytes(context);
         if (file != null) {
-            if (!Files.isRegularFile(file)) throw new Blt4jException("--file " + file + ": no such file");
-            return Files.readAllBytes(file);
+            try (var ch = Files.newByteChannel(file)) {
+                long size = ch.size(), skip = Math.max(0, size - tail);
+                ch.position(skip);
+                byte[] b = Channels.newInputStream(ch).readAllBytes();
+                return PromptContext.cut(b, skip, context);
+            }
         }
-        InputStream in = System.in;
-        return in.readAllBytes();
+        return tailOf(System.in, tail, context);
+    }
+
+    /** The last {@code tail} bytes of a stream, read through a ring so that memory stays at tail bytes. */
+    static PromptContext.Prompt tailOf(InputStream in, int tail, int context) throws IOException {
+        byte[] ring = new byte[(int) Math.min(tail, 1 << 24)], block = new byte[1 << 16];
+        long total = 0;
+        for (int n; (n = in.read(block)) > 0; total += n)
+            for (int i = 0; i < n; i++) ring[(int) ((total + i) % ring.length)] = block[i];
+        if (total <= ring.length) return PromptContext.cut(java.util.Arrays.copyOf(ring, (int) total), 0, context);
+        byte[] last = new byte[ring.length];
+        for (int i = 0; i < ring.length; i++) last[i] = ring[(int) ((total + i) % ring.length)];
+        return PromptContext.cut(last, total - ring.length, context);
     }
 
     enum Marker { NONE, BAR, COLOUR }

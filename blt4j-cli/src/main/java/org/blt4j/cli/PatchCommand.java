@@ -1,8 +1,6 @@
 package org.blt4j.cli;
 
 import org.blt4j.io.ModelDirs;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -10,7 +8,14 @@ import java.util.concurrent.Callable;
 import org.blt4j.Blt4jException;
 import org.blt4j.model.EntropyModel;
 import org.blt4j.model.ModelLoader;
+import org.blt4j.patch.Patcher;
 import org.blt4j.patch.PatcherArgs;
+import org.blt4j.patch.TextPatcher;
+import org.blt4j.model.ChunkedEntropies.Chunking;
+import org.blt4j.run.ProgressBar;
+import org.blt4j.tensor.Parallel;
+import java.io.InputStream;
+import java.util.function.LongConsumer;
 import org.blt4j.text.ByteTokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -48,32 +53,45 @@ final class PatchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print {\"patch_lengths\": [...], \"entropies\": [...]}")
     boolean json;
 
+    /** Inputs at least this long show a progress line on stderr. */
+    static final long PROGRESS_BYTES = 16L << 20;
+
+    /**
+     * Streams: the text is read in blocks, its entropies computed chunk by chunk and each patch printed as it closes
+     * (TextPatcher), so any length runs in memory bounded by the entropy model's chunks. Top-k needs the whole text:
+     * it is read into memory up to a 64th of the heap.
+     */
     @Override
     public Integer call() throws Exception {
-        byte[] bytes = input.bytes();
-        int[] tokens = ByteTokenizer.encode(bytes, true, false);
         boolean entropyMode = mode.equals("entropy");
         if (threshold != null && !Double.isFinite(threshold)) throw new Blt4jException("--threshold must be a finite number");
         Double t = topK ? null : (threshold != null ? threshold : PatcherArgs.RELEASED_THRESHOLD);
-        PatcherArgs args = PatcherArgs.of(mode, t, null, monotonic, maxPatchLength, patchSize);
-        float[] entropies = null;
+        Patcher patcher = PatcherArgs.of(mode, t, null, monotonic, maxPatchLength, patchSize).build();
+        EntropyModel em = null;
         if (entropyMode) {
             if (entropyModel == null)
                 throw new Blt4jException("--mode entropy needs --entropy-model DIR (or pick --mode static|space|byte)");
-            EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModel));
-            entropies = em.entropies(tokens);
+            em = ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModel));
         }
-        int[] lengths = args.build().patchLengths(tokens, entropies, false);
-
-        if (json) {
-            ObjectMapper om = org.blt4j.io.Json.MAPPER;
-            ObjectNode out = om.createObjectNode();
-            out.putPOJO("patch_lengths", lengths);
-            if (entropies != null) out.putPOJO("entropies", entropies);
-            System.out.println(om.writeValueAsString(out));
-            return 0;
+        Chunking chunking = em == null ? null : Chunking.exact(em.args(), Parallel.poolSize());
+        long size = input.size();
+        ProgressBar bar = size >= PROGRESS_BYTES ? new ProgressBar("patch", size, "B", System.err, false, 10, System::nanoTime) : null;
+        LongConsumer progress = bar == null ? read -> {} : read -> bar.update(input.counted(), input.counted());
+        long inMemoryLimit = Runtime.getRuntime().maxMemory() / 64;
+        try (InputStream in = input.open()) {
+            if (json) {
+                try (PatchPrinters.Json out = new PatchPrinters.Json(System.out, em != null)) {
+                    TextPatcher.stream(in, patcher, em, chunking, inMemoryLimit, out, progress);
+                    out.finish();
+                }
+                System.out.println();
+            } else {
+                PatchPrinters.People out = new PatchPrinters.People(System.out, em != null);
+                TextPatcher.stream(in, patcher, em, chunking, inMemoryLimit, out, progress);
+                out.finish();
+            }
         }
-        printForPeople(tokens, lengths, entropies);
+        if (bar != null) bar.finish();
         return 0;
     }
 

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.blt4j.Blt4jException;
+import org.blt4j.generate.PromptContext;
 import org.blt4j.generate.CompletionStream;
 import org.blt4j.generate.Generator;
 import org.blt4j.generate.LoadedModels;
@@ -212,7 +213,8 @@ public final class BltServer implements AutoCloseable {
             String id = "cmpl-" + HexFormat.of().toHexDigits(random.nextLong());
             long created = Instant.now().getEpochSecond();
             Generator generator = models.generator(cached);
-            int[] prompt = ByteTokenizer.encode(req.promptBytes(), true, false);
+            PromptContext.Prompt cut = PromptContext.cut(req.promptBytes(), 0, PromptContext.of(models.blt().args()));
+            int[] prompt = cut.ids();
             long deadline = System.nanoTime() + limits.timeLimitMs() * 1_000_000;
             if (!req.stream()) {
                 CompletionStream cs = new CompletionStream(models.eosId(), !req.ignoreEos(), new StopStrings(req.stop()),
@@ -224,7 +226,7 @@ public final class BltServer implements AutoCloseable {
                 choice.putNull("logprobs");
                 choice.put("finish_reason", why.openAi());
                 choice.putPOJO("patch_starts", cs.patchStarts());
-                usage(r, req, cs);
+                usage(r, req, cs, cut);
                 o.note = "gen=" + cs.generated() + " finish=" + why.openAi();
                 sendJson(ex, o, 200, r);
                 return;
@@ -257,7 +259,7 @@ public final class BltServer implements AutoCloseable {
             ObjectNode choice = r.putArray("choices").addObject().put("text", "").put("index", 0);
             choice.putNull("logprobs");
             choice.put("finish_reason", why.openAi());
-            usage(r, req, cs);
+            usage(r, req, cs, cut);
             event(out, o, mapper.writeValueAsString(r));
             event(out, o, "[DONE]");
             out.close();
@@ -310,8 +312,13 @@ public final class BltServer implements AutoCloseable {
                 .put("model", models.name());
     }
 
-    /** usage counts bytes (the model's tokens); patch_lengths covers BOS, the prompt and every generated id. */
-    private static void usage(ObjectNode r, Requests.Completion req, CompletionStream cs) {
+    /**
+     * usage counts bytes (the model's tokens); patch_lengths covers BOS, the prompt and every generated id;
+     * prompt_truncated says whether the prompt was longer than the model's context and lost its first
+     * prompt_bytes_dropped bytes (PromptContext).
+     */
+    private static void usage(ObjectNode r, Requests.Completion req, CompletionStream cs, PromptContext.Prompt cut) {
+        r.put("prompt_truncated", cut.truncated()).put("prompt_bytes_dropped", cut.droppedBytes());
         r.putObject("usage").put("prompt_tokens", req.promptBytes().length).put("completion_tokens", cs.generated())
                 .put("total_tokens", req.promptBytes().length + cs.generated());
         if (cs.patchLengths() != null) r.putPOJO("patch_lengths", cs.patchLengths());

@@ -11,12 +11,19 @@ public final class TestModels {
 
     private TestModels() {}
 
+    /**
+     * $BLT_GOLDEN_DIR, else -Dblt.golden.dir, else the repository's testdata/golden, found by walking up from the
+     * working directory (the same rule as the core module's GoldenCases.root, which this module's tests cannot see).
+     */
     public static Path goldenRoot() {
         String env = System.getenv("BLT_GOLDEN_DIR");
         if (env != null && !env.isBlank()) return Path.of(env);
         String prop = System.getProperty("blt.golden.dir");
         if (prop != null && !prop.isBlank()) return Path.of(prop);
-        return Path.of("..", "..", "shared", "golden");
+        Path vendored = Path.of("testdata", "golden");
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent())
+            if (Files.isDirectory(dir.resolve(vendored))) return dir.resolve(vendored);
+        return vendored;
     }
 
     public static synchronized LoadedModels get() {

@@ -23,7 +23,7 @@ import org.blt4j.patch.PatcherArgs;
  * the last patch l(P-1) are dropped. Then, with {@code maxLength} set, a row of more than maxLength + 1 tokens is cut to
  * maxLength + 1: the patch that crosses the limit is shortened and the ones after it get length 0. Finally, with the
  * row's T' tokens t: {@code x = t[0 .. T'-1)}, {@code y = t[1 .. T')}, N = T' - 1 real positions, and the P lengths sum
- * to N + 1 with patch 0 of length 1 (SPEC §5: byte N, the last target, lies in the last non-empty patch).
+ * to N + 1 with patch 0 of length 1 (docs/computation.md §5: byte N, the last target, lies in the last non-empty patch).
  *
  * <p><b>Batch layout</b> (B rows, padded to a common length W = the longest row's N, or maxLength with
  * padToMaxLength):

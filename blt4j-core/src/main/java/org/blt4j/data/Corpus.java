@@ -68,6 +68,39 @@ public final class Corpus {
         return docs;
     }
 
+    /**
+     * The first documents of a file (plain text cut at blank lines, or JSON lines), at least {@code minBytes} of them
+     * when the file holds that many, reading only about twice that from the start: a document cut by the end of what
+     * was read is left out, so each one returned is what {@link #read} gives. For evaluating the start of a file of
+     * any size.
+     */
+    public static List<byte[]> readPrefix(Path file, long minBytes) {
+        String name = file.getFileName() == null ? file.toString() : file.getFileName().toString();
+        boolean gz = name.endsWith(".gz");
+        boolean jsonl = name.endsWith(".jsonl") || name.endsWith(".jsonl.gz");
+        for (long want = Math.max(1 << 16, 2 * minBytes); ; want *= 2) {
+            int max = (int) Math.min(want, Integer.MAX_VALUE - 8);
+            boolean[] more = new boolean[1];
+            byte[] content = readBytes(file, gz, max, more);
+            if (!more[0]) return read(file);
+            checkNotBinary(content, file.toString());
+            List<byte[]> docs;
+            if (jsonl) { // whole lines only: the last one may be cut
+                int end = content.length;
+                while (end > 0 && content[end - 1] != '\n') end--;
+                docs = jsonLines(java.util.Arrays.copyOf(content, end), file.toString());
+            } else {
+                docs = text(content, Documents.PARAGRAPHS);
+                if (!docs.isEmpty()) docs = docs.subList(0, docs.size() - 1); // possibly cut by the end of the read
+            }
+            if (totalBytes(docs) >= minBytes || max == Integer.MAX_VALUE - 8) {
+                if (docs.isEmpty())
+                    throw new Blt4jException("corpus " + file + ": no complete document in its first " + max + " bytes");
+                return docs;
+            }
+        }
+    }
+
     /** Total bytes of the documents. */
     public static long totalBytes(List<byte[]> docs) {
         long n = 0;
@@ -76,10 +109,17 @@ public final class Corpus {
     }
 
     private static byte[] readBytes(Path file, boolean gz) {
+        return readBytes(file, gz, Integer.MAX_VALUE - 8, new boolean[1]);
+    }
+
+    /** At most {@code max} bytes from the start of the file; more[0] tells whether the file goes on. */
+    private static byte[] readBytes(Path file, boolean gz, int max, boolean[] more) {
         if (Files.isDirectory(file)) throw new Blt4jException("corpus " + file + " is a folder; give a text, .gz or .jsonl file");
         try (InputStream raw = Files.newInputStream(file);
              InputStream in = gz ? new GZIPInputStream(raw, 1 << 16) : raw) {
-            return in.readAllBytes();
+            byte[] b = in.readNBytes(max);
+            more[0] = in.read() >= 0;
+            return b;
         } catch (NoSuchFileException e) {
             throw new Blt4jException("corpus " + file + ": no such file", e);
         } catch (AccessDeniedException e) {

@@ -6,7 +6,7 @@ import org.blt4j.text.ByteTokenizer;
 
 /**
  * The training token stream: every document encoded as {@code BOS, bytes+4, EOS}, concatenated in order. Documents
- * end at an EOS (inclusive), as the models' block-causal masks cut them (SPEC §4).
+ * end at an EOS (inclusive), as the models' block-causal masks cut them (docs/computation.md §4).
  */
 public final class TokenStream {
     private TokenStream() {}

@@ -6,7 +6,7 @@ import org.blt4j.model.EntropyModel;
 import org.blt4j.patch.Patcher;
 
 /**
- * Generation with the reference's semantics (SPEC §6): at every step the whole prefix is patched again
+ * Generation with the reference's semantics (docs/computation.md §6): at every step the whole prefix is patched again
  * (entropies from the entropy model, include_next_token) and the whole BLT runs again; the last position's logits give
  * the next byte. Slow (quadratic), exact; the reference for the cached generator and for tests.
  */

@@ -7,7 +7,7 @@ import java.util.stream.Collectors;
 import org.blt4j.Blt4jException;
 
 /**
- * attn_bias_type of the BLT config, which sets the global transformer's mask (SPEC §5; the local stacks always use
+ * attn_bias_type of the BLT config, which sets the global transformer's mask (docs/computation.md §5; the local stacks always use
  * their windowed block-causal mask): causal over all patches, or block-causal, where a patch holding an EOS ends a
  * document (local_block_causal too: the global stack has no window).
  */

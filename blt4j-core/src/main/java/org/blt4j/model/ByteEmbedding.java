@@ -5,7 +5,7 @@ import org.blt4j.Blt4jException;
 import org.blt4j.tensor.RowTable;
 
 /**
- * The local encoder's input (SPEC §2): e_i = tok_embeddings[t_i] + Σ_t hash_table_t[hash id_t(i)], table t = f·G + g
+ * The local encoder's input (docs/computation.md §2): e_i = tok_embeddings[t_i] + Σ_t hash_table_t[hash id_t(i)], table t = f·G + g
  * hashing the n-gram of group size sizes[g] ending at i with function f. One position at a time ({@link #addAt}), which
  * the batch {@link #embed} and the incremental encoder both use.
  */

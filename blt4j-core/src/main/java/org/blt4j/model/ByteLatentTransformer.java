@@ -7,7 +7,7 @@ import org.blt4j.nn.ParamStore;
 import org.blt4j.tensor.RowTable;
 
 /**
- * The Byte Latent Transformer (SPEC §5): hash n-gram byte embeddings → local encoder (bytes → patch slots by
+ * The Byte Latent Transformer (docs/computation.md §5): hash n-gram byte embeddings → local encoder (bytes → patch slots by
  * cross-attention) → latent global transformer over patches → local decoder (bytes cross-attend to patches) → logits.
  */
 public final class ByteLatentTransformer {

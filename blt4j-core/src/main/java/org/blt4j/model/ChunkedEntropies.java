@@ -15,7 +15,7 @@ import org.blt4j.Blt4jException;
  * Next-byte entropies of a whole token stream with the windowed entropy model, computed in chunks on a fixed pool of
  * threads, equal to what one forward pass over each document would give.
  *
- * <p>Why chunks can be exact: query i of a layer sees keys i-w+1..i of its document (window w, SPEC §4), so after
+ * <p>Why chunks can be exact: query i of a layer sees keys i-w+1..i of its document (window w, docs/computation.md §4), so after
  * {@code n_layers} layers position i depends on positions i - n_layers·(w-1) .. i and nothing earlier. Chunk [s, e)
  * is therefore computed as the forward pass over [a, e), a = max(start of s's document, s - warmup), keeping [s, e);
  * with {@code warmup = n_layers·(w - 1)} (what {@link Chunking#exact} picks) every kept position sees exactly the
@@ -112,18 +112,27 @@ public final class ChunkedEntropies {
 
     /** Computes positions [s, e) into out, running the model over [a, e). */
     static void computeChunk(EntropyModel model, int[] ids, int[] docStarts, int s, int e, int warmup, int period, float[] out) {
-        int docStart = Documents.startOf(docStarts, s);
-        int a = Math.max(docStart, s - warmup);
-        int L = e - a;
+        float[] h = chunk(model, ids, 0, Documents.startOf(docStarts, s), s, e, warmup, period);
+        System.arraycopy(h, 0, out, s, e - s);
+    }
+
+    /**
+     * Entropies of stream positions [s, e), running the model over [a, e) with a = max(docStart, s - warmup);
+     * {@code ids[i - base]} is the id at stream position i (for every i in [a, e)), docStart the start of the
+     * document holding s. Positions are longs so that a stream may be longer than an array; a chunk is not.
+     */
+    static float[] chunk(EntropyModel model, int[] ids, long base, long docStart, long s, long e, int warmup, int period) {
+        long a = Math.max(docStart, s - warmup);
+        int L = Math.toIntExact(e - a);
         int[] tok = new int[L], pos = new int[L];
-        System.arraycopy(ids, a, tok, 0, L);
-        int origin = docStart + (a - docStart) / period * period;   // RoPE origin of the first document
-        for (int i = a; i < e; i++) {
-            if (i > a && ids[i - 1] == model.args().eosId()) origin = i; // a new document starts
-            pos[i - a] = i - origin;
+        System.arraycopy(ids, Math.toIntExact(a - base), tok, 0, L);
+        long origin = docStart + (a - docStart) / period * period;     // RoPE origin of the first document
+        for (int i = 0; i < L; i++) {
+            if (i > 0 && tok[i - 1] == model.args().eosId()) origin = a + i; // a new document starts
+            pos[i] = Math.toIntExact(a + i - origin);
         }
         float[] h = model.entropies(tok, pos);
-        System.arraycopy(h, s - a, out, s, e - s);
+        return java.util.Arrays.copyOfRange(h, Math.toIntExact(s - a), L);
     }
 
     private static List<int[]> fixedChunks(int n, int chunk) {

@@ -1,7 +1,7 @@
 package org.blt4j.model;
 
 /**
- * Entropy of next-byte distributions from logits, via log_softmax, in nats (SPEC §3): the one entropy function of
+ * Entropy of next-byte distributions from logits, via log_softmax, in nats (docs/computation.md §3): the one entropy function of
  * blt4j, used by the entropy model's batch and incremental forms.
  */
 public final class Entropy {

@@ -90,6 +90,10 @@ public final class EntropyModel {
         int L = tokens.length, dim = args.dim();
         if (pos.length != L)
             throw new IllegalArgumentException(L + " tokens but " + pos.length + " positions");
+        long widest = Math.max(Math.max(args.vocabSize(), args.ffnHidden()), (long) (args.nHeads() + 2 * args.nKvHeads()) * args.headDim());
+        if ((long) L * Math.max(widest, dim) > Integer.MAX_VALUE - 16)
+            throw new org.blt4j.Blt4jException("entropy model: one pass over " + L + " positions needs arrays of " + (long) L * widest
+                    + " floats, more than a Java array holds; compute long inputs in chunks (ChunkedEntropies, EntropyStream)");
         float[] h = new float[L * dim];                                  // [L, dim]
         for (int i = 0; i < L; i++) tokEmbeddings.addRowTo(checkToken(tokens[i]), h, i * dim);
         AttnMask mask = Masks.localBlockCausal(endsDoc, args.window());

@@ -4,7 +4,7 @@ import java.util.List;
 import org.blt4j.Blt4jException;
 
 /**
- * Hash n-gram ids of the local encoder (SPEC §2, the reference's {@code byte_group_hash_function}).
+ * Hash n-gram ids of the local encoder (docs/computation.md §2, the reference's {@code byte_group_hash_function}).
  *
  * <p>For group size g and hash function f, position i hashes the window {@code t[i-g+1 .. i]} (positions before 0 read as
  * id 0): {@code hash = Σ_j w[j] * prime_f^j}, j = 0 for the oldest element, in wrapping 64-bit arithmetic (as torch int64

@@ -7,7 +7,7 @@ import org.blt4j.patch.Patcher;
 
 /**
  * A BLT (and the entropy model that patches it) run one byte at a time with caches, giving the logits the full
- * forward pass would give for the newest position of the prefix patched with include_next_token (SPEC §5, §6). It
+ * forward pass would give for the newest position of the prefix patched with include_next_token (docs/computation.md §5, §6). It
  * only orchestrates: each component steps itself ({@link EntropyModel.Stepper}, {@link LocalEncoder.Stepper},
  * {@link GlobalTransformer.Stepper}, {@link LocalDecoder.Stepper}) and the patcher decides patch starts
  * ({@link PatchStream}).
@@ -137,7 +137,7 @@ public final class IncrementalBlt {
 
         /** Records the newest id and its entropy; decides whether the next position starts a patch. */
         private void decide(int id, float entropy) {
-            int i = patches.fed();
+            int i = (int) patches.fed();        // ids fed before this one
             if (i == entropies.length) entropies = Arrays.copyOf(entropies, 2 * i);
             entropies[i] = entropy;
             if (id == eos) openHasEos = true;

@@ -36,6 +36,7 @@ public final class ModelLoader {
         checkNoExtra(st, EntropyModel.specs(args), dir);
         checkFinite(st);
         Map<String, MemorySegment> mapped = mapBf16 ? bf16Weights(st, EntropyModel.specs(args), dir) : Map.of();
+        requireFits(EntropyModel.specs(args), mapped.keySet(), "entropy model " + dir);
         ParamStore params = fill(ParamStore.allocate(EntropyModel.specs(args), mapped), st, dir);
         if (mapped.isEmpty()) st.close();
         return new EntropyModel(args, params);
@@ -77,11 +78,13 @@ public final class ModelLoader {
         checkNoExtra(st, all, dir);
         checkFinite(st);
         if (!mapHashTables) {
+            requireFits(all, Set.of(), "BLT " + dir);
             ParamStore params = fill(ParamStore.allocate(all), st, dir);
             st.close();
             return new ByteLatentTransformer(args, params, null);
         }
         Map<String, MemorySegment> mapped = mapBf16 ? bf16Weights(st, specs, dir) : Map.of();
+        requireFits(specs, mapped.keySet(), "BLT " + dir);
         ParamStore params = fill(ParamStore.allocate(specs, mapped), st, dir);
         List<RowTable> tables = new ArrayList<>();
         for (ParamStore.Spec s : hashSpecs) {
@@ -119,6 +122,13 @@ public final class ModelLoader {
             return String.format("weights %s: %d tensors, %,d bytes of %s, all finite", st.path().getFileName(),
                     specs.size(), bytes, dtypes);
         }
+    }
+
+    /** The heap must hold the specs' fp32 values, except those read in place from the mapped file. */
+    private static void requireFits(List<ParamStore.Spec> specs, Set<String> mapped, String what) {
+        long n = 0;
+        for (ParamStore.Spec s : specs) if (!mapped.contains(s.name())) n += s.numel();
+        ParamStore.requireFits(n, 1, what);
     }
 
     static ParamStore fill(ParamStore params, SafeTensors st, Path dir) {

@@ -45,6 +45,42 @@ public final class ParamStore {
         this.mapped = mapped;
     }
 
+    /** Number of values of the specs, in long. */
+    public static long numel(List<Spec> specs) {
+        long n = 0;
+        for (Spec s : specs) n += s.numel();
+        return n;
+    }
+
+    /**
+     * Refuses, before anything is allocated, {@code params} fp32 parameters held {@code copies} times (1 to run a
+     * model; training adds a gradient per thread and AdamW's two moments) when they exceed the heap
+     * (Runtime.maxMemory) or the one array a copy must fit in. {@code what} names the model and the copies.
+     */
+    public static void requireFits(double params, int copies, String what) {
+        requireFits(params, copies, Runtime.getRuntime().maxMemory(), what);
+    }
+
+    static void requireFits(double params, int copies, long heapBytes, String what) {
+        double bytes = params * 4 * copies;
+        if (params > Integer.MAX_VALUE - 16)
+            throw new Blt4jException(String.format("%s: %s parameters (%s as fp32) are more than the 2^31 floats one Java "
+                    + "array holds; this config cannot be run by blt4j (check n_layers, dim and the vocabularies)", what,
+                    count(params), gb(params * 4)));
+        if (bytes > heapBytes)
+            throw new Blt4jException(String.format("%s: %s parameters need %s%s, more than the heap's %s (Runtime.maxMemory);"
+                    + " raise -Xmx (BLT4J_JAVA_OPTS) or shrink the config", what, count(params), gb(bytes),
+                    copies > 1 ? " (" + copies + " fp32 copies)" : " as fp32", gb(heapBytes)));
+    }
+
+    private static String count(double n) {
+        return n >= 1e9 ? String.format("%.3g G", n / 1e9) : n >= 1e6 ? String.format("%.3g M", n / 1e6) : String.format("%,.0f", n);
+    }
+
+    private static String gb(double bytes) {
+        return String.format("%.3g GB", bytes / 1e9);
+    }
+
     /** Lays the specs out one after the other (in list order) in a zeroed buffer. */
     public static ParamStore allocate(List<Spec> specs) {
         return allocate(specs, Map.of());

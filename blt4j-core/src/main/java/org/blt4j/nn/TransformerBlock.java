@@ -77,7 +77,10 @@ public record TransformerBlock(RmsNorm attentionNorm, SelfAttention attention, R
         return List.copyOf(out);
     }
 
+    /** The specs of nLayers blocks; a stack too large to hold is refused before its list is built (n_layers 2^31 - 1). */
     public static List<ParamStore.Spec> stackSpecs(String prefix, int nLayers, Dims d) {
+        double params = (double) nLayers * ParamStore.numel(specs(prefix + "layers.0.", d));
+        ParamStore.requireFits(params, 1, "config: " + nLayers + " layers of dim " + d.dim() + " (" + prefix + "layers)");
         List<ParamStore.Spec> s = new ArrayList<>();
         for (int i = 0; i < nLayers; i++) s.addAll(specs(prefix + "layers." + i + ".", d));
         return s;

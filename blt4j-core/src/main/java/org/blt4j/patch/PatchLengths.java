@@ -67,7 +67,7 @@ public final class PatchLengths {
     }
 
     /** max_patch_length: whether a patch of {@code length} ids is full, so that the next position starts a new one. */
-    public static boolean isFull(int length, Integer max) {
+    public static boolean isFull(long length, Integer max) {
         return max != null && length >= max;
     }
 

@@ -18,8 +18,8 @@ package org.blt4j.patch;
 public final class PatchStream {
     private final Patcher.Causal rule;
     private final Integer maxPatchLength;
-    private int fed;                  // ids fed so far = the position whose start is decided last
-    private int openStart;            // first position of the newest patch
+    private long fed;                 // ids fed so far = the position whose start is decided last
+    private long openStart;           // first position of the newest patch
     private int id1, id2;             // ids at positions fed-1, fed-2
     private float h1, h2;             // their entropies
 
@@ -37,19 +37,21 @@ public final class PatchStream {
         id1 = id;
         h2 = h1;
         h1 = entropy;
-        int p = ++fed;
-        boolean starts = p <= 1 || rule.startsPatch(p, id2, id1, h2, h1) || PatchLengths.isFull(p - openStart, maxPatchLength);
+        long p = ++fed;
+        // the rules read p only while it is small (p = 2, 3); positions past 2^31 come from streams of any length
+        boolean starts = p <= 1 || rule.startsPatch((int) Math.min(p, Integer.MAX_VALUE), id2, id1, h2, h1)
+                || PatchLengths.isFull(p - openStart, maxPatchLength);
         if (starts) openStart = p;
         return starts;
     }
 
     /** Number of ids fed. */
-    public int fed() {
+    public long fed() {
         return fed;
     }
 
     /** First position of the newest patch (the one position {@link #fed()} belongs to). */
-    public int openStart() {
+    public long openStart() {
         return openStart;
     }
 }

@@ -6,7 +6,7 @@ import org.blt4j.text.ByteTokenizer;
 
 /**
  * Turns a row of ids {@code t[0..L)} (and, for entropy patching, the next-byte entropies {@code H[0..L)} in nats, H[i]
- * being the entropy of the prediction made at position i) into patch lengths (SPEC §3, the reference's
+ * being the entropy of the prediction made at position i) into patch lengths (docs/computation.md §3, the reference's
  * {@code Patcher.patch}).
  *
  * <p>With {@code includeNextToken} the lengths sum to L + 1 (they also cover the byte about to be predicted), otherwise

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.blt4j.Blt4jException;
 
 /**
- * Patcher arguments, as the reference's {@code PatcherArgs} (SPEC §3).
+ * Patcher arguments, as the reference's {@code PatcherArgs} (docs/computation.md §3).
  *
  * @param mode           patching_mode
  * @param threshold      entropy threshold in nats (a threshold on the rise with monotonicity); null = top-k patching

@@ -10,7 +10,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
- * BLT byte ids (SPEC §1): byte b is id b + 4; BOE 0, BOS 1, EOS 2, BPE delimiter 3; PAD -1; vocabulary 260.
+ * BLT byte ids (docs/computation.md §1): byte b is id b + 4; BOE 0, BOS 1, EOS 2, BPE delimiter 3; PAD -1; vocabulary 260.
  */
 public final class ByteTokenizer {
     public static final int BOE_ID = 0;

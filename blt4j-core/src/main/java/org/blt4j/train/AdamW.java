@@ -4,7 +4,7 @@ import java.util.stream.IntStream;
 import org.blt4j.Blt4jException;
 
 /**
- * AdamW over one flat fp32 parameter buffer (SPEC §5), as PyTorch computes it: {@code clip_grad_norm_} and then
+ * AdamW over one flat fp32 parameter buffer (docs/computation.md §5), as PyTorch computes it: {@code clip_grad_norm_} and then
  * {@code torch.optim.AdamW}'s single-tensor step (foreach=False), weight decay on every parameter.
  *
  * <p>At step t = 1, 2, ...:

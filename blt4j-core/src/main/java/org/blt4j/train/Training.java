@@ -59,9 +59,21 @@ public final class Training {
         }
     }
 
+    /**
+     * Training holds the parameters, AdamW's two moments and a gradient per thread (TrainTask), all fp32: refused
+     * before any is allocated when they would not fit in the heap.
+     */
+    static void requireTrainable(List<ParamStore.Spec> specs, String what) {
+        int copies = 3 + Parallel.threads();
+        ParamStore.requireFits(ParamStore.numel(specs), copies, "training the " + what + " (parameters, AdamW's 2 moments, "
+                + Parallel.threads() + " gradient buffers)");
+    }
+
     public static EntropyTask entropyTask(TrainConfig cfg, Streams s) {
         LmArgs args = bind(cfg.model().args(), LmArgs.class);
-        ParamStore params = ParamStore.allocate(EntropyModel.specs(args));
+        List<ParamStore.Spec> specs = EntropyModel.specs(args);
+        requireTrainable(specs, "entropy model");
+        ParamStore params = ParamStore.allocate(specs);
         Init.init(params, cfg.train().seed(), false);
         return new EntropyTask(new EntropyModel(args, params), s.train(), s.heldOut(), cfg.data().batchSize(),
                 cfg.data().seqLen(), cfg.train().seed());
@@ -93,6 +105,7 @@ public final class Training {
         BltArgs args = bind(argsTree, BltArgs.class);
         List<ParamStore.Spec> specs = new java.util.ArrayList<>(ByteLatentTransformer.specs(args));
         specs.addAll(ByteLatentTransformer.hashTableSpecs(args));
+        requireTrainable(specs, "BLT");
         ParamStore params = ParamStore.allocate(specs);
         Init.init(params, cfg.train().seed(), false);
         int seqLen = cfg.data().seqLen();

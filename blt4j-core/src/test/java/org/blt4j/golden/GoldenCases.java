@@ -11,7 +11,8 @@ import java.util.stream.Stream;
 
 /**
  * Discovers every golden case folder (one with a case.json) under $BLT_GOLDEN_DIR, or the system property
- * blt.golden.dir, or ../shared/golden; tests dispatch on case.json's "kind".
+ * blt.golden.dir, or the repository's own testdata/golden (found by walking up from the working directory); tests
+ * dispatch on case.json's "kind".
  */
 public final class GoldenCases {
     public record Case(Path dir, JsonNode json) {
@@ -23,17 +24,34 @@ public final class GoldenCases {
 
     private GoldenCases() {}
 
+    /** The vendored cases, relative to the repository root. */
+    static final Path VENDORED = Path.of("testdata", "golden");
+
     public static Path root() {
-        String env = System.getenv("BLT_GOLDEN_DIR");
+        return root(System.getenv("BLT_GOLDEN_DIR"), System.getProperty("blt.golden.dir"), Path.of(""));
+    }
+
+    /**
+     * The cases folder: {@code env} ($BLT_GOLDEN_DIR) if set, else {@code prop} (-Dblt.golden.dir) if set, else
+     * testdata/golden in the nearest folder at or above {@code start} that has one (a module runs its tests in its
+     * own folder, one below the repository root); else the path relative to {@code start}, which the caller reports
+     * as missing.
+     */
+    static Path root(String env, String prop, Path start) {
         if (env != null && !env.isBlank()) return Path.of(env);
-        String prop = System.getProperty("blt.golden.dir");
         if (prop != null && !prop.isBlank()) return Path.of(prop);
-        return Path.of("..", "shared", "golden");
+        for (Path dir = start.toAbsolutePath(); dir != null; dir = dir.getParent())
+            if (Files.isDirectory(dir.resolve(VENDORED))) return dir.resolve(VENDORED);
+        return start.resolve(VENDORED);
     }
 
     /** All cases of the given kind, sorted by folder name; fails loudly when the root folder is missing. */
     public static List<Case> ofKind(String kind) {
-        Path root = root();
+        return ofKind(kind, root());
+    }
+
+    /** All cases of the given kind under {@code root}. */
+    static List<Case> ofKind(String kind, Path root) {
         if (!Files.isDirectory(root))
             throw new IllegalStateException("golden folder " + root.toAbsolutePath() + " not found: set BLT_GOLDEN_DIR");
         try (Stream<Path> s = Files.walk(root, 4)) {

@@ -1,7 +1,7 @@
 package org.blt4j.nn;
 
 /**
- * Float64 re-implementations of each layer's forward, written from SPEC §4–5 (not from the float32 code), for the
+ * Float64 re-implementations of each layer's forward, written from docs/computation.md §4–5 (not from the float32 code), for the
  * finite differences of the gradient checks. Parameters come as a double copy of a {@link ParamStore}'s flat buffer;
  * the store only supplies names, offsets and shapes. Masks are predicates written from their definitions, not the
  * key ranges of {@code AttnMask}.

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import org.blt4j.Blt4jException;
 import org.junit.jupiter.api.Test;
 
-/** AdamW against a hand-written double-precision version of SPEC §5's formulas. */
+/** AdamW against a hand-written double-precision version of docs/computation.md §5's formulas. */
 class AdamWTest {
     private static final float[] TARGET = {0.5f, -1.0f, 2.0f, 0.0f, -0.25f};
     private static final float[] INIT = {1.0f, 0.5f, -1.5f, 0.25f, 3.0f};
@@ -19,7 +19,7 @@ class AdamWTest {
         return g;
     }
 
-    /** SPEC §5 in double: returns the norms before clipping; p is updated in place. */
+    /** docs/computation.md §5 in double: returns the norms before clipping; p is updated in place. */
     private static double[] reference(double[] p, double k, double[] lrs, AdamW.Config c) {
         double[] m = new double[p.length], v = new double[p.length], norms = new double[lrs.length];
         for (int t = 1; t <= lrs.length; t++) {

@@ -1,0 +1,53 @@
+package org.blt4j.model;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.blt4j.Blt4jException;
+import org.blt4j.golden.GoldenCases;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Configs too large for the heap, and passes too long for one array, are refused with their size, not an OOM. */
+class HeapBudgetTest {
+    static Path withLayers(Path tmp, String nLayers) throws IOException {
+        Path src = GoldenCases.root().resolve("entropy_model_forward"), dir = Files.createDirectories(tmp.resolve("em"));
+        Files.copy(src.resolve("model.safetensors"), dir.resolve("model.safetensors"));
+        String cfg = Files.readString(src.resolve("config.json")).replace("\"n_layers\": 2", "\"n_layers\": " + nLayers);
+        assertTrue(cfg.contains("\"n_layers\": " + nLayers));
+        Files.writeString(dir.resolve("config.json"), cfg);
+        return dir;
+    }
+
+    @Test
+    void aBillionLayersAreRefusedAtOnceNamingTheSize(@TempDir Path tmp) throws IOException {
+        Path dir = withLayers(tmp, "2147483647");
+        Blt4jException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> assertThrows(Blt4jException.class, () -> ModelLoader.entropyModel(dir)));
+        assertTrue(e.getMessage().contains("2147483647 layers") && e.getMessage().contains(" GB"), e.getMessage());
+    }
+
+    @Test
+    void aStackOverTheHeapNamesParametersAndHeap(@TempDir Path tmp) throws IOException {
+        long heap = Runtime.getRuntime().maxMemory();
+        int perLayer = 4 * 64 * 64 + 3 * 64 * 192 + 2 * 64;          // the golden model's block
+        long layers = heap / 4 / perLayer + 1;                         // one layer more than the heap holds
+        Path dir = withLayers(tmp, Long.toString(layers));
+        Blt4jException e = assertThrows(Blt4jException.class, () -> ModelLoader.entropyModel(dir));
+        assertTrue(e.getMessage().contains("Runtime.maxMemory") && e.getMessage().contains(" GB"), e.getMessage());
+    }
+
+    @Test
+    void aPassTooLongForOneArrayIsRefusedNotNegativeArraySize() {
+        EntropyModel em = ModelLoader.entropyModel(GoldenCases.root().resolve("entropy_model_forward"));
+        int[] ids = new int[9_000_000];                                // 9 M × 260 logits > 2^31
+        java.util.Arrays.fill(ids, 100);
+        Blt4jException e = assertThrows(Blt4jException.class, () -> em.entropies(ids));
+        assertTrue(e.getMessage().contains("ChunkedEntropies"), e.getMessage());
+    }
+}
