@@ -71,7 +71,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw new Blt4jException("--interactive reads prompts from standard input: leave out --prompt and --file");
         if (prompt != null && file != null) throw new Blt4jException("give either --prompt or --file, not both");
         for (String s : stops) if (s.isEmpty()) throw new Blt4jException("--stop must not be empty");
-        if (file != null && !Files.isRegularFile(file)) throw new Blt4jException("--file " + file + ": no such file");
+        if (file != null) TextInput.requireFile(file);
 
         LoadedModels models = this.models.load();
         int context = PromptContext.of(models.blt().args());

@@ -25,7 +25,7 @@ final class TextInput {
             if (text == null) throw new Blt4jException("no input: give TEXT or --file F");
             return new java.io.ByteArrayInputStream(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
-        if (!Files.isRegularFile(file)) throw new Blt4jException("--file " + file + ": no such file");
+        requireFile(file);
         try {
             counted = new CountingStream(new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16));
             return file.toString().endsWith(".gz") ? new java.util.zip.GZIPInputStream(counted, 1 << 16) : counted;
@@ -36,6 +36,7 @@ final class TextInput {
 
     /** Size of --file on disk, -1 for inline text. */
     long size() {
+        if (file != null) requireFile(file);
         try {
             return file == null ? -1 : Files.size(file);
         } catch (IOException e) {
@@ -76,7 +77,7 @@ final class TextInput {
     byte[] bytes() {
         if (text != null && file != null) throw new Blt4jException("give either TEXT or --file, not both");
         if (file != null) {
-            if (!Files.isRegularFile(file)) throw new Blt4jException("--file " + file + ": no such file");
+            requireFile(file);
             try {
                 byte[] raw = Files.readAllBytes(file);
                 if (file.toString().endsWith(".gz"))
@@ -90,5 +91,14 @@ final class TextInput {
         }
         if (text == null) throw new Blt4jException("no input: give TEXT or --file F");
         return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** --file must name a readable regular file: one line saying which it is not. */
+    static void requireFile(Path file) {
+        if (Files.isDirectory(file)) throw new Blt4jException("--file " + file + " is a folder: give the file to read");
+        if (!Files.exists(file)) throw new Blt4jException("--file " + file + ": no such file");
+        if (!Files.isRegularFile(file) && !file.startsWith("/dev/"))
+            throw new Blt4jException("--file " + file + " is not a regular file");
+        if (!Files.isReadable(file)) throw new Blt4jException("--file " + file + ": not readable (permissions)");
     }
 }

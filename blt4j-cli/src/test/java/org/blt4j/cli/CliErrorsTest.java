@@ -55,6 +55,15 @@ class CliErrorsTest {
     }
 
     @Test
+    void fileThatIsAFolderAndStaticWithoutAWholeSize() throws Exception {
+        String em = org.blt4j.server.TestModels.goldenRoot().resolve("entropy_model_forward").toString();
+        assertClear(run("patch", "--entropy-model", em, "--file", tmp.toString()), "is a folder");
+        assertClear(run("generate", "--model", tmp.toString(), "--entropy-model", em, "--file", tmp.toString()), "is a folder");
+        Path text = Files.writeString(tmp.resolve("t.txt"), "hello");
+        assertClear(run("patch", "--mode", "static", "--file", text.toString()), "--patch-size");
+    }
+
+    @Test
     void configThatDoesNotParse() throws Exception {
         Path c = Files.writeString(tmp.resolve("bad.yaml"), "model: {args: [unclosed\n");
         assertClear(run("train-entropy", "--config", c.toString()), "bad.yaml", "parse");
