@@ -313,14 +313,15 @@ public final class BltServer implements AutoCloseable {
     }
 
     /**
-     * usage counts bytes (the model's tokens); patch_lengths covers BOS, the prompt and every generated id;
+     * usage counts bytes (the model's tokens; prompt_tokens: those the model read); patch_lengths covers BOS, the prompt and every generated id;
      * prompt_truncated says whether the prompt was longer than the model's context and lost its first
      * prompt_bytes_dropped bytes (PromptContext).
      */
     private static void usage(ObjectNode r, Requests.Completion req, CompletionStream cs, PromptContext.Prompt cut) {
         r.put("prompt_truncated", cut.truncated()).put("prompt_bytes_dropped", cut.droppedBytes());
-        r.putObject("usage").put("prompt_tokens", req.promptBytes().length).put("completion_tokens", cs.generated())
-                .put("total_tokens", req.promptBytes().length + cs.generated());
+        long read = req.promptBytes().length - cut.droppedBytes();          // the prompt bytes the model read
+        r.putObject("usage").put("prompt_tokens", read).put("completion_tokens", cs.generated())
+                .put("total_tokens", read + cs.generated());
         if (cs.patchLengths() != null) r.putPOJO("patch_lengths", cs.patchLengths());
         else r.putNull("patch_lengths");
     }

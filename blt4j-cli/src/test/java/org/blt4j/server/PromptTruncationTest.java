@@ -23,6 +23,8 @@ class PromptTruncationTest {
             assertFalse(same.get("prompt_truncated").asBoolean());
             assertEquals(0, same.get("prompt_bytes_dropped").asLong());
             assertEquals(same.get("choices").get(0).get("text"), cut.get("choices").get(0).get("text"));
+            assertEquals(1023, cut.get("usage").get("prompt_tokens").asInt(), "prompt_tokens counts the bytes the model read");
+            assertEquals(same.get("usage"), cut.get("usage"));
         }
     }
 
