@@ -96,7 +96,17 @@ public final class ChunkedEntropies {
                         progress.update(d, n);
                     }
                 }));
-            for (Future<?> f : futures) f.get();
+            for (Future<?> f : futures) await(f);
+        } finally {
+            pool.shutdownNow();
+        }
+        return out;
+    }
+
+    /** The result of a chunk's task; its failure rethrown as it was (an interruption as a Blt4jException). */
+    static <T> T await(Future<T> f) {
+        try {
+            return f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new Blt4jException("entropy computation interrupted", e);
@@ -104,10 +114,7 @@ public final class ChunkedEntropies {
             if (e.getCause() instanceof RuntimeException re) throw re;
             if (e.getCause() instanceof Error err) throw err;
             throw new Blt4jException("entropy computation failed: " + e.getCause(), e.getCause());
-        } finally {
-            pool.shutdownNow();
         }
-        return out;
     }
 
     /** Computes positions [s, e) into out, running the model over [a, e). */

@@ -3,7 +3,6 @@ package org.blt4j.model;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -117,23 +116,10 @@ public final class EntropyStream implements AutoCloseable {
         }
         for (int k = 0; k < chunks.size(); k++) {
             long[] c = chunks.get(k);
-            sink.accept(c[0], buf, (int) (c[0] - base), get(futures.get(k)), (int) (c[1] - c[0]));
+            sink.accept(c[0], buf, (int) (c[0] - base), ChunkedEntropies.await(futures.get(k)), (int) (c[1] - c[0]));
         }
         next = chunks.get(chunks.size() - 1)[1];
         dropBefore(Math.max(docStartOf(next), next - warmup));
-    }
-
-    private static float[] get(Future<float[]> f) {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Blt4jException("entropy computation interrupted", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) throw re;
-            if (e.getCause() instanceof Error err) throw err;
-            throw new Blt4jException("entropy computation failed: " + e.getCause(), e.getCause());
-        }
     }
 
     private void addDocStart(long p) {
