@@ -3,6 +3,7 @@ package org.blt4j.nn;
 import java.lang.foreign.MemorySegment;
 import org.blt4j.Blt4jException;
 import org.blt4j.tensor.Bf16Gemm;
+import org.blt4j.tensor.FlopCounter;
 import org.blt4j.tensor.Gemm;
 
 /**
@@ -34,6 +35,7 @@ public record Linear(float[] w, int off, int out, int in, MemorySegment bf16) {
 
     /** y[M, out] = x[M, in] · Wᵀ */
     public void forward(float[] x, int xOff, int M, float[] y, int yOff) {
+        FlopCounter.linear(M, out, in);
         if (bf16 != null) Bf16Gemm.linear(x, xOff, M, in, bf16, out, y, yOff);
         else Gemm.linear(x, xOff, M, in, w, off, out, y, yOff);
     }
@@ -49,6 +51,7 @@ public record Linear(float[] w, int off, int out, int in, MemorySegment bf16) {
             for (int i = 0; i < layers.length; i++) layers[i].forward(x, xOff, M, y[i], 0);
             return;
         }
+        for (Linear l : layers) FlopCounter.linear(M, l.out, l.in);
         MemorySegment[] w = new MemorySegment[layers.length];
         int[] n = new int[layers.length], yOff = new int[layers.length];
         for (int i = 0; i < layers.length; i++) {

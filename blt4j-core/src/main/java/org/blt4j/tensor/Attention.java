@@ -35,6 +35,7 @@ final class Attention {
             to[i] = Math.min(Sk, mask.to(i));
             flops += 4L * Math.max(0, to[i] - from[i]) * hd * nHeads;
         }
+        FlopCounter.attention(flops);
         int qb = Math.clamp(MAX_SCORES / Math.max(1, Sk), 4, QB), blocks = (Sq + qb - 1) / qb;
         Parallel.forEach(nHeads * blocks, flops, t -> {
             int h = t / blocks, i0 = (t % blocks) * qb; // head-major: neighbouring tasks share K and V
