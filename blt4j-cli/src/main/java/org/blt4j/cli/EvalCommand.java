@@ -58,10 +58,12 @@ final class EvalCommand implements Callable<Integer> {
             int patches = (int) Math.ceil(seqLen / blt.args().patchSize());
             BltPacker packer = new BltPacker(ids, H, blt.args().patcherArgs(), new BltPacker.Config(1, patches, seqLen, false, null));
             BitsPerByte.Eval e = BitsPerByte.blt(blt, packer, maxBytes);
-            Flops.BltFlops f = Flops.bltPerByte(blt.args(), seqLen, e.avgPatchLength());
+            Flops.BltCost c = Flops.bltCost(blt.args(), em.args(), seqLen, e.avgPatchLength());
+            Flops.BltFlops f = c.blt();
             print(e, docs);
-            System.out.printf("average patch length %.2f bytes; forward FLOPs per byte %,.0f (encoder %,.0f, global %,.0f, decoder %,.0f)%n",
-                    e.avgPatchLength(), f.total(), f.encoder(), f.global(), f.decoder());
+            System.out.printf("average patch length %.2f bytes; forward FLOPs per byte %,.0f (encoder %,.0f, global %,.0f, decoder %,.0f)"
+                    + " + entropy model %,.0f (docs/flops.md)%n",
+                    e.avgPatchLength(), f.total(), f.encoder(), f.global(), f.decoder(), c.entropyModel());
         } else {
             EntropyModel em = ModelLoader.entropyModel(dir);
             BitsPerByte.Eval e = BitsPerByte.entropyModel(em, ids, seqLen, maxBytes);
