@@ -140,6 +140,17 @@ public final class FourWayItems {
         return out;
     }
 
+    /**
+     * The items with {@code noise} applied where {@code where} says; item i draws from its own generator, seeded by
+     * {@code seed} and i, so its noise does not depend on the other items.
+     */
+    public static List<FourWayItem> noised(List<FourWayItem> items, Noise noise, NoiseWhere where, long seed) {
+        List<FourWayItem> out = new ArrayList<>(items.size());
+        for (int i = 0; i < items.size(); i++)
+            out.add(items.get(i).noised(noise, where, new SplittableRandom(seed ^ ((i + 1) * 0xBF58476D1CE4E5B9L))));
+        return out;
+    }
+
     private static boolean inBounds(int bytes) {
         return bytes >= MIN_SENTENCE_BYTES && bytes <= MAX_SENTENCE_BYTES;
     }

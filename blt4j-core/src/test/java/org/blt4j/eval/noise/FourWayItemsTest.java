@@ -146,6 +146,15 @@ class FourWayItemsTest {
         assertEquals("A   O N E .", b.candidates().get(0));
         assertEquals(2, b.answer());
         assertEquals(" A   O N E .", new String(b.continuation(0), StandardCharsets.UTF_8), "the separator stays clean");
+        List<FourWayItem> many = FourWayItems.build(corpus(10, 30, 4), 100, 5);
+        List<FourWayItem> noisy = FourWayItems.noised(many, Noise.REPEAT, NoiseWhere.BOTH, 9);
+        assertEquals(noisy, FourWayItems.noised(many, Noise.REPEAT, NoiseWhere.BOTH, 9));
+        assertEquals(noisy.subList(0, 10), FourWayItems.noised(many.subList(0, 10), Noise.REPEAT, NoiseWhere.BOTH, 9));
+        assertNotEquals(noisy, FourWayItems.noised(many, Noise.REPEAT, NoiseWhere.BOTH, 10));
+        for (int i = 0; i < many.size(); i++) {
+            assertEquals(many.get(i).answer(), noisy.get(i).answer());
+            assertTrue(bytes(noisy.get(i).context()) >= bytes(many.get(i).context()));
+        }
         FourWayItem r1 = it.noised(Noise.DROP, NoiseWhere.BOTH, new SplittableRandom(3));
         assertEquals(r1, it.noised(Noise.DROP, NoiseWhere.BOTH, new SplittableRandom(3)));
     }
