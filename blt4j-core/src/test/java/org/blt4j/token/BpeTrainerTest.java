@@ -82,6 +82,53 @@ class BpeTrainerTest {
     }
 
     @Test
+    void incrementalCountsAgreeWithARecountPerMerge() {
+        List<byte[]> docs = TokenizerTest.sample().subList(0, 2);
+        TiktokenRanks fast = BpeTrainer.train(docs, 600);
+        List<byte[]> slow = naiveTrain(docs, 600);
+        assertEquals(slow.size(), fast.size());
+        for (int r = 0; r < slow.size(); r++) assertArrayEquals(slow.get(r), fast.token(r), "rank " + r);
+    }
+
+    /** The definition: recount every pair of every chunk before each merge. */
+    static List<byte[]> naiveTrain(List<byte[]> docs, int vocabSize) {
+        var chunks = BpeTrainer.countChunks(docs);
+        List<int[]> words = new java.util.ArrayList<>();
+        List<Long> counts = new java.util.ArrayList<>();
+        for (var e : chunks.entrySet()) {
+            byte[] b = e.getKey().getBytes(StandardCharsets.UTF_8);
+            int[] ids = new int[b.length];
+            for (int k = 0; k < b.length; k++) ids[k] = b[k] & 0xff;
+            words.add(ids);
+            counts.add(e.getValue()[0]);
+        }
+        List<byte[]> tokens = new java.util.ArrayList<>();
+        for (int b = 0; b < 256; b++) tokens.add(new byte[] {(byte) b});
+        while (tokens.size() < vocabSize) {
+            var pc = new java.util.TreeMap<Long, Long>();
+            for (int i = 0; i < words.size(); i++) {
+                int[] w = words.get(i);
+                for (int k = 0; k + 1 < w.length; k++) pc.merge(((long) w[k] << 32) | w[k + 1], counts.get(i), Long::sum);
+            }
+            long best = -1, bestC = 0;
+            for (var e : pc.entrySet()) if (e.getValue() > bestC) { best = e.getKey(); bestC = e.getValue(); }
+            if (bestC < 2) break;
+            int a = (int) (best >>> 32), b = (int) best;
+            byte[] m = new byte[tokens.get(a).length + tokens.get(b).length];
+            System.arraycopy(tokens.get(a), 0, m, 0, tokens.get(a).length);
+            System.arraycopy(tokens.get(b), 0, m, tokens.get(a).length, tokens.get(b).length);
+            int t = -1;
+            for (int r = 0; r < tokens.size(); r++) if (java.util.Arrays.equals(tokens.get(r), m)) t = r;
+            if (t < 0) { t = tokens.size(); tokens.add(m); }
+            for (int i = 0; i < words.size(); i++) {
+                int[] nw = BpeTrainer.merge(words.get(i), a, b, t);
+                if (nw != null) words.set(i, nw);
+            }
+        }
+        return tokens;
+    }
+
+    @Test
     void rejectsABadVocabSize() {
         var e = assertThrows(Blt4jException.class, () -> BpeTrainer.train(List.of(), 100));
         assertTrue(e.getMessage().contains("at least 256"), e.getMessage());
