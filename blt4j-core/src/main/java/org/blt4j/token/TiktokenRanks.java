@@ -71,7 +71,7 @@ public final class TiktokenRanks {
 
     /** Writes the tiktoken file atomically (a temporary sibling, then a rename). */
     public void write(Path file) {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp-" + Long.toHexString(System.nanoTime()));
         try {
             try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.US_ASCII)) {
                 Base64.Encoder enc = Base64.getEncoder();
