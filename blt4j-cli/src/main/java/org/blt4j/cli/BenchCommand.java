@@ -6,6 +6,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.blt4j.bench.GemmBench;
+import org.blt4j.bench.Mfu;
+import org.blt4j.eval.Flops;
+import org.blt4j.model.BltArgs;
+import org.blt4j.model.LmArgs;
 import org.blt4j.tensor.GemmTimer;
 import org.blt4j.tensor.Parallel;
 import org.blt4j.train.TrainConfig;
@@ -81,7 +85,8 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "train", mixinStandardHelpOptions = true,
-            description = "Training throughput (bytes/s) of the entropy model and the BLT at the demo configs, and the share of time in GEMM.")
+            description = "Training throughput (bytes/s) of the entropy model and the BLT at the demo configs, the share of time in GEMM, "
+                    + "and model FLOPs utilization (training FLOPs/s against the fp32 FMA peak measured in the same run).")
     static final class Train implements Callable<Integer> {
         @Option(names = "--steps", defaultValue = "20", description = "timed steps per model (default: ${DEFAULT-VALUE})")
         int steps;
@@ -96,19 +101,38 @@ final class BenchCommand implements Runnable {
             Bundled.copyCorpus(data);
             System.out.printf("%d threads; %d warm-up + %d timed steps per model; demo configs, bundled corpus%n",
                     Parallel.poolSize(), warmup, steps);
+            double peak = Mfu.measurePeak();
+            System.out.printf("fp32 FMA peak (measured now, %d threads): %.1f GFLOP/s%n", Parallel.poolSize(), peak);
             TrainConfig e = config("entropy-demo.yaml", data, dir.resolve("entropy"), null);
             Training.Streams s = Training.streams(e);
             TrainTask et = Training.entropyTask(e, s);
-            measure("entropy model", et, e);
+            Timed te = measure("entropy model", et, e);
             // the BLT needs an entropy model to patch with: the (untrained) one above, saved, with a fixed threshold
             org.blt4j.run.TrainCheckpoint ck = new org.blt4j.run.TrainCheckpoint(dir.resolve("entropy"), 1);
             ck.save(org.blt4j.run.TrainState.start(e.toTree()), et.args(), et.params(), null, null);
             TrainConfig b = config("blt-demo.yaml", data, dir.resolve("blt"), dir.resolve("entropy").toString());
-            measure("BLT", Training.bltTask(b, s, m -> {}), b);
+            TrainTask bt = Training.bltTask(b, s, m -> {});
+            Timed tb = measure("BLT", bt, b);
+            System.out.println();
+            System.out.println("model FLOPs utilization: training FLOPs (3 × forward, docs/flops.md) × bytes/s ÷ the peak above");
+            // a token LM cannot be trained yet (no token data path): the entropy model is a byte-level LM, the same
+            // block as the token LM, so it stands for it here
+            int ce = e.data().seqLen();
+            double fe = Flops.TRAINING_FACTOR * Flops.entropyModelPerByte((LmArgs) et.args(), ce);
+            System.out.println(new Mfu(fe, te.bytesPerSecond(), peak).line("entropy model", ce)
+                    + "  (byte-level LM: the token LM's block)");
+            // BLT rows hold a fixed number of patches, cut at seq_len bytes: the context is their mean length
+            int cb = (int) Math.max(1, Math.min(b.data().seqLen(), Math.round(tb.bytesPerRow())));
+            double fb = Flops.bltPerByte((BltArgs) bt.args(), cb, tb.bytesPerPatch()).total() * Flops.TRAINING_FACTOR;
+            System.out.println(new Mfu(fb, tb.bytesPerSecond(), peak).line("BLT", cb)
+                    + String.format("  (%.2f bytes/patch; entropy model's patching not counted)", tb.bytesPerPatch()));
             return 0;
         }
 
-        private void measure(String name, TrainTask task, TrainConfig cfg) {
+        /** What measure saw: bytes trained per second, mean bytes per row, mean bytes per patch (NaN: no patches). */
+        private record Timed(double bytesPerSecond, double bytesPerRow, double bytesPerPatch) {}
+
+        private Timed measure(String name, TrainTask task, TrainConfig cfg) {
             float[] grad = new float[task.params().data().length];
             for (int i = 0; i < warmup; i++) {
                 Arrays.fill(grad, 0f);
@@ -134,6 +158,7 @@ final class BenchCommand implements Runnable {
             System.out.printf("%-14s %,10d params  %,9.0f bytes/s  %5.1f ms/step  GEMM %4.1f%% of the time%s%n", name,
                     task.params().size(), bytes / secs, 1000 * secs / steps, 100 * gemmShare,
                     Double.isNaN(patch) ? "" : String.format("  (%.2f bytes/patch)", patch / steps));
+            return new Timed(bytes / secs, bytes / ((double) steps * cfg.data().batchSize()), patch / steps);
         }
 
         private static TrainConfig config(String name, Path data, Path out, String entropyModel) throws Exception {
