@@ -1,7 +1,9 @@
 package org.blt4j.eval;
 
 import java.util.Arrays;
+import org.blt4j.Blt4jException;
 import org.blt4j.data.BltPacker;
+import org.blt4j.data.TokenIdStream;
 import org.blt4j.model.ByteLatentTransformer;
 import org.blt4j.model.EntropyModel;
 import org.blt4j.nn.CrossEntropy;
@@ -40,6 +42,38 @@ public final class BitsPerByte {
             int[] x = Arrays.copyOfRange(ids, from, to), y = Arrays.copyOfRange(ids, from + 1, to + 1);
             nats[r] = CrossEntropy.lossAndGrad(model.forward(x), y, null, x.length, V, 0f, null);
             bytes[r] = byteTargets(y);
+        });
+        return of(nats, bytes, Double.NaN);
+    }
+
+    /**
+     * The token LM on rows of seqLen predictions of its {@link TokenIdStream} (x = ids[r·L .. r·L+L), y shifted by
+     * one), in order, as many rows as hold maxBytes bytes of targets (at least one, at most the stream): Σ nats of
+     * every target token, BOS targets left out (a document's start is given, not predicted) and EOS targets counted
+     * (ending a document is part of the text's model, as in the byte LM), / ln 2 / the bytes those targets stand for.
+     * Over the whole stream that is every byte of the held-out documents.
+     */
+    public static Eval tokenLm(EntropyModel model, TokenIdStream.Stream stream, int seqLen, long maxBytes) {
+        int V = model.args().vocabSize();
+        int[] ids = stream.ids();
+        if (V != stream.byteLengths().length)
+            throw new Blt4jException("token LM: vocab_size " + V + " does not match the tokenizer's "
+                    + stream.byteLengths().length + " ids (tokens + " + TokenIdStream.OFFSET + " specials)");
+        int rowsTotal = (int) Math.max(1, Math.ceilDiv(ids.length - 1, seqLen));
+        int rows = 0;
+        for (long b = 0; rows < rowsTotal && b < maxBytes; rows++)
+            b += stream.bytesOf(Arrays.copyOfRange(ids, rows * seqLen + 1, Math.min(ids.length, rows * seqLen + seqLen + 1)));
+        rows = Math.max(1, rows);
+        double[] nats = new double[rows];
+        long[] bytes = new long[rows];
+        Parallel.forEach(rows, Long.MAX_VALUE, r -> {
+            int from = r * seqLen, to = Math.min(ids.length - 1, from + seqLen);
+            if (to <= from) return;
+            int[] x = Arrays.copyOfRange(ids, from, to), y = Arrays.copyOfRange(ids, from + 1, to + 1);
+            float[] w = new float[y.length];
+            for (int i = 0; i < y.length; i++) w[i] = y[i] == ByteTokenizer.BOS_ID ? 0f : 1f;
+            nats[r] = CrossEntropy.lossAndGrad(model.forward(x), y, w, x.length, V, 0f, null);
+            bytes[r] = stream.bytesOf(y);
         });
         return of(nats, bytes, Double.NaN);
     }
