@@ -18,7 +18,7 @@ import org.blt4j.train.Training;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** blt4j train-entropy / blt4j train: train a model from a config file. */
+/** blt4j train-entropy / blt4j train / blt4j train-token: train a model from a config file. */
 abstract class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "training config, YAML or JSON (see configs/)")
     Path config;
@@ -50,7 +50,11 @@ abstract class TrainCommand implements Callable<Integer> {
         Training.Streams s = Training.streams(cfg);
         System.out.printf("data %s: %,d train bytes, %,d held-out bytes (last %.0f%%)%n", cfg.data().path(),
                 s.trainBytes(), s.heldOutBytes(), 100 * cfg.data().heldoutFraction());
-        TrainTask task = kind().equals("blt") ? Training.bltTask(cfg, s, System.out::println) : Training.entropyTask(cfg, s);
+        TrainTask task = switch (kind()) {
+            case "blt" -> Training.bltTask(cfg, s, System.out::println);
+            case "token" -> Training.tokenTask(cfg, s);
+            default -> Training.entropyTask(cfg, s);
+        };
         System.out.printf("%s model: %,d parameters; run folder %s%n", task.kind(), task.params().size(), runDir);
         double gzip = Gzip.bitsPerByte(concat(s.heldOutDocs()));
         Trainer.Result r = new Trainer(task, cfg, runDir, System.out).reference(gzip, String.format("gzip -9 %.3f", gzip)).run(resume);
@@ -120,5 +124,11 @@ abstract class TrainCommand implements Callable<Integer> {
             description = "Train a BLT patched by a trained entropy model (data.entropy_model).")
     static final class Blt extends TrainCommand {
         @Override String kind() { return "blt"; }
+    }
+
+    @Command(name = "train-token", mixinStandardHelpOptions = true,
+            description = "Train the token-level baseline LM (the entropy model's transformer over model.tokenizer's BPE ids).")
+    static final class Token extends TrainCommand {
+        @Override String kind() { return "token"; }
     }
 }

@@ -4,9 +4,9 @@ import org.blt4j.eval.BitsPerByte;
 import org.blt4j.nn.ParamStore;
 import org.blt4j.tensor.Parallel;
 
-/** One kind of model being trained (entropy model or BLT): its parameters, its data, its loss. */
+/** One kind of model being trained (entropy model, BLT or token LM): its parameters, its data, its loss. */
 public interface TrainTask {
-    /** "entropy" or "blt". */
+    /** "entropy", "blt" or "token". */
     String kind();
 
     ParamStore params();

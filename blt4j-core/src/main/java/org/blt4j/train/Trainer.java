@@ -157,7 +157,11 @@ public final class Trainer {
         }
         bar.finish();
         double secs = (System.nanoTime() - startNanos) / 1e9;
-        plot(runDir, task.kind().equals("blt") ? "BLT: bits per byte" : "entropy model: bits per byte", referenceBpb, referenceLabel);
+        plot(runDir, switch (task.kind()) {
+            case "blt" -> "BLT: bits per byte";
+            case "token" -> "token LM: bits per byte";
+            default -> "entropy model: bits per byte";
+        }, referenceBpb, referenceLabel);
         if (lastEval == null) lastEval = task.evalHeldOut(Long.MAX_VALUE);
         return new Result(step, lastEval.bpb(), lastEval.avgPatchLength(), bytesThisRun / Math.max(1e-9, secs), losses, last);
     }

@@ -4,13 +4,18 @@ import org.blt4j.io.ModelDirs;
 import org.blt4j.data.Corpus;
 import org.blt4j.data.DataSplit;
 import org.blt4j.data.EntropyCache;
+import org.blt4j.data.TokenIdStream;
 import org.blt4j.data.TokenStream;
+import org.blt4j.token.BpeTokenizer;
 import org.blt4j.model.ChunkedEntropies;
 import org.blt4j.run.ProgressBar;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.function.Consumer;
 import org.blt4j.Blt4jException;
@@ -28,13 +33,14 @@ public final class Training {
     private Training() {}
 
     /** The text of a config split into train and held-out documents, then encoded BOS + bytes + EOS. */
-    public record Streams(int[] train, int[] heldOut, long trainBytes, long heldOutBytes, List<byte[]> heldOutDocs) {}
+    public record Streams(int[] train, int[] heldOut, long trainBytes, long heldOutBytes, List<byte[]> heldOutDocs,
+                          List<byte[]> trainDocs) {}
 
     public static Streams streams(TrainConfig cfg) {
         Path data = Path.of(cfg.data().path());
         DataSplit split = DataSplit.split(Corpus.read(data), cfg.data().heldoutFraction());
         return new Streams(TokenStream.encode(split.train()), TokenStream.encode(split.heldOut()), split.trainBytes(),
-                split.heldOutBytes(), split.heldOut());
+                split.heldOutBytes(), split.heldOut(), split.train());
     }
 
     /**
@@ -77,6 +83,51 @@ public final class Training {
         Init.init(params, cfg.train().seed(), false);
         return new EntropyTask(new EntropyModel(args, params), s.train(), s.heldOut(), cfg.data().batchSize(),
                 cfg.data().seqLen(), cfg.train().seed());
+    }
+
+    /**
+     * The token LM task: model.tokenizer (cl100k_base, o200k_base or a tiktoken ranks file) encodes both splits;
+     * model.args.vocab_size is the tokenizer's vocabulary + {@link TokenIdStream#OFFSET} (filled in when absent). The
+     * run folder keeps the tokenizer: a ranks file is copied to RUN/tokenizer.tiktoken, and RUN/tokenizer.txt names it
+     * (or the bundled encoding).
+     */
+    public static TokenTask tokenTask(TrainConfig cfg, Streams s) {
+        String name = cfg.model().tokenizer();
+        if (name == null)
+            throw new Blt4jException("config: model.tokenizer is missing: the token LM needs cl100k_base, o200k_base or a"
+                    + " tiktoken ranks file (write one with bpe-train)");
+        BpeTokenizer tok = BpeTokenizer.named(name);
+        int vocab = TokenIdStream.vocabSize(tok);
+        com.fasterxml.jackson.databind.node.ObjectNode argsTree = (com.fasterxml.jackson.databind.node.ObjectNode) cfg.model().args().deepCopy();
+        if (argsTree.has("vocab_size") && argsTree.get("vocab_size").asInt() != vocab)
+            throw new Blt4jException("config: model.args.vocab_size " + argsTree.get("vocab_size") + " does not match the tokenizer "
+                    + name + ": " + tok.vocabSize() + " tokens + " + TokenIdStream.OFFSET + " specials = " + vocab);
+        argsTree.put("vocab_size", vocab);
+        LmArgs args = bind(argsTree, LmArgs.class);
+        keepTokenizer(Path.of(cfg.train().out()), name);
+        List<ParamStore.Spec> specs = EntropyModel.specs(args);
+        requireTrainable(specs, "token LM");
+        ParamStore params = ParamStore.allocate(specs);
+        Init.init(params, cfg.train().seed(), false);
+        return new TokenTask(new EntropyModel(args, params), TokenIdStream.encode(s.trainDocs(), tok),
+                TokenIdStream.encode(s.heldOutDocs(), tok), cfg.data().batchSize(), cfg.data().seqLen(), cfg.train().seed());
+    }
+
+    /** RUN/tokenizer.txt: the bundled encoding's name, or tokenizer.tiktoken, a copy of the ranks file. */
+    private static void keepTokenizer(Path runDir, String name) {
+        try {
+            Files.createDirectories(runDir);
+            String kept = name;
+            if (!name.equals("cl100k_base") && !name.equals("o200k_base")) {
+                Path copy = runDir.resolve("tokenizer.tiktoken");
+                if (!Files.exists(copy) || !Files.isSameFile(Path.of(name), copy))
+                    Files.copy(Path.of(name), copy, StandardCopyOption.REPLACE_EXISTING);
+                kept = "tokenizer.tiktoken";
+            }
+            Files.writeString(runDir.resolve("tokenizer.txt"), kept + "\n");
+        } catch (IOException e) {
+            throw new Blt4jException("run folder " + runDir + ": cannot keep the tokenizer (" + e.getMessage() + ")");
+        }
     }
 
     /** The BLT task: entropies of both streams from the config's entropy model (cached next to the data). */
