@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.blt4j.Blt4jException;
+import org.blt4j.data.DataSplit;
 import org.blt4j.data.Gzip;
 import org.blt4j.run.TrainCheckpoint;
 import org.blt4j.train.TrainConfig;
@@ -47,21 +48,27 @@ abstract class TrainCommand implements Callable<Integer> {
     public Integer call() {
         TrainConfig cfg = loadConfig();
         Path runDir = Path.of(cfg.train().out());
-        Training.Streams s = Training.streams(cfg);
+        DataSplit split = Training.split(cfg);
         System.out.printf("data %s: %,d train bytes, %,d held-out bytes (last %.0f%%)%n", cfg.data().path(),
-                s.trainBytes(), s.heldOutBytes(), 100 * cfg.data().heldoutFraction());
-        TrainTask task = switch (kind()) {
-            case "blt" -> Training.bltTask(cfg, s, System.out::println);
-            case "token" -> Training.tokenTask(cfg, s);
-            default -> Training.entropyTask(cfg, s);
-        };
+                split.trainBytes(), split.heldOutBytes(), 100 * cfg.data().heldoutFraction());
+        List<byte[]> heldOutDocs = split.heldOut();
+        TrainTask task = task(cfg, split);
+        split = null;                       // the training documents are encoded in the task; let them go
         System.out.printf("%s model: %,d parameters; run folder %s%n", task.kind(), task.params().size(), runDir);
-        double gzip = Gzip.bitsPerByte(concat(s.heldOutDocs()));
+        double gzip = Gzip.bitsPerByte(concat(heldOutDocs));
         Trainer.Result r = new Trainer(task, cfg, runDir, System.out).reference(gzip, String.format("gzip -9 %.3f", gzip)).run(resume);
         System.out.printf("done: %d steps, %.0f bytes/s; held-out %.4f bpb (gzip -9: %.4f)%s%n", r.steps(), r.bytesPerSecond(),
                 r.heldOutBpb(), gzip, Double.isNaN(r.avgPatchLength()) ? "" : String.format(", %.2f bytes/patch", r.avgPatchLength()));
         System.out.println("checkpoint " + r.lastCheckpoint() + "; metrics " + runDir.resolve("metrics.jsonl") + "; plot " + runDir.resolve("bpb.svg"));
         return 0;
+    }
+
+    private TrainTask task(TrainConfig cfg, DataSplit split) {
+        return switch (kind()) {
+            case "blt" -> Training.bltTask(cfg, Training.streams(split), System.out::println);
+            case "token" -> Training.tokenTask(cfg, split);
+            default -> Training.entropyTask(cfg, Training.streams(split));
+        };
     }
 
     /**

@@ -33,14 +33,20 @@ public final class Training {
     private Training() {}
 
     /** The text of a config split into train and held-out documents, then encoded BOS + bytes + EOS. */
-    public record Streams(int[] train, int[] heldOut, long trainBytes, long heldOutBytes, List<byte[]> heldOutDocs,
-                          List<byte[]> trainDocs) {}
+    public record Streams(int[] train, int[] heldOut, long trainBytes, long heldOutBytes, List<byte[]> heldOutDocs) {}
 
     public static Streams streams(TrainConfig cfg) {
-        Path data = Path.of(cfg.data().path());
-        DataSplit split = DataSplit.split(Corpus.read(data), cfg.data().heldoutFraction());
+        return streams(split(cfg));
+    }
+
+    public static Streams streams(DataSplit split) {
         return new Streams(TokenStream.encode(split.train()), TokenStream.encode(split.heldOut()), split.trainBytes(),
-                split.heldOutBytes(), split.heldOut(), split.train());
+                split.heldOutBytes(), split.heldOut());
+    }
+
+    /** The config's data, split into train and held-out documents. */
+    public static DataSplit split(TrainConfig cfg) {
+        return DataSplit.split(Corpus.read(Path.of(cfg.data().path())), cfg.data().heldoutFraction());
     }
 
     /**
@@ -91,7 +97,7 @@ public final class Training {
      * run folder keeps the tokenizer: a ranks file is copied to RUN/tokenizer.tiktoken, and RUN/tokenizer.txt names it
      * (or the bundled encoding).
      */
-    public static TokenTask tokenTask(TrainConfig cfg, Streams s) {
+    public static TokenTask tokenTask(TrainConfig cfg, DataSplit split) {
         String name = cfg.model().tokenizer();
         if (name == null)
             throw new Blt4jException("config: model.tokenizer is missing: the token LM needs cl100k_base, o200k_base or a"
@@ -109,8 +115,8 @@ public final class Training {
         requireTrainable(specs, "token LM");
         ParamStore params = ParamStore.allocate(specs);
         Init.init(params, cfg.train().seed(), false);
-        return new TokenTask(new EntropyModel(args, params), TokenIdStream.encode(s.trainDocs(), tok),
-                TokenIdStream.encode(s.heldOutDocs(), tok), cfg.data().batchSize(), cfg.data().seqLen(), cfg.train().seed());
+        return new TokenTask(new EntropyModel(args, params), TokenIdStream.encode(split.train(), tok),
+                TokenIdStream.encode(split.heldOut(), tok), cfg.data().batchSize(), cfg.data().seqLen(), cfg.train().seed());
     }
 
     /** RUN/tokenizer.txt: the bundled encoding's name, or tokenizer.tiktoken, a copy of the ranks file. */

@@ -53,7 +53,7 @@ class TokenTaskTest {
 
     static Trainer.Result train(ObjectNode tree, Path resume, long stopAfter) {
         TrainConfig cfg = TrainConfig.fromTree(tree.deepCopy(), List.of(), "test");
-        TokenTask task = Training.tokenTask(cfg, Training.streams(cfg));
+        TokenTask task = Training.tokenTask(cfg, Training.split(cfg));
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
         return new Trainer(task, cfg, Path.of(cfg.train().out()), quiet).run(resume, stopAfter);
     }
@@ -85,7 +85,7 @@ class TokenTaskTest {
     @Test
     void heldOutBytesAreTheSplitsBytesAndVocabFollowsTheTokenizer() throws Exception {
         TrainConfig cfg = TrainConfig.fromTree(config(tmp.resolve("v"), 1, ""), List.of(), "test");
-        Training.Streams s = Training.streams(cfg);
+        var s = Training.split(cfg);
         TokenTask task = Training.tokenTask(cfg, s);
         assertEquals(400 + TokenIdStream.OFFSET, task.args().vocabSize());
         BitsPerByte.Eval e = task.evalHeldOut(Long.MAX_VALUE);
