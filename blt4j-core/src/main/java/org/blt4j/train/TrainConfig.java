@@ -17,7 +17,8 @@ import org.blt4j.Blt4jException;
  * A training run's configuration, read from YAML or JSON:
  * <pre>
  * model: {args: {...}, tokenizer}  # model arguments in the hub layout (config.json's "args"); tokenizer: the token
- *                                # LM's (train-token only): cl100k_base, o200k_base or a tiktoken ranks file
+ *                                # LM's (train-token only): cl100k_base, o200k_base, a tiktoken ranks file, or
+ *                                # {train: VOCAB} (a BPE trained on the training split)
  * optim: {lr, betas, weight_decay, eps, clip, schedule, warmup, lr_min_ratio, decay_fraction}
  * data:  {path, heldout_fraction, seq_len, batch_size, entropy_model, max_patches}
  * train: {steps, minutes, checkpoint_every, keep, eval_every, eval_bytes, log_every, seed, out}
@@ -31,7 +32,7 @@ import org.blt4j.Blt4jException;
 public record TrainConfig(Model model, Optim optim, Data data, Train train) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Model(JsonNode args, String tokenizer) {}
+    public record Model(JsonNode args, JsonNode tokenizer) {}
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Optim(Double lr, List<Double> betas, Double weightDecay, Double eps, Double clip, LrSchedule.Kind schedule,

@@ -7,6 +7,8 @@ import org.blt4j.data.EntropyCache;
 import org.blt4j.data.TokenIdStream;
 import org.blt4j.data.TokenStream;
 import org.blt4j.token.BpeTokenizer;
+import org.blt4j.token.BpeTrainer;
+import org.blt4j.token.TiktokenRanks;
 import org.blt4j.model.ChunkedEntropies;
 import org.blt4j.run.ProgressBar;
 
@@ -92,25 +94,25 @@ public final class Training {
     }
 
     /**
-     * The token LM task: model.tokenizer (cl100k_base, o200k_base or a tiktoken ranks file) encodes both splits;
-     * model.args.vocab_size is the tokenizer's vocabulary + {@link TokenIdStream#OFFSET} (filled in when absent). The
-     * run folder keeps the tokenizer: a ranks file is copied to RUN/tokenizer.tiktoken, and RUN/tokenizer.txt names it
-     * (or the bundled encoding).
+     * The token LM task: model.tokenizer (cl100k_base, o200k_base, a tiktoken ranks file, or {train: VOCAB}: a BPE
+     * trained on the training split) encodes both splits; model.args.vocab_size is the tokenizer's vocabulary +
+     * {@link TokenIdStream#OFFSET} (filled in when absent). The run folder keeps the tokenizer: RUN/tokenizer.txt
+     * names the bundled encoding, or tokenizer.tiktoken, the ranks file copied (or trained) there.
      */
     public static TokenTask tokenTask(TrainConfig cfg, DataSplit split) {
-        String name = cfg.model().tokenizer();
-        if (name == null)
-            throw new Blt4jException("config: model.tokenizer is missing: the token LM needs cl100k_base, o200k_base or a"
-                    + " tiktoken ranks file (write one with bpe-train)");
-        BpeTokenizer tok = BpeTokenizer.named(name);
+        JsonNode t = cfg.model().tokenizer();
+        if (t == null)
+            throw new Blt4jException("config: model.tokenizer is missing: the token LM needs cl100k_base, o200k_base, a"
+                    + " tiktoken ranks file (write one with bpe-train) or {train: VOCAB}");
+        Path runDir = Path.of(cfg.train().out());
+        BpeTokenizer tok = tokenizer(t, split, runDir);
         int vocab = TokenIdStream.vocabSize(tok);
         com.fasterxml.jackson.databind.node.ObjectNode argsTree = (com.fasterxml.jackson.databind.node.ObjectNode) cfg.model().args().deepCopy();
         if (argsTree.has("vocab_size") && argsTree.get("vocab_size").asInt() != vocab)
             throw new Blt4jException("config: model.args.vocab_size " + argsTree.get("vocab_size") + " does not match the tokenizer "
-                    + name + ": " + tok.vocabSize() + " tokens + " + TokenIdStream.OFFSET + " specials = " + vocab);
+                    + t + ": " + tok.vocabSize() + " tokens + " + TokenIdStream.OFFSET + " specials = " + vocab);
         argsTree.put("vocab_size", vocab);
         LmArgs args = bind(argsTree, LmArgs.class);
-        keepTokenizer(Path.of(cfg.train().out()), name);
         List<ParamStore.Spec> specs = EntropyModel.specs(args);
         requireTrainable(specs, "token LM");
         ParamStore params = ParamStore.allocate(specs);
@@ -119,18 +121,30 @@ public final class Training {
                 TokenIdStream.encode(split.heldOut(), tok), cfg.data().batchSize(), cfg.data().seqLen(), cfg.train().seed());
     }
 
-    /** RUN/tokenizer.txt: the bundled encoding's name, or tokenizer.tiktoken, a copy of the ranks file. */
-    private static void keepTokenizer(Path runDir, String name) {
+    /** The tokenizer model.tokenizer names, kept in the run folder (RUN/tokenizer.txt, RUN/tokenizer.tiktoken). */
+    private static BpeTokenizer tokenizer(JsonNode t, DataSplit split, Path runDir) {
         try {
             Files.createDirectories(runDir);
-            String kept = name;
-            if (!name.equals("cl100k_base") && !name.equals("o200k_base")) {
-                Path copy = runDir.resolve("tokenizer.tiktoken");
-                if (!Files.exists(copy) || !Files.isSameFile(Path.of(name), copy))
-                    Files.copy(Path.of(name), copy, StandardCopyOption.REPLACE_EXISTING);
-                kept = "tokenizer.tiktoken";
+            Path copy = runDir.resolve("tokenizer.tiktoken");
+            String kept = "tokenizer.tiktoken";
+            BpeTokenizer tok;
+            if (t.isObject() && t.size() == 1 && t.path("train").isInt()) {
+                TiktokenRanks ranks = BpeTrainer.train(split.train(), t.get("train").asInt());   // deterministic
+                ranks.write(copy);
+                tok = BpeTokenizer.of(ranks);
+            } else if (t.isTextual() && (t.asText().equals("cl100k_base") || t.asText().equals("o200k_base"))) {
+                tok = BpeTokenizer.named(t.asText());
+                kept = t.asText();
+            } else if (t.isTextual()) {
+                tok = BpeTokenizer.named(t.asText());
+                if (!Files.exists(copy) || !Files.isSameFile(Path.of(t.asText()), copy))
+                    Files.copy(Path.of(t.asText()), copy, StandardCopyOption.REPLACE_EXISTING);
+            } else {
+                throw new Blt4jException("config: model.tokenizer must be cl100k_base, o200k_base, a tiktoken ranks file"
+                        + " or {train: VOCAB}, got " + t);
             }
             Files.writeString(runDir.resolve("tokenizer.txt"), kept + "\n");
+            return tok;
         } catch (IOException e) {
             throw new Blt4jException("run folder " + runDir + ": cannot keep the tokenizer (" + e.getMessage() + ")");
         }

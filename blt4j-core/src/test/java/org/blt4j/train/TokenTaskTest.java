@@ -100,4 +100,23 @@ class TokenTaskTest {
         assertTrue(missing.getMessage().contains("model.tokenizer is missing"), missing.getMessage());
         assertEquals(BpeTokenizer.named(ranks.toString()).vocabSize(), 400);
     }
+
+    @Test
+    void tokenizerTrainedOnTheTrainingSplitIsKeptInTheRunFolder() throws Exception {
+        Path out = tmp.resolve("trained");
+        ObjectNode tree = config(out, 1, "");
+        ((ObjectNode) tree.get("model")).set("tokenizer", new ObjectMapper().readTree("{\"train\": 300}"));
+        TrainConfig cfg = TrainConfig.fromTree(tree, List.of(), "test");
+        var split = Training.split(cfg);
+        TokenTask task = Training.tokenTask(cfg, split);
+        assertEquals(300 + TokenIdStream.OFFSET, task.args().vocabSize());
+        assertEquals("tokenizer.tiktoken\n", Files.readString(out.resolve("tokenizer.txt")));
+        Path expected = tmp.resolve("expected.tiktoken");
+        BpeTrainer.train(split.train(), 300).write(expected);
+        assertEquals(Files.readString(expected), Files.readString(out.resolve("tokenizer.tiktoken")));
+
+        ((ObjectNode) tree.get("model")).set("tokenizer", new ObjectMapper().readTree("{\"train\": \"many\"}"));
+        var bad = assertThrows(Blt4jException.class, () -> Training.tokenTask(TrainConfig.fromTree(tree, List.of(), "test"), split));
+        assertTrue(bad.getMessage().startsWith("config: model.tokenizer must be"), bad.getMessage());
+    }
 }
