@@ -31,17 +31,31 @@ public final class BitsPerByte {
      * cover maxBytes predictions (at least one, at most the stream).
      */
     public static Eval entropyModel(EntropyModel model, int[] ids, int seqLen, long maxBytes) {
-        int V = model.args().vocabSize();
         // ceilDiv: maxBytes = Long.MAX_VALUE (all of it) must not overflow into a single row
         int rows = (int) Math.max(1, Math.min(Math.ceilDiv(ids.length - 1, seqLen), Math.ceilDiv(maxBytes, seqLen)));
+        return lmRows(model, ids, seqLen, rows, false, BitsPerByte::byteTargets);
+    }
+
+    /**
+     * Rows r < rows of seqLen predictions of an LM over ids (x = ids[r·L .. r·L+L), y shifted by one), in parallel:
+     * Σ nats of the targets (BOS targets left out when asked) and Σ bytesOf(y).
+     */
+    private static Eval lmRows(EntropyModel model, int[] ids, int seqLen, int rows, boolean skipBos,
+                               java.util.function.ToLongFunction<int[]> bytesOf) {
+        int V = model.args().vocabSize();
         double[] nats = new double[rows];
         long[] bytes = new long[rows];
         Parallel.forEach(rows, Long.MAX_VALUE, r -> {
             int from = r * seqLen, to = Math.min(ids.length - 1, from + seqLen);
             if (to <= from) return;
             int[] x = Arrays.copyOfRange(ids, from, to), y = Arrays.copyOfRange(ids, from + 1, to + 1);
-            nats[r] = CrossEntropy.lossAndGrad(model.forward(x), y, null, x.length, V, 0f, null);
-            bytes[r] = byteTargets(y);
+            float[] w = null;
+            if (skipBos) {
+                w = new float[y.length];
+                for (int i = 0; i < y.length; i++) w[i] = y[i] == ByteTokenizer.BOS_ID ? 0f : 1f;
+            }
+            nats[r] = CrossEntropy.lossAndGrad(model.forward(x), y, w, x.length, V, 0f, null);
+            bytes[r] = bytesOf.applyAsLong(y);
         });
         return of(nats, bytes, Double.NaN);
     }
@@ -63,19 +77,7 @@ public final class BitsPerByte {
         int rows = 0;
         for (long b = 0; rows < rowsTotal && b < maxBytes; rows++)
             b += stream.bytesOf(Arrays.copyOfRange(ids, rows * seqLen + 1, Math.min(ids.length, rows * seqLen + seqLen + 1)));
-        rows = Math.max(1, rows);
-        double[] nats = new double[rows];
-        long[] bytes = new long[rows];
-        Parallel.forEach(rows, Long.MAX_VALUE, r -> {
-            int from = r * seqLen, to = Math.min(ids.length - 1, from + seqLen);
-            if (to <= from) return;
-            int[] x = Arrays.copyOfRange(ids, from, to), y = Arrays.copyOfRange(ids, from + 1, to + 1);
-            float[] w = new float[y.length];
-            for (int i = 0; i < y.length; i++) w[i] = y[i] == ByteTokenizer.BOS_ID ? 0f : 1f;
-            nats[r] = CrossEntropy.lossAndGrad(model.forward(x), y, w, x.length, V, 0f, null);
-            bytes[r] = stream.bytesOf(y);
-        });
-        return of(nats, bytes, Double.NaN);
+        return lmRows(model, ids, seqLen, Math.max(1, rows), true, stream::bytesOf);
     }
 
     /** The BLT on the packer's rows (in order, from row 0), as many as hold maxBytes ids (at least one). */
