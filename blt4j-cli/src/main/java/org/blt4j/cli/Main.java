@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         description = "The Byte Latent Transformer on the JVM.",
         subcommands = {PatchCommand.class, InspectCommand.class, ForwardCommand.class, TrainCommand.Entropy.class,
                 TrainCommand.Blt.class, TrainCommand.Token.class, EvalCommand.class, DemoCommand.class, GenerateCommand.class, ServeCommand.class,
-                BenchCommand.class, PlotCommand.class, BpeTrainCommand.class,
+                BenchCommand.class, PlotCommand.class, BpeTrainCommand.class, StudyCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

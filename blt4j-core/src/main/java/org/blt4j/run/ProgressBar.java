@@ -212,7 +212,7 @@ public final class ProgressBar {
     }
 
     /** 45s, 3m12s, 2h05m, 3d04h. */
-    static String duration(double seconds) {
+    public static String duration(double seconds) {
         if (!Double.isFinite(seconds) || seconds < 0) return "?";
         long s = Math.round(seconds);
         if (s < 60) return s + "s";

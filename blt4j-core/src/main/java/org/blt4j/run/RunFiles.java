@@ -17,7 +17,7 @@ import org.blt4j.Blt4jException;
  * File helpers of the training package: a strict JSON mapper, hidden temporary siblings, atomic small-file writes
  * (temp + fsync + rename), folder fsync and best-effort clean-up.
  */
-final class RunFiles {
+public final class RunFiles {
     /** The code base's mapper (org.blt4j.io.Json). */
     static final ObjectMapper JSON = org.blt4j.io.Json.MAPPER;
 
@@ -30,7 +30,7 @@ final class RunFiles {
     }
 
     /** Writes {@code bytes} to {@code target} atomically: a hidden sibling is written, fsynced and renamed over it. */
-    static void writeAtomically(Path target, byte[] bytes) {
+    public static void writeAtomically(Path target, byte[] bytes) {
         Path tmp = sibling(target, "tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

@@ -18,10 +18,10 @@ public final class BltTask implements TrainTask {
     private final BltPacker train, heldOut;
 
     public BltTask(ByteLatentTransformer model, int[] trainIds, float[] trainH, int[] heldIds, float[] heldH,
-                   int batchSize, int seqLen, int patchesPerRow, long seed) {
+                   int batchSize, int seqLen, int patchesPerRow, Long shuffleSeed) {
         this.model = model;
         PatcherArgs pa = model.args().patcherArgs();
-        this.train = new BltPacker(trainIds, trainH, pa, new BltPacker.Config(batchSize, patchesPerRow, seqLen, false, seed));
+        this.train = new BltPacker(trainIds, trainH, pa, new BltPacker.Config(batchSize, patchesPerRow, seqLen, false, shuffleSeed));
         this.heldOut = new BltPacker(heldIds, heldH, pa, new BltPacker.Config(batchSize, patchesPerRow, seqLen, false, null));
     }
 

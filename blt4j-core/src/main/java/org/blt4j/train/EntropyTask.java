@@ -8,8 +8,8 @@ import org.blt4j.text.ByteTokenizer;
 public final class EntropyTask extends LmTask {
     private final int[] heldOut;                 // held-out token stream
 
-    public EntropyTask(EntropyModel model, int[] trainIds, int[] heldOutIds, int batchSize, int seqLen, long seed) {
-        super(model, trainIds, batchSize, seqLen, seed);
+    public EntropyTask(EntropyModel model, int[] trainIds, int[] heldOutIds, int batchSize, int seqLen, Long shuffleSeed) {
+        super(model, trainIds, batchSize, seqLen, shuffleSeed);
         this.heldOut = heldOutIds;
     }
 

@@ -15,10 +15,10 @@ abstract class LmTask implements TrainTask {
     final int seqLen;
     private final LmBatcher batcher;
 
-    LmTask(EntropyModel model, int[] trainIds, int batchSize, int seqLen, long seed) {
+    LmTask(EntropyModel model, int[] trainIds, int batchSize, int seqLen, Long shuffleSeed) {
         this.model = model;
         this.seqLen = seqLen;
-        this.batcher = new LmBatcher(trainIds, batchSize, seqLen, seed);
+        this.batcher = new LmBatcher(trainIds, batchSize, seqLen, shuffleSeed);
     }
 
     /** Bytes of text the target ids y stand for. */

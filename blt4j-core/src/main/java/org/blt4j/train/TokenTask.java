@@ -13,8 +13,8 @@ public final class TokenTask extends LmTask {
     private final TokenIdStream.Stream train, heldOut;
 
     public TokenTask(EntropyModel model, TokenIdStream.Stream train, TokenIdStream.Stream heldOut, int batchSize,
-                     int seqLen, long seed) {
-        super(model, train.ids(), batchSize, seqLen, seed);
+                     int seqLen, Long shuffleSeed) {
+        super(model, train.ids(), batchSize, seqLen, shuffleSeed);
         this.train = train;
         this.heldOut = heldOut;
     }

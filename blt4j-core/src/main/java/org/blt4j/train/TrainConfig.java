@@ -20,7 +20,8 @@ import org.blt4j.Blt4jException;
  *                                # LM's (train-token only): cl100k_base, o200k_base, a tiktoken ranks file, or
  *                                # {train: VOCAB} (a BPE trained on the training split)
  * optim: {lr, betas, weight_decay, eps, clip, schedule, warmup, lr_min_ratio, decay_fraction}
- * data:  {path, heldout_fraction, seq_len, batch_size, entropy_model, max_patches}
+ * data:  {path, heldout_fraction, seq_len, batch_size, entropy_model, max_patches, shuffle}
+ *                                # shuffle (default true): rows in a seeded order per epoch; false: in stream order
  * train: {steps, minutes, checkpoint_every, keep, eval_every, eval_bytes, log_every, seed, out}
  * </pre>
  * Command-line overrides {@code section.key=value} are applied to the tree before it is bound. Every key is used: an
@@ -55,8 +56,9 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Data(String path, Double heldoutFraction, Integer seqLen, Integer batchSize, String entropyModel,
-                       Integer maxPatches) {
+                       Integer maxPatches, Boolean shuffle) {
         public Data {
+            if (shuffle == null) shuffle = true;
             if (path == null) throw new Blt4jException("config: data.path is missing (a .txt, .gz or .jsonl file)");
             if (heldoutFraction == null) heldoutFraction = 0.1;
             if (seqLen == null) seqLen = 256;
@@ -156,6 +158,11 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
             node = (ObjectNode) child;
         }
         node.set(path[path.length - 1], value == null || value.isMissingNode() ? JSON.nullNode() : value);
+    }
+
+    /** The data iterator's shuffle seed: train.seed, or null (rows in stream order) when data.shuffle is false. */
+    public Long shuffleSeed() {
+        return data.shuffle() ? train.seed() : null;
     }
 
     public ObjectNode toTree() {

@@ -30,6 +30,10 @@ public final class Trainer {
     private final PrintStream out;
     private double referenceBpb = Double.NaN;
     private String referenceLabel;
+    private long finalEvalBytes = Long.MAX_VALUE;
+    private boolean evalAtPause = true;
+    private String label;
+    private java.util.function.LongFunction<Object[]> extraFields = step -> new Object[0];
 
     public Trainer(TrainTask task, TrainConfig cfg, Path runDir, PrintStream out) {
         this.task = task;
@@ -42,6 +46,26 @@ public final class Trainer {
     public Trainer reference(double bpb, String label) {
         this.referenceBpb = bpb;
         this.referenceLabel = label;
+        return this;
+    }
+
+    /** Held-out bytes evaluated when the run ends (default: all of them). */
+    public Trainer finalEvalBytes(long maxBytes) {
+        if (maxBytes < 1) throw new IllegalArgumentException("final eval bytes must be >= 1, got " + maxBytes);
+        this.finalEvalBytes = maxBytes;
+        return this;
+    }
+
+    /** Whether a run stopped by {@code stopAfter} (a pause, to be resumed) evaluates and plots as a finished run does (default true). */
+    public Trainer evalAtPause(boolean eval) {
+        this.evalAtPause = eval;
+        return this;
+    }
+
+    /** The progress bar's label (default: the task's kind) and extra key/value fields computed from the step. */
+    public Trainer progress(String label, java.util.function.LongFunction<Object[]> extraFields) {
+        this.label = label;
+        this.extraFields = extraFields;
         return this;
     }
 
@@ -94,7 +118,7 @@ public final class Trainer {
 
         long startNanos = System.nanoTime();
         double budgetS = t.minutes() != null ? t.minutes() * 60 : Double.POSITIVE_INFINITY;
-        ProgressBar bar = new ProgressBar(task.kind(), Math.max(totalSteps, 1), "B");
+        ProgressBar bar = new ProgressBar(label != null ? label : task.kind(), Math.max(totalSteps, 1), "B");
         float[] grad = new float[params.length];
         List<Double> losses = new java.util.ArrayList<>();
         BitsPerByte.Eval lastEval = null;
@@ -133,21 +157,30 @@ public final class Trainer {
                 double trainBpb = s.loss() * s.targets() / Math.log(2) / Math.max(1, s.bytes());
                 double secs = (System.nanoTime() - startNanos) / 1e9;
                 double bps = bytesThisRun / Math.max(1e-9, secs);
-                boolean lastStep = totalSteps >= 0 && step >= totalSteps || secs >= budgetS || stepsThisRun >= stopAfter;
+                boolean ended = totalSteps >= 0 && step >= totalSteps || secs >= budgetS;
+                boolean lastStep = ended || stepsThisRun >= stopAfter;
+                boolean evalNow = ended || lastStep && evalAtPause;
                 MetricsLog.Entry e = MetricsLog.Entry.at(step).with(MetricsLog.TRAIN_LOSS, s.loss()).with(MetricsLog.TRAIN_BPB, trainBpb)
                         .with(MetricsLog.LR, lr).with(MetricsLog.GRAD_NORM, norm).with(MetricsLog.BYTES_PER_S, bps)
                         .with(MetricsLog.ELAPSED_S, elapsedBefore + secs);
                 if (!Double.isNaN(s.avgPatchLength())) e = e.with(MetricsLog.AVG_PATCH_LEN, s.avgPatchLength());
-                if (step % t.evalEvery() == 0 || lastStep) {
-                    lastEval = task.evalHeldOut(lastStep ? Long.MAX_VALUE : t.evalBytes());   // the end: all held-out bytes
-                    e = e.with(lastStep ? MetricsLog.HELDOUT_BPB_ALL : MetricsLog.HELDOUT_BPB, lastEval.bpb());
-                    bar.println(String.format("step %d: held-out %.4f bpb%s%s", step, lastEval.bpb(), lastStep ? " (all held-out bytes)" : "",
+                if (step % t.evalEvery() == 0 || evalNow) {
+                    boolean all = evalNow && finalEvalBytes == Long.MAX_VALUE;
+                    lastEval = task.evalHeldOut(evalNow ? finalEvalBytes : t.evalBytes());   // the end: all held-out bytes
+                    e = e.with(all ? MetricsLog.HELDOUT_BPB_ALL : MetricsLog.HELDOUT_BPB, lastEval.bpb());
+                    bar.println(String.format("step %d: held-out %.4f bpb%s%s", step, lastEval.bpb(), all ? " (all held-out bytes)" : "",
                             Double.isNaN(lastEval.avgPatchLength()) ? "" : String.format(", %.2f bytes/patch", lastEval.avgPatchLength())));
                 }
                 if (step % t.logEvery() == 0 || lastStep || e.get(MetricsLog.HELDOUT_BPB) != null) metrics.append(e);
                 Object[] fields = Double.isNaN(s.avgPatchLength())
                         ? new Object[] {"loss", fmt(s.loss()), "bpb", fmt(trainBpb)}
                         : new Object[] {"loss", fmt(s.loss()), "bpb", fmt(trainBpb), "patch", String.format("%.2f", s.avgPatchLength())};
+                Object[] extra = extraFields.apply(step);
+                if (extra.length > 0) {
+                    Object[] all = java.util.Arrays.copyOf(fields, fields.length + extra.length);
+                    System.arraycopy(extra, 0, all, fields.length, extra.length);
+                    fields = all;
+                }
                 bar.update(step, bytesSeen, fields);
                 if (step % t.checkpointEvery() == 0 || lastStep)
                     last = save(ckpt, step, tokensSeen, bytesSeen, opt, totalSteps, elapsedBefore + secs);
@@ -157,12 +190,14 @@ public final class Trainer {
         }
         bar.finish();
         double secs = (System.nanoTime() - startNanos) / 1e9;
+        boolean paused = totalSteps >= 0 && step < totalSteps && stepsThisRun >= stopAfter;
+        if (paused && !evalAtPause) return new Result(step, Double.NaN, Double.NaN, bytesThisRun / Math.max(1e-9, secs), losses, last);
         plot(runDir, switch (task.kind()) {
             case "blt" -> "BLT: bits per byte";
             case "token" -> "token LM: bits per byte";
             default -> "entropy model: bits per byte";
         }, referenceBpb, referenceLabel);
-        if (lastEval == null) lastEval = task.evalHeldOut(Long.MAX_VALUE);
+        if (lastEval == null) lastEval = task.evalHeldOut(finalEvalBytes);
         return new Result(step, lastEval.bpb(), lastEval.avgPatchLength(), bytesThisRun / Math.max(1e-9, secs), losses, last);
     }
 

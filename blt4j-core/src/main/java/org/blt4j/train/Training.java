@@ -55,7 +55,7 @@ public final class Training {
      * model.args of a training config as {@code type}: unlike a hub config.json (whose reference keys that blt4j does
      * not read are ignored), a training config is written for blt4j, so a key the record does not read is refused.
      */
-    static <T extends Record> T bind(JsonNode args, Class<T> type) {
+    public static <T extends Record> T bind(JsonNode args, Class<T> type) {
         var snake = new com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy();
         java.util.Set<String> known = new java.util.TreeSet<>();
         for (var c : type.getRecordComponents()) known.add(snake.translate(c.getName()));
@@ -90,7 +90,7 @@ public final class Training {
         ParamStore params = ParamStore.allocate(specs);
         Init.init(params, cfg.train().seed(), false);
         return new EntropyTask(new EntropyModel(args, params), s.train(), s.heldOut(), cfg.data().batchSize(),
-                cfg.data().seqLen(), cfg.train().seed());
+                cfg.data().seqLen(), cfg.shuffleSeed());
     }
 
     /**
@@ -118,7 +118,7 @@ public final class Training {
         ParamStore params = ParamStore.allocate(specs);
         Init.init(params, cfg.train().seed(), false);
         return new TokenTask(new EntropyModel(args, params), TokenIdStream.encode(split.train(), tok),
-                TokenIdStream.encode(split.heldOut(), tok), cfg.data().batchSize(), cfg.data().seqLen(), cfg.train().seed());
+                TokenIdStream.encode(split.heldOut(), tok), cfg.data().batchSize(), cfg.data().seqLen(), cfg.shuffleSeed());
     }
 
     /** The tokenizer model.tokenizer names, kept in the run folder (RUN/tokenizer.txt, RUN/tokenizer.tiktoken). */
@@ -165,11 +165,17 @@ public final class Training {
         EntropyCache.Result ho = EntropyCache.entropies(em, s.heldOut(), dataFile, null, chunking, progress, log);
         bar.finish();
         log.accept("entropies: " + (tr.computed() ? "computed, cached in " : "loaded from cache ") + tr.file());
+        return bltTask(cfg, s, tr.entropies(), ho.entropies(), log);
+    }
 
+    /** The BLT task on streams whose per-token entropies (trainH [train], heldH [heldOut]) are already computed. */
+    public static BltTask bltTask(TrainConfig cfg, Streams s, float[] trainH, float[] heldH, Consumer<String> log) {
+        if (trainH.length != s.train().length || heldH.length != s.heldOut().length)
+            throw new IllegalArgumentException("entropies do not match the streams");
         com.fasterxml.jackson.databind.node.ObjectNode argsTree = (com.fasterxml.jackson.databind.node.ObjectNode) cfg.model().args().deepCopy();
         if ("auto".equals(argsTree.path("patching_threshold").asText())) {
             double ps = argsTree.path("patch_size").asDouble(4.5);
-            double t = autoThreshold(tr.entropies(), ps);
+            double t = autoThreshold(trainH, ps);
             argsTree.put("patching_threshold", t);
             log.accept(String.format("patching_threshold auto: %.4f nats (about one patch start per %.1f bytes on the training data)", t, ps));
         }
@@ -181,8 +187,8 @@ public final class Training {
         Init.init(params, cfg.train().seed(), false);
         int seqLen = cfg.data().seqLen();
         int patches = cfg.data().maxPatches() != null ? cfg.data().maxPatches() : (int) Math.ceil(seqLen / args.patchSize());
-        return new BltTask(new ByteLatentTransformer(args, params, null), s.train(), tr.entropies(), s.heldOut(),
-                ho.entropies(), cfg.data().batchSize(), seqLen, patches, cfg.train().seed());
+        return new BltTask(new ByteLatentTransformer(args, params, null), s.train(), trainH, s.heldOut(),
+                heldH, cfg.data().batchSize(), seqLen, patches, cfg.shuffleSeed());
     }
 
     /**

@@ -1,0 +1,228 @@
+package org.blt4j.study;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.LongFunction;
+import org.blt4j.Blt4jException;
+import org.blt4j.data.EntropyCache;
+import org.blt4j.eval.BitsPerByte;
+import org.blt4j.eval.Flops;
+import org.blt4j.io.Json;
+import org.blt4j.io.ModelDirs;
+import org.blt4j.model.ChunkedEntropies;
+import org.blt4j.model.EntropyModel;
+import org.blt4j.model.ModelLoader;
+import org.blt4j.nn.ParamStore;
+import org.blt4j.run.ProgressBar;
+import org.blt4j.run.RunFiles;
+import org.blt4j.tensor.Parallel;
+import org.blt4j.train.TrainConfig;
+import org.blt4j.train.Trainer;
+import org.blt4j.train.Training;
+
+/**
+ * {@code blt4j study}: every arm of a {@link StudyConfig} trained at every size to the size's training-FLOP budget,
+ * scored at each budget, evaluated for noise robustness, and reported. In OUT: study.json (the config the folder
+ * belongs to: another config is refused), bpe.tiktoken, entropy/ (the entropy model's run), the entropies of both
+ * streams, plan.json (every arm's sizing and steps), SIZE/ARM/ (its runs and budget-k.json), noise/, times.json.
+ * Each phase is skipped when its output exists, so running the command again resumes where it stopped.
+ */
+public final class Study {
+    private final StudyConfig cfg;
+    private final Path out;
+    private final PrintStream log;
+    private final StudyClock clock;
+
+    private Study(StudyConfig cfg, PrintStream log) {
+        this.cfg = cfg;
+        this.out = Path.of(cfg.out());
+        this.log = log;
+        this.clock = new StudyClock(out.resolve("times.json"));
+    }
+
+    /** Runs (or resumes) the study and writes its report; returns the report folder. */
+    public static Path run(StudyConfig cfg, String command, Path notes, PrintStream log) {
+        String text = "";
+        if (notes != null) {
+            try {
+                text = Files.readString(notes);
+            } catch (IOException e) {
+                throw new Blt4jException("study: --notes " + notes + ": cannot read (" + e.getMessage() + ")");
+            }
+        }
+        return new Study(cfg, log).run(command, text);
+    }
+
+    private Path run(String command, String notes) {
+        long t0 = System.nanoTime();
+        claim();
+        StudyData data = StudyData.prepare(cfg, out, log::println);
+        StudyPlanner.plan(cfg, data, null);            // sizes and budgets checked before anything is trained
+        clock.add("prepare", t0);
+
+        long t1 = System.nanoTime();
+        Path emDir = entropyModel(data);
+        EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(emDir));
+        clock.add("entropy_model", t1);
+
+        long t2 = System.nanoTime();
+        float[] trainH = entropies(em, data.streams().train(), "train");
+        float[] heldH = entropies(em, data.streams().heldOut(), "heldout");
+        List<ArmPlan> plans = plans(data, trainH);
+        clock.add("entropies", t2);
+
+        ArmRunner runner = new ArmRunner(cfg, data, trainH, heldH, emDir, log);
+        Eta eta = new Eta(plans);
+        for (ArmPlan p : plans) {
+            long t = System.nanoTime();
+            runner.run(p, out, eta);
+            clock.add("train " + p.key(), t);
+        }
+
+        long t3 = System.nanoTime();
+        List<StudyNoise.Row> noise = StudyNoise.run(cfg, data, plans, out, emDir, log);
+        clock.add("noise", t3);
+
+        StudyReport report = new StudyReport(cfg, out, plans, data, entropyInfo(em, data), noise, clock, command).notes(notes);
+        Path dir = report.write();
+        log.println("report: " + dir.resolve("report.md"));
+        return dir;
+    }
+
+    /** OUT belongs to one study: the config is written there first, and a different one is refused. */
+    private void claim() {
+        ObjectNode mine = cfg.toTree();
+        mine.remove("out");
+        mine.remove("report");
+        Path f = out.resolve("study.json");
+        try {
+            Files.createDirectories(out);
+            if (Files.isRegularFile(f)) {
+                ObjectNode saved = (ObjectNode) ArmRunner.read(f);
+                if (!saved.equals(mine))
+                    throw new Blt4jException("study: " + out + " holds a study of another config (" + firstDifference(saved, mine)
+                            + "); pass another --out, or delete the folder to start over");
+                return;
+            }
+            RunFiles.writeAtomically(f, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(mine));
+        } catch (IOException e) {
+            throw new Blt4jException("study: cannot write " + f + ": " + e.getMessage());
+        }
+    }
+
+    private static String firstDifference(ObjectNode a, ObjectNode b) {
+        java.util.TreeSet<String> keys = new java.util.TreeSet<>();
+        a.fieldNames().forEachRemaining(keys::add);
+        b.fieldNames().forEachRemaining(keys::add);
+        for (String k : keys) if (!java.util.Objects.equals(a.get(k), b.get(k))) return k + " differs";
+        return "it differs";
+    }
+
+    /** The entropy model: an existing one (entropy_model.path), or trained in OUT/entropy (resumed if interrupted). */
+    private Path entropyModel(StudyData data) {
+        StudyConfig.EntropyModelSpec s = cfg.entropyModel();
+        if (s.path() != null) return Path.of(s.path());
+        Path dir = out.resolve("entropy");
+        List<Path> steps = ModelDirs.steps(dir);
+        long at = steps.isEmpty() ? 0 : ModelDirs.stepOf(steps.get(steps.size() - 1));
+        if (at >= s.steps()) return dir;
+        ObjectNode t = JsonNodeFactory.instance.objectNode();
+        t.putObject("model").set("args", s.args().deepCopy());
+        ObjectNode o = t.putObject("optim");
+        o.put("lr", s.lr());
+        o.put("warmup", s.warmup());
+        o.put("schedule", "cosine");
+        ObjectNode d = t.putObject("data");
+        d.put("path", cfg.data().path());
+        d.put("heldout_fraction", cfg.data().heldoutFraction());
+        d.put("seq_len", s.seqLen());
+        d.put("batch_size", s.batchSize());
+        ObjectNode tr = t.putObject("train");
+        tr.put("steps", s.steps());
+        tr.put("checkpoint_every", Math.max(1, s.steps() / 5));
+        tr.put("eval_every", s.steps());
+        tr.put("eval_bytes", cfg.evalBytes());
+        tr.put("seed", cfg.seed());
+        tr.put("out", dir.toString());
+        TrainConfig c = TrainConfig.fromTree(t, List.of(), "study entropy_model");
+        new Trainer(Training.entropyTask(c, data.streams()), c, dir, log).finalEvalBytes(cfg.evalBytes())
+                .progress("entropy model", step -> new Object[0]).run(at > 0 ? dir : null);
+        return dir;
+    }
+
+    private float[] entropies(EntropyModel em, int[] ids, String name) {
+        ChunkedEntropies.Chunking chunking = ChunkedEntropies.Chunking.exact(em.args(), Parallel.poolSize());
+        ProgressBar bar = new ProgressBar("entropies " + name, ids.length, "tok");
+        EntropyCache.Result r = EntropyCache.entropies(em, ids, out.resolve(name), out, chunking,
+                (done, total) -> bar.update(done, done), s -> {});
+        bar.finish();
+        return r.entropies();
+    }
+
+    /** plan.json: computed once (with the entropies), then read, so a resumed study keeps its arms' shapes and steps. */
+    private List<ArmPlan> plans(StudyData data, float[] trainH) {
+        Path f = out.resolve("plan.json");
+        List<ArmPlan> plans;
+        try {
+            if (Files.isRegularFile(f)) {
+                plans = Arrays.asList(Json.MAPPER.readValue(f.toFile(), ArmPlan[].class));
+            } else {
+                plans = StudyPlanner.plan(cfg, data, trainH);
+                RunFiles.writeAtomically(f, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(plans));
+            }
+        } catch (IOException e) {
+            throw new Blt4jException("study: cannot read or write " + f + ": " + e.getMessage() + "; delete it to plan again");
+        }
+        log.println(StudyReport.planTable(plans));
+        return plans;
+    }
+
+    /** The entropy model's size, cost and held-out bits per byte (on the study's eval_bytes). */
+    record EntropyInfo(long params, double forwardPerByte, double heldOutBpb) {}
+
+    private EntropyInfo entropyInfo(EntropyModel em, StudyData data) {
+        double bpb = BitsPerByte.entropyModel(em, data.streams().heldOut(), Math.min(1024, em.args().maxSeqlen()), cfg.evalBytes()).bpb();
+        return new EntropyInfo(ParamStore.numel(EntropyModel.specs(em.args())),
+                Flops.entropyModelPerByte(em.args(), em.args().maxSeqlen()), bpb);
+    }
+
+    /** The study's progress fields: share of the training work done (in FLOPs) and the ETA of the rest. */
+    private final class Eta implements ArmRunner.Progress {
+        private final List<ArmPlan> plans;
+        private final double total;
+        private final double doneAtStart;
+        private final long startNanos = System.nanoTime();
+
+        Eta(List<ArmPlan> plans) {
+            this.plans = plans;
+            double t = 0;
+            for (ArmPlan p : plans) t += p.totalWorkSteps() * p.flopsPerStep();
+            this.total = t;
+            this.doneAtStart = done();
+        }
+
+        private double done() {
+            double d = 0;
+            for (ArmPlan p : plans) d += ArmRunner.stepsDone(ArmRunner.armDir(out, p), p) * p.flopsPerStep();
+            return d;
+        }
+
+        @Override
+        public LongFunction<Object[]> fields(ArmPlan plan, long stepsDoneBefore, long runStartStep) {
+            double base = done();
+            return step -> {
+                double now = base + (step - runStartStep) * plan.flopsPerStep();
+                double secs = (System.nanoTime() - startNanos) / 1e9;
+                double rate = (now - doneAtStart) / Math.max(1e-9, secs);
+                String eta = secs < 20 || rate <= 0 ? "..." : ProgressBar.duration((total - now) / rate);
+                return new Object[] {"study", String.format("%.0f%%", 100 * now / total), "eta", eta};
+            };
+        }
+    }
+}
