@@ -12,8 +12,8 @@ import org.blt4j.eval.LanguageModel;
  * per byte ({@link FourWayChoice}: the first of equal ones).
  */
 public final class NoiseEval {
-    /** Items scored per call of the batch scorer (progress is reported after each). */
-    static final int BATCH = 32;
+    /** Items scored per call of the batch scorer (progress is reported after each), at least 8 per thread. */
+    static final int BATCH = Math.max(32, 8 * org.blt4j.tensor.Parallel.poolSize());
 
     private NoiseEval() {}
 
