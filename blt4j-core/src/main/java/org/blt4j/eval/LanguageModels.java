@@ -1,0 +1,73 @@
+package org.blt4j.eval;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.blt4j.Blt4jException;
+import org.blt4j.data.TokenIdStream;
+import org.blt4j.io.Checkpoint;
+import org.blt4j.io.ModelDirs;
+import org.blt4j.model.EntropyModel;
+import org.blt4j.model.ModelLoader;
+import org.blt4j.token.BpeTokenizer;
+
+/** Loads any of the three {@link LanguageModel} kinds from a run, step or hub folder. */
+public final class LanguageModels {
+    /** What {@code train-token} writes in its run folder: the tokenizer's name, or the ranks file next to it. */
+    public static final String TOKENIZER_TXT = "tokenizer.txt";
+
+    private LanguageModels() {}
+
+    /**
+     * The model in modelDir (a hub checkpoint, a step folder or a run folder). The kind is read from the checkpoint:
+     * config.json args with {@code dim_global} → a BLT (entropyModelDirOrNull required); a {@value #TOKENIZER_TXT}
+     * in the folder given, the checkpoint's folder or the step folder's run → a token LM; else a byte LM.
+     * entropyModelDirOrNull is ignored for the two LMs.
+     */
+    public static LanguageModel load(Path modelDir, Path entropyModelDirOrNull) {
+        Path dir = ModelDirs.resolveModel(modelDir);
+        if (Checkpoint.rawArgs(dir).has("dim_global")) {
+            if (entropyModelDirOrNull == null)
+                throw new Blt4jException(modelDir + " is a BLT: pass the entropy model that patches it (--entropy-model DIR)");
+            return new LanguageModel.Blt(ModelLoader.blt(dir, true),
+                    ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModelDirOrNull)));
+        }
+        Path txt = tokenizerTxt(modelDir, dir);
+        EntropyModel model = ModelLoader.entropyModel(dir);
+        if (txt == null) return new LanguageModel.Bytes(model);
+        BpeTokenizer tok = tokenizer(txt);
+        int want = TokenIdStream.vocabSize(tok);
+        if (model.args().vocabSize() != want)
+            throw new Blt4jException("token LM " + dir + ": vocab_size " + model.args().vocabSize() + " does not match its tokenizer "
+                    + tok.name() + " (" + tok.vocabSize() + " tokens + " + TokenIdStream.OFFSET + " = " + want + ")");
+        return new LanguageModel.Tokens(model, tok);
+    }
+
+    /** tokenizer.txt in the folder given, the checkpoint's folder or its parent (a step folder's run), or null. */
+    static Path tokenizerTxt(Path given, Path checkpoint) {
+        for (Path d : new Path[] {given, checkpoint, checkpoint.toAbsolutePath().normalize().getParent()}) {
+            if (d == null) continue;
+            Path f = d.resolve(TOKENIZER_TXT);
+            if (Files.isRegularFile(f)) return f;
+        }
+        return null;
+    }
+
+    /** The tokenizer a run's tokenizer.txt names: cl100k_base, o200k_base, or a ranks file beside it. */
+    public static BpeTokenizer tokenizer(Path tokenizerTxt) {
+        String name;
+        try {
+            name = Files.readString(tokenizerTxt).strip();
+        } catch (IOException e) {
+            throw new Blt4jException("cannot read " + tokenizerTxt + ": " + e.getMessage(), e);
+        }
+        if (name.equals("cl100k_base") || name.equals("o200k_base")) return BpeTokenizer.named(name);
+        if (name.isEmpty())
+            throw new Blt4jException(tokenizerTxt + " is empty; it should name cl100k_base, o200k_base or the run's ranks file");
+        Path ranks = tokenizerTxt.toAbsolutePath().getParent().resolve(name);
+        if (!Files.isRegularFile(ranks))
+            throw new Blt4jException(tokenizerTxt + " names the tokenizer " + name + ", which is missing: put the run's "
+                    + "tokenizer.tiktoken (the ranks file it trained with) back at " + ranks);
+        return BpeTokenizer.load(ranks);
+    }
+}
