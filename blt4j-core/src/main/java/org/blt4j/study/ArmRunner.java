@@ -35,7 +35,7 @@ import org.blt4j.train.Training;
 final class ArmRunner {
     /** A budget's outcome, as budget-k.json holds it. */
     record Point(int budget, double fraction, long steps, long bytes, double trainingFlops, double heldOutBpb,
-                 double avgPatchLength, long evalBytes, double seconds, double sharedSeconds) {}
+                 Double avgPatchLength, long evalBytes, double seconds, double sharedSeconds) {}
 
     /** Where the study's progress stands: the caller's ETA line for the current run, from its step. */
     interface Progress {
@@ -143,7 +143,7 @@ final class ArmRunner {
         Path shared = run.resolve(BRANCH_START);
         double sharedSeconds = Files.isRegularFile(shared) ? read(shared).path("elapsed_s").asDouble(0) : 0;
         Point pt = new Point(k, cfg.budgets().get(k), end.step(), end.bytesSeen(), end.bytesSeen() * p.trainingPerByte(),
-                r.heldOutBpb(), r.avgPatchLength(), cfg.evalBytes(), seconds, sharedSeconds);
+                r.heldOutBpb(), Double.isNaN(r.avgPatchLength()) ? null : r.avgPatchLength(), cfg.evalBytes(), seconds, sharedSeconds);
         try {
             RunFiles.writeAtomically(pointFile(dir, k), Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(pt));
         } catch (IOException e) {

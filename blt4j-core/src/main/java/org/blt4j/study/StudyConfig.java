@@ -21,7 +21,8 @@ import org.blt4j.io.Json;
  * A study: arms trained on one corpus at several model sizes, each to a training-FLOP budget (YAML or JSON):
  * <pre>
  * name: sotu
- * data: {path, heldout_fraction}          # the corpus; the last fraction of its bytes is held out
+ * data: {path, heldout_fraction, max_bytes}  # the corpus (its first max_bytes, whole documents, when given);
+ *                                           # the last fraction of its bytes is held out
  * out: runs/study/sotu                    # run folders, checkpoints, state (resumable)
  * report: docs/study                      # report.md, plots, metrics (default: OUT/report)
  * seed: 42
@@ -51,8 +52,9 @@ public record StudyConfig(String name, Data data, String out, String report, Lon
                           Integer evalBytes, EntropyModelSpec entropyModel, NoiseSpec noise, List<Size> sizes) {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Data(String path, Double heldoutFraction) {
+    public record Data(String path, Double heldoutFraction, Long maxBytes) {
         public Data {
+            if (maxBytes != null && maxBytes < 1) throw new Blt4jException("study config: data.max_bytes must be >= 1, got " + maxBytes);
             if (path == null) throw new Blt4jException("study config: data.path is missing (a .txt, .gz or .jsonl file)");
             if (heldoutFraction == null) heldoutFraction = 0.1;
             if (!(heldoutFraction > 0 && heldoutFraction < 1))
@@ -176,7 +178,7 @@ public record StudyConfig(String name, Data data, String out, String report, Lon
     public StudyConfig withData(Path file, Path outDir, Path reportDir) {
         String o = outDir != null ? outDir.toString() : out;
         String r = reportDir != null ? reportDir.toString() : (outDir != null ? null : report);
-        return new StudyConfig(name, new Data(file != null ? file.toString() : data.path(), data.heldoutFraction()), o, r, seed,
+        return new StudyConfig(name, new Data(file != null ? file.toString() : data.path(), data.heldoutFraction(), data.maxBytes()), o, r, seed,
                 arms, reference, bpeVocab, budgets, decayFraction, evalBytes, entropyModel, noise, sizes);
     }
 

@@ -33,11 +33,23 @@ public record StudyData(DataSplit split, Training.Streams streams, Path bpeFile,
     /** The smallest held-out split a study accepts, in bytes. */
     static final long MIN_HELDOUT_BYTES = 4096;
 
+    /** The whole documents at the start of a file that fit in maxBytes (at least one). */
+    private static List<byte[]> prefix(Path file, long maxBytes) {
+        List<byte[]> all = Corpus.readPrefix(file, maxBytes), docs = new ArrayList<>();
+        long total = 0;
+        for (byte[] d : all) {
+            if (!docs.isEmpty() && total + d.length > maxBytes) break;
+            docs.add(d);
+            total += d.length;
+        }
+        return docs;
+    }
+
     /** Reads and checks the corpus; trains (or reloads) the BPE. Fails with one line before any model is trained. */
     static StudyData prepare(StudyConfig cfg, Path out, Consumer<String> log) {
         Path file = Path.of(cfg.data().path());
         if (!Files.isRegularFile(file)) throw new Blt4jException("study: data file " + file + " does not exist (pass --data FILE)");
-        List<byte[]> docs = Corpus.read(file);
+        List<byte[]> docs = cfg.data().maxBytes() == null ? Corpus.read(file) : prefix(file, cfg.data().maxBytes());
         DataSplit split = DataSplit.split(docs, cfg.data().heldoutFraction());
         long held = split.heldOutBytes(), train = split.trainBytes();
         if (held < MIN_HELDOUT_BYTES || train < MIN_HELDOUT_BYTES)
