@@ -6,6 +6,9 @@ import java.util.concurrent.Callable;
 import org.blt4j.Blt4jException;
 import org.blt4j.eval.BitsPerByte;
 import org.blt4j.eval.Flops;
+import org.blt4j.eval.LanguageModel;
+import org.blt4j.eval.LanguageModels;
+import org.blt4j.data.TokenIdStream;
 import org.blt4j.io.Checkpoint;
 import org.blt4j.model.ByteLatentTransformer;
 import org.blt4j.model.EntropyModel;
@@ -23,9 +26,9 @@ import picocli.CommandLine.Option;
 
 /** blt4j eval: bits per byte of a model on a text file. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Bits per byte of a model (BLT or entropy model) on a file, with the average patch length and FLOPs per byte.")
+        description = "Bits per byte of a model (BLT, entropy/byte model or token LM) on a file, with the average patch length and FLOPs per byte.")
 final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "BLT or entropy model checkpoint (or a run folder)")
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "BLT, entropy model or token LM checkpoint (or a run folder)")
     Path model;
 
     @Option(names = "--entropy-model", paramLabel = "DIR", description = "entropy model that patches the BLT")
@@ -37,7 +40,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--max-bytes", defaultValue = "1000000", description = "evaluate at most this many bytes (default: ${DEFAULT-VALUE})")
     long maxBytes;
 
-    @Option(names = "--seq-len", defaultValue = "1024", description = "bytes per evaluated row (default: ${DEFAULT-VALUE})")
+    @Option(names = "--seq-len", defaultValue = "1024", description = "bytes per evaluated row; tokens for a token LM, at most its max_seqlen (default: ${DEFAULT-VALUE})")
     int seqLen;
 
     @Override
@@ -64,7 +67,17 @@ final class EvalCommand implements Callable<Integer> {
             System.out.printf("average patch length %.2f bytes; forward FLOPs per byte %,.0f (encoder %,.0f, global %,.0f, decoder %,.0f)"
                     + " + entropy model %,.0f (docs/flops.md)%n",
                     e.avgPatchLength(), f.total(), f.encoder(), f.global(), f.decoder(), c.entropyModel());
-        } else {
+        } else if (LanguageModels.load(model, null) instanceof LanguageModel.Tokens tl) {
+            // a token LM (RUN/tokenizer.txt): rows of tokens, at most the model's own context
+            int rowTokens = Math.min(seqLen, Math.max(2, tl.model().args().maxSeqlen()));
+            TokenIdStream.Stream stream = TokenIdStream.encode(docs, tl.tokenizer());
+            BitsPerByte.Eval e = BitsPerByte.tokenLm(tl.model(), stream, rowTokens, maxBytes);
+            long tokens = stream.ids().length - 2L * docs.size();          // BOS and EOS of every document apart
+            double bytesPerToken = stream.bytes() / (double) Math.max(1, tokens);
+            print(e, docs);
+            System.out.printf("tokenizer %s: %.3f bytes per token; forward FLOPs per byte %,.0f (rows of %d tokens; docs/flops.md)%n",
+                    tl.tokenizer(), bytesPerToken, Flops.tokenLm(tl.model().args(), rowTokens, bytesPerToken).perByte(), rowTokens);
+        } else {                                                       // a byte LM (loaded again: small)
             EntropyModel em = ModelLoader.entropyModel(dir);
             BitsPerByte.Eval e = BitsPerByte.entropyModel(em, ids, seqLen, maxBytes);
             print(e, docs);

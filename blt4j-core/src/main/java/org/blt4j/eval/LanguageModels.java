@@ -9,6 +9,7 @@ import org.blt4j.io.Checkpoint;
 import org.blt4j.io.ModelDirs;
 import org.blt4j.model.EntropyModel;
 import org.blt4j.model.ModelLoader;
+import org.blt4j.text.ByteTokenizer;
 import org.blt4j.token.BpeTokenizer;
 
 /** Loads any of the three {@link LanguageModel} kinds from a run, step or hub folder. */
@@ -34,7 +35,13 @@ public final class LanguageModels {
         }
         Path txt = tokenizerTxt(modelDir, dir);
         EntropyModel model = ModelLoader.entropyModel(dir);
-        if (txt == null) return new LanguageModel.Bytes(model);
+        if (txt == null) {
+            if (model.args().vocabSize() != ByteTokenizer.VOCAB_SIZE)
+                throw new Blt4jException(modelDir + ": vocab_size " + model.args().vocabSize() + " is not a byte LM's "
+                        + ByteTokenizer.VOCAB_SIZE + " and there is no " + TOKENIZER_TXT + " beside it; for a token LM pass its run"
+                        + " folder (which keeps " + TOKENIZER_TXT + " and the tokenizer)");
+            return new LanguageModel.Bytes(model);
+        }
         BpeTokenizer tok = tokenizer(txt);
         int want = TokenIdStream.vocabSize(tok);
         if (model.args().vocabSize() != want)

@@ -80,6 +80,10 @@ class LanguageModelsTest {
         Files.delete(run.resolve("tokenizer.tiktoken"));
         e = assertThrows(Blt4jException.class, () -> LanguageModels.load(run, null));
         assertTrue(e.getMessage().contains("tokenizer.tiktoken") && e.getMessage().contains("missing"), e.getMessage());
+        Path stepAlone = Files.move(run.resolve("step-000001"), tmp.resolve("step-000001"));
+        e = assertThrows(Blt4jException.class, () -> LanguageModels.load(stepAlone, null));
+        assertTrue(e.getMessage().contains("is not a byte LM's 260") && e.getMessage().contains("run folder"), e.getMessage());
+        Files.move(stepAlone, run.resolve("step-000001"));
         Files.writeString(run.resolve("tokenizer.txt"), "cl100k_base\n");
         e = assertThrows(Blt4jException.class, () -> LanguageModels.load(run, null));
         assertTrue(e.getMessage().contains("vocab_size"), e.getMessage());

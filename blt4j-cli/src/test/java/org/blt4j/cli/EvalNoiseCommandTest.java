@@ -1,0 +1,89 @@
+package org.blt4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** eval-noise and eval on every kind of model: the byte LM, the BLT (golden test models) and a token LM run. */
+class EvalNoiseCommandTest {
+    static final String SAMPLE = "../data/sotu-sample.txt.gz";
+    static final String GOLDEN = "../testdata/golden/";
+
+    @TempDir
+    Path tmp;
+
+    /** Exit code and what the command printed on stdout. */
+    record Out(int code, String out, String err) {}
+
+    static Out run(String... args) {
+        PrintStream old = System.out;
+        var buf = new ByteArrayOutputStream();
+        CliErrorsTest.Run r;
+        try {
+            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+            r = CliErrorsTest.run(args);
+        } finally {
+            System.setOut(old);
+        }
+        return new Out(r.code(), buf.toString(StandardCharsets.UTF_8), r.err());
+    }
+
+    @Test
+    void byteLmAndBltGetATableWithEveryNoise() {
+        Out o = run("eval-noise", "--model", GOLDEN + "entropy_model_forward", "--data", SAMPLE, "--items", "12", "--where", "context");
+        assertEquals(0, o.code(), o.err() + o.out());
+        for (String s : new String[] {"clean", "AntSpeak/context", "Drop/context", "RandomCase/context", "Repeat/context",
+                "UpperCase/context", "average/context", "12 items"})
+            assertTrue(o.out().contains(s), "lacks " + s + ":\n" + o.out());
+        assertEquals(9, o.out().lines().count(), o.out());
+
+        o = run("eval-noise", "--model", GOLDEN + "blt_base", "--entropy-model", GOLDEN + "entropy_model_forward", "--data", SAMPLE,
+                "--items", "4", "--where", "all");
+        assertEquals(0, o.code(), o.err() + o.out());
+        assertTrue(o.out().contains("Repeat/candidates") && o.out().contains("average/both"), o.out());
+        assertEquals(1 + 1 + 15 + 3 + 1, o.out().lines().count(), o.out());
+    }
+
+    @Test
+    void aTokenLmRunIsEvaluatedAndScored() throws Exception {
+        Path data = tmp.resolve("sample.txt");
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(Path.of(SAMPLE)))) {
+            Files.write(data, in.readNBytes(60_000));
+        }
+        Path run = tmp.resolve("token");
+        Path cfg = Files.writeString(tmp.resolve("t.yaml"), """
+                model: {tokenizer: {train: 300}, args: {dim: 16, n_layers: 1, n_heads: 2, multiple_of: 16, max_seqlen: 32}}
+                data: {path: "%s", seq_len: 16, batch_size: 2}
+                train: {steps: 2, eval_every: 100, out: "%s"}
+                """.formatted(data, run));
+        Out t = run("train-token", "--config", cfg.toString());
+        assertEquals(0, t.code(), t.err());
+        Out e = run("eval", "--model", run.toString(), "--data", data.toString(), "--max-bytes", "5000");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().contains("bits per byte") && e.out().contains("bytes per token") && e.out().contains("rows of 32 tokens"), e.out());
+        Out n = run("eval-noise", "--model", run.toString(), "--data", data.toString(), "--heldout-fraction", "0.5", "--items", "5");
+        assertEquals(0, n.code(), n.err());
+        assertTrue(n.out().contains("UpperCase/both"), n.out());
+    }
+
+    @Test
+    void badInputsAreOneLine() {
+        CliErrorsTest.assertClear(CliErrorsTest.run("eval-noise", "--model", GOLDEN + "blt_base", "--data", SAMPLE, "--items", "3"),
+                "--entropy-model");
+        CliErrorsTest.assertClear(CliErrorsTest.run("eval-noise", "--model", GOLDEN + "entropy_model_forward", "--data", SAMPLE,
+                "--items", "0"), "--items must be at least 1");
+        CliErrorsTest.assertClear(CliErrorsTest.run("eval-noise", "--model", GOLDEN + "entropy_model_forward", "--data", SAMPLE,
+                "--items", "1000000"), "gives only");
+        CliErrorsTest.assertClear(CliErrorsTest.run("eval-noise", "--model", GOLDEN + "entropy_model_forward", "--data", SAMPLE,
+                "--where", "middle"), "valid: context, candidates, both");
+    }
+}
