@@ -17,6 +17,7 @@ public final class ByteLatentTransformer {
     private final LocalEncoder encoder;
     private final GlobalTransformer global;
     private final LocalDecoder decoder;
+    private final List<RowTable> hashTables;
 
     /**
      * @param params     every parameter except, optionally, the hash tables
@@ -46,6 +47,7 @@ public final class ByteLatentTransformer {
             if (t.dim() != dim || t.rows() != args.encoderHashByteGroupVocab())
                 throw new Blt4jException("hash table has shape [" + t.rows() + ", " + t.dim() + "], expected ["
                         + args.encoderHashByteGroupVocab() + ", " + dim + "]");
+        this.hashTables = List.copyOf(hashTables);
         this.encoder = new LocalEncoder(args, params, tokEmbeddings, hashTables);
         this.global = new GlobalTransformer(args, params);
         this.decoder = new LocalDecoder(args, params);
@@ -70,6 +72,9 @@ public final class ByteLatentTransformer {
     public BltArgs args() { return args; }
 
     public ParamStore params() { return params; }
+
+    /** The hash n-gram embedding tables, in table order (in params, or apart when they were given apart). */
+    public List<RowTable> hashTables() { return hashTables; }
 
     LocalEncoder encoder() { return encoder; }
 

@@ -63,7 +63,7 @@ public final class ModelScorer {
                 Patcher patcher = bl.model().args().patcherArgs().build();
                 yield logLikelihood(concat(byteIds(context), byteIds(continuation)), context.length, m.context(), x -> {
                     float[] H = patcher.needsEntropies() ? bl.entropyModel().entropies(x) : null;
-                    return bl.model().forward(x, patcher.patchLengths(x, H, false));
+                    return bl.model().forward(x, bosAlone(patcher.patchLengths(x, H, false)));
                 }, bl.model().args().vocabSize());
             }
         };
@@ -114,6 +114,20 @@ public final class ModelScorer {
     private static int[] concat(int[] a, int[] b) {
         int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    /**
+     * Patch lengths whose first patch is the BOS alone, as the BLT needs and as training rows have it: a first patch of
+     * l0 > 1 ids (static patching, or space patching when the text starts at once) becomes [1, l0 - 1] (docs/computation.md
+     * §5; {@link org.blt4j.data.BltPacker} shifts its rows the same way).
+     */
+    static int[] bosAlone(int[] lengths) {
+        if (lengths.length == 0 || lengths[0] <= 1) return lengths;
+        int[] out = new int[lengths.length + 1];
+        out[0] = 1;
+        out[1] = lengths[0] - 1;
+        System.arraycopy(lengths, 1, out, 2, lengths.length - 1);
         return out;
     }
 }

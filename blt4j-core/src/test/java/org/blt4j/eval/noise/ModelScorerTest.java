@@ -107,6 +107,29 @@ class ModelScorerTest {
     }
 
     @Test
+    void staticPatchesStartWithTheBosAlone() {
+        LanguageModel.Blt golden = goldenBlt();
+        var tree = (com.fasterxml.jackson.databind.node.ObjectNode) org.blt4j.io.Json.MAPPER.valueToTree(golden.model().args());
+        tree.put("patching_mode", "static");
+        tree.put("patch_size", 4.0);
+        tree.remove("patching_threshold");
+        var args = org.blt4j.io.Json.MAPPER.convertValue(tree, org.blt4j.model.BltArgs.class);
+        var model = new org.blt4j.model.ByteLatentTransformer(args, golden.model().params(), golden.model().hashTables());
+        LanguageModel.Blt m = new LanguageModel.Blt(model, golden.entropyModel());
+        int[] ids = bosBytes(CTX, CONT);
+        int[] x = Arrays.copyOf(ids, ids.length - 1);
+        int[] lengths = args.patcherArgs().build().patchLengths(x, null, false);
+        assertEquals(4, lengths[0], "static patches put the BOS with the first 3 bytes");
+        int[] shifted = ModelScorer.bosAlone(lengths);
+        assertEquals(1, shifted[0]);
+        assertEquals(3, shifted[1]);
+        assertEquals(Arrays.stream(lengths).sum(), Arrays.stream(shifted).sum());
+        float[] logits = model.forward(x, shifted);
+        double want = hand(logits, ids, 1 + CTX.length, args.vocabSize());
+        assertEquals(want, ModelScorer.of(m).score(CTX, CONT).logLikelihood(), 1e-9 * Math.abs(want));
+    }
+
+    @Test
     void tooLongInputDropsTheStartOfTheContext() {
         LanguageModel.Blt blt = goldenBlt();
         int C = blt.context();
