@@ -27,7 +27,7 @@ class StudyCommandTest {
     static final String[] ARMS = {"bpe", "bytes", "blt-space", "blt-static", "blt-entropy-4.5", "blt-entropy-8"};
 
     @TempDir
-    Path tmp;
+    static Path tmp;
     Path out, report;
     String firstReport;
 

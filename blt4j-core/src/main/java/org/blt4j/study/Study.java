@@ -97,11 +97,13 @@ public final class Study {
 
     /** OUT belongs to one study: the config is written there first, and a different one is refused. */
     private void claim() {
-        ObjectNode mine = cfg.toTree();
-        mine.remove("out");
-        mine.remove("report");
+        ObjectNode tree = cfg.toTree();
+        tree.remove("out");
+        tree.remove("report");
         Path f = out.resolve("study.json");
         try {
+            // through bytes, so that it compares with the file's numbers node type for node type (a long 1 is an int 1 there)
+            ObjectNode mine = (ObjectNode) Json.MAPPER.readTree(Json.MAPPER.writeValueAsBytes(tree));
             Files.createDirectories(out);
             if (Files.isRegularFile(f)) {
                 ObjectNode saved = (ObjectNode) ArmRunner.read(f);
