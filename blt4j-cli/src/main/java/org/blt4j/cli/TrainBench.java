@@ -130,10 +130,8 @@ final class TrainBench {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         GemmTimer.enable(false);
-        // GEMM time is counted per calling thread: the LMs call from one thread (GEMMs parallel inside), the BLT
-        // from one thread per row group
-        int callers = task.kind().equals("blt") ? Parallel.poolSize() : 1;
-        double gemmShare = GemmTimer.seconds() / (secs * callers);
+        // GEMM time is counted on the calling thread: every model calls from one thread (GEMMs parallel inside)
+        double gemmShare = GemmTimer.seconds() / secs;
         out.printf("%-14s %,10d params  %,9.0f bytes/s  %6.1f ms/step  GEMM %4.1f%% of the time%s%n", name,
                 task.params().size(), bytes / secs, 1000 * secs / steps, 100 * gemmShare,
                 Double.isNaN(patch) ? "" : String.format("  (%.2f bytes/patch)", patch / steps));
