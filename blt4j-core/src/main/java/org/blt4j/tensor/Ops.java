@@ -88,6 +88,36 @@ public final class Ops {
         });
     }
 
+    /**
+     * Backward of {@link #swiglu}: given dg = ∂L/∂g for g = silu(a)·b, db = dg·silu(a) and
+     * da = dg·b·σ(a)·(1 + a·(1 − σ(a))), n elements, lane-wise like the forward (masked last vector).
+     */
+    public static void swigluBackward(float[] a, float[] b, float[] dg, float[] da, float[] db, int n) {
+        int chunks = (n + PAR_CHUNK - 1) / PAR_CHUNK;
+        Parallel.forEach(chunks, 30L * n, c -> {
+            int from = c * PAR_CHUNK, to = Math.min(n, from + PAR_CHUNK);
+            int i = from;
+            for (; i + L <= to; i += L) swigluGrad(a, b, dg, da, db, i, null);
+            if (i < to) swigluGrad(a, b, dg, da, db, i, S.indexInRange(i, to));
+        });
+    }
+
+    /** One vector of {@link #swigluBackward} at i; m: the lanes in range, null for all. */
+    private static void swigluGrad(float[] a, float[] b, float[] dg, float[] da, float[] db, int i, VectorMask<Float> m) {
+        FloatVector av = m == null ? FloatVector.fromArray(S, a, i) : FloatVector.fromArray(S, a, i, m);
+        FloatVector g = m == null ? FloatVector.fromArray(S, dg, i) : FloatVector.fromArray(S, dg, i, m);
+        FloatVector bv = m == null ? FloatVector.fromArray(S, b, i) : FloatVector.fromArray(S, b, i, m);
+        FloatVector one = FloatVector.broadcast(S, 1f), sig = one.div(VecMath.exp(av.neg()).add(1f));
+        FloatVector dbv = g.mul(av.mul(sig)), dav = g.mul(bv).mul(sig).mul(one.add(av.mul(one.sub(sig))));
+        if (m == null) {
+            dbv.intoArray(db, i);
+            dav.intoArray(da, i);
+        } else {
+            dbv.intoArray(db, i, m);
+            dav.intoArray(da, i, m);
+        }
+    }
+
     /** a / (1 + e^-a) lane-wise */
     private static FloatVector silu(FloatVector a) {
         return a.div(VecMath.exp(a.neg()).add(1f));

@@ -108,6 +108,15 @@ class GradCheckTest {
     }
 
     @Test
+    void selfAttentionLongRows() {
+        // 40 positions, window 37: the backward's softmax recompute runs whole vectors (16 lanes on AVX-512), not only tails
+        boolean[] endsDoc = new boolean[40];
+        endsDoc[5] = true;
+        selfAttention("SelfAttention 40 positions, EOS, w=37", 7, 40, 8, 2, 1, positions(40, 0),
+                Masks.localBlockCausal(endsDoc, 37), Ref64.localBlockCausal(endsDoc, 37));
+    }
+
+    @Test
     void selfAttentionGqa() {
         // 4 query heads on 2 KV heads; positions start at 3 so every row's RoPE angle is non-zero
         selfAttention("SelfAttention GQA 4q/2kv", 6, 5, 8, 4, 2, positions(5, 3), AttnMask.causal(), Ref64.causal());
