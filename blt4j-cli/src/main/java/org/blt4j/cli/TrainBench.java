@@ -57,7 +57,8 @@ final class TrainBench {
         Bundled.copyCorpus(data);
         out.printf("%d threads; %d warm-up + %d timed steps per model; bundled corpus%n", Parallel.poolSize(), warmup, steps);
         double peak = Mfu.measurePeak();
-        out.printf("fp32 FMA peak (measured now, %d threads): %.1f GFLOP/s%n", Parallel.poolSize(), peak);
+        out.printf("fp32 FMA peak (measured now, %d threads): %.1f GFLOP/s; again around each model (peak before/after)%n",
+                Parallel.poolSize(), peak);
         TrainConfig e = config("entropy-demo.yaml", data, dir.resolve("entropy"), List.of());
         Training.Streams s = Training.streams(e);
         TrainTask et = Training.entropyTask(e, s);
@@ -69,8 +70,8 @@ final class TrainBench {
             Timed te = measure("entropy model", et, e);
             int ce = e.data().seqLen();
             double fe = Flops.TRAINING_FACTOR * Flops.entropyModelPerByte((LmArgs) et.args(), ce);
-            mfu.add(new Mfu(fe, te.bytesPerSecond(), peak).line("entropy model", ce) + "  (demo; byte-level LM)");
-            mfu.add(blt("BLT", config("blt-demo.yaml", data, dir.resolve("blt"), bltSet(dir, List.of())), s, peak, "demo"));
+            mfu.add(new Mfu(fe, te.bytesPerSecond(), te.peak()).line("entropy model", ce) + "  (demo; byte-level LM)");
+            mfu.add(blt("BLT", config("blt-demo.yaml", data, dir.resolve("blt"), bltSet(dir, List.of())), s, "demo"));
         }
         if (large) {
             out.println("-- the study's larger size");
@@ -79,13 +80,13 @@ final class TrainBench {
             Timed tm = measure("token LM", tt, t);
             int ct = t.data().seqLen();
             double ft = Flops.tokenLm((LmArgs) tt.args(), ct, tm.bytesPerTarget()).trainingPerByte();
-            mfu.add(new Mfu(ft, tm.bytesPerSecond(), peak).line("token LM", ct)
+            mfu.add(new Mfu(ft, tm.bytesPerSecond(), tm.peak()).line("token LM", ct)
                     + String.format("  (study-large; ctx in tokens, %.2f bytes/token, trained BPE)", tm.bytesPerTarget()));
-            mfu.add(blt("BLT", config("blt-demo.yaml", data, dir.resolve("blt-large"), bltSet(dir, LARGE_BLT)), s, peak,
-                    "study-large"));
+            mfu.add(blt("BLT", config("blt-demo.yaml", data, dir.resolve("blt-large"), bltSet(dir, LARGE_BLT)), s, "study-large"));
         }
         out.println();
-        out.println("model FLOPs utilization: training FLOPs (3 × forward, docs/flops.md) × bytes/s ÷ the peak above");
+        out.println("model FLOPs utilization: training FLOPs (3 × forward, docs/flops.md) × bytes/s ÷ the FMA peak measured"
+                + " right before and after that model's steps (mean)");
         mfu.forEach(out::println);
     }
 
@@ -97,18 +98,21 @@ final class TrainBench {
     }
 
     /** Measures a BLT config; returns its MFU line. */
-    private String blt(String name, TrainConfig b, Training.Streams s, double peak, String size) {
+    private String blt(String name, TrainConfig b, Training.Streams s, String size) {
         TrainTask bt = Training.bltTask(b, s, m -> {});
         Timed tb = measure(name, bt, b);
         // BLT rows hold a fixed number of patches, cut at seq_len bytes: the context is their mean length
         int cb = (int) Math.max(1, Math.min(b.data().seqLen(), Math.round(tb.bytesPerRow())));
         double fb = Flops.bltPerByte((BltArgs) bt.args(), cb, tb.bytesPerPatch()).total() * Flops.TRAINING_FACTOR;
-        return new Mfu(fb, tb.bytesPerSecond(), peak).line(name, cb)
+        return new Mfu(fb, tb.bytesPerSecond(), tb.peak()).line(name, cb)
                 + String.format("  (%s; %.2f bytes/patch; entropy model's patching not counted)", size, tb.bytesPerPatch());
     }
 
-    /** What measure saw: bytes/s, mean bytes per row, per patch (NaN: no patches) and per target. */
-    private record Timed(double bytesPerSecond, double bytesPerRow, double bytesPerPatch, double bytesPerTarget) {}
+    /**
+     * What measure saw: bytes/s, mean bytes per row, per patch (NaN: no patches) and per target, and the FMA peak
+     * measured right before and after the timed steps (their mean: on a shared machine the peak moves with the load).
+     */
+    private record Timed(double bytesPerSecond, double bytesPerRow, double bytesPerPatch, double bytesPerTarget, double peak) {}
 
     private Timed measure(String name, TrainTask task, TrainConfig cfg) {
         float[] grad = new float[task.params().data().length];
@@ -116,6 +120,7 @@ final class TrainBench {
             Arrays.fill(grad, 0f);
             task.step(grad);
         }
+        double peakBefore = Mfu.measurePeak();
         GemmTimer.enable(true);
         GemmTimer.reset();
         long bytes = 0, targets = 0;
@@ -130,13 +135,15 @@ final class TrainBench {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         GemmTimer.enable(false);
+        double peakAfter = Mfu.measurePeak();
         // GEMM time is counted on the calling thread: every model calls from one thread (GEMMs parallel inside)
         double gemmShare = GemmTimer.seconds() / secs;
-        out.printf("%-14s %,10d params  %,9.0f bytes/s  %6.1f ms/step  GEMM %4.1f%% of the time%s%n", name,
-                task.params().size(), bytes / secs, 1000 * secs / steps, 100 * gemmShare,
-                Double.isNaN(patch) ? "" : String.format("  (%.2f bytes/patch)", patch / steps));
+        out.printf("%-14s %,10d params  %,9.0f bytes/s  %6.1f ms/step  GEMM %4.1f%% of the time%s  peak %.0f/%.0f  load %.1f%n",
+                name, task.params().size(), bytes / secs, 1000 * secs / steps, 100 * gemmShare,
+                Double.isNaN(patch) ? "" : String.format("  (%.2f bytes/patch)", patch / steps), peakBefore, peakAfter,
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         return new Timed(bytes / secs, bytes / ((double) steps * cfg.data().batchSize()), patch / steps,
-                bytes / (double) Math.max(1, targets));
+                bytes / (double) Math.max(1, targets), (peakBefore + peakAfter) / 2);
     }
 
     private static TrainConfig config(String name, Path data, Path out, List<String> set) throws Exception {
