@@ -2,19 +2,9 @@ package org.blt4j.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.blt4j.bench.GemmBench;
-import org.blt4j.bench.Mfu;
-import org.blt4j.eval.Flops;
-import org.blt4j.model.BltArgs;
-import org.blt4j.model.LmArgs;
-import org.blt4j.tensor.GemmTimer;
-import org.blt4j.tensor.Parallel;
-import org.blt4j.train.TrainConfig;
-import org.blt4j.train.TrainTask;
-import org.blt4j.train.Training;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -85,8 +75,9 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "train", mixinStandardHelpOptions = true,
-            description = "Training throughput (bytes/s) of the entropy model and the BLT at the demo configs, the share of time in GEMM, "
-                    + "and model FLOPs utilization (training FLOPs/s against the fp32 FMA peak measured in the same run).")
+            description = "Training throughput (bytes/s) at the demo configs (entropy model, BLT) or the study's larger size "
+                    + "(token LM, BLT), the share of time in GEMM, and model FLOPs utilization (training FLOPs/s against the "
+                    + "fp32 FMA peak measured in the same run).")
     static final class Train implements Callable<Integer> {
         @Option(names = "--steps", defaultValue = "20", description = "timed steps per model (default: ${DEFAULT-VALUE})")
         int steps;
@@ -94,80 +85,17 @@ final class BenchCommand implements Runnable {
         @Option(names = "--warmup", defaultValue = "8", description = "untimed warm-up steps (default: ${DEFAULT-VALUE})")
         int warmup;
 
+        @Option(names = "--size", defaultValue = "demo", paramLabel = "demo|study-large|both",
+                description = "which model sizes (default: ${DEFAULT-VALUE})")
+        String size;
+
         @Override
         public Integer call() throws Exception {
-            Path dir = Files.createTempDirectory("blt4j-bench");
-            Path data = dir.resolve(Bundled.CORPUS);
-            Bundled.copyCorpus(data);
-            System.out.printf("%d threads; %d warm-up + %d timed steps per model; demo configs, bundled corpus%n",
-                    Parallel.poolSize(), warmup, steps);
-            double peak = Mfu.measurePeak();
-            System.out.printf("fp32 FMA peak (measured now, %d threads): %.1f GFLOP/s%n", Parallel.poolSize(), peak);
-            TrainConfig e = config("entropy-demo.yaml", data, dir.resolve("entropy"), null);
-            Training.Streams s = Training.streams(e);
-            TrainTask et = Training.entropyTask(e, s);
-            Timed te = measure("entropy model", et, e);
-            // the BLT needs an entropy model to patch with: the (untrained) one above, saved, with a fixed threshold
-            org.blt4j.run.TrainCheckpoint ck = new org.blt4j.run.TrainCheckpoint(dir.resolve("entropy"), 1);
-            ck.save(org.blt4j.run.TrainState.start(e.toTree()), et.args(), et.params(), null, null);
-            TrainConfig b = config("blt-demo.yaml", data, dir.resolve("blt"), dir.resolve("entropy").toString());
-            TrainTask bt = Training.bltTask(b, s, m -> {});
-            Timed tb = measure("BLT", bt, b);
-            System.out.println();
-            System.out.println("model FLOPs utilization: training FLOPs (3 × forward, docs/flops.md) × bytes/s ÷ the peak above");
-            // a token LM cannot be trained yet (no token data path): the entropy model is a byte-level LM, the same
-            // block as the token LM, so it stands for it here
-            int ce = e.data().seqLen();
-            double fe = Flops.TRAINING_FACTOR * Flops.entropyModelPerByte((LmArgs) et.args(), ce);
-            System.out.println(new Mfu(fe, te.bytesPerSecond(), peak).line("entropy model", ce)
-                    + "  (byte-level LM: the token LM's block)");
-            // BLT rows hold a fixed number of patches, cut at seq_len bytes: the context is their mean length
-            int cb = (int) Math.max(1, Math.min(b.data().seqLen(), Math.round(tb.bytesPerRow())));
-            double fb = Flops.bltPerByte((BltArgs) bt.args(), cb, tb.bytesPerPatch()).total() * Flops.TRAINING_FACTOR;
-            System.out.println(new Mfu(fb, tb.bytesPerSecond(), peak).line("BLT", cb)
-                    + String.format("  (%.2f bytes/patch; entropy model's patching not counted)", tb.bytesPerPatch()));
+            if (!List.of("demo", "study-large", "both").contains(size))
+                throw new org.blt4j.Blt4jException("--size must be demo, study-large or both, got " + size);
+            if (steps < 1 || warmup < 0) throw new org.blt4j.Blt4jException("--steps must be >= 1 and --warmup >= 0");
+            new TrainBench(steps, warmup, System.out).run(!size.equals("study-large"), !size.equals("demo"));
             return 0;
-        }
-
-        /** What measure saw: bytes trained per second, mean bytes per row, mean bytes per patch (NaN: no patches). */
-        private record Timed(double bytesPerSecond, double bytesPerRow, double bytesPerPatch) {}
-
-        private Timed measure(String name, TrainTask task, TrainConfig cfg) {
-            float[] grad = new float[task.params().data().length];
-            for (int i = 0; i < warmup; i++) {
-                Arrays.fill(grad, 0f);
-                task.step(grad);
-            }
-            GemmTimer.enable(true);
-            GemmTimer.reset();
-            long bytes = 0;
-            double patch = 0;
-            long t0 = System.nanoTime();
-            for (int i = 0; i < steps; i++) {
-                Arrays.fill(grad, 0f);
-                TrainTask.Step st = task.step(grad);
-                bytes += st.bytes();
-                patch += st.avgPatchLength();
-            }
-            double secs = (System.nanoTime() - t0) / 1e9;
-            GemmTimer.enable(false);
-            // GEMM time is counted per calling thread: the entropy model calls from one thread (GEMMs parallel
-            // inside), the BLT from one thread per row group
-            int callers = task.kind().equals("blt") ? Parallel.poolSize() : 1;
-            double gemmShare = GemmTimer.seconds() / (secs * callers);
-            System.out.printf("%-14s %,10d params  %,9.0f bytes/s  %5.1f ms/step  GEMM %4.1f%% of the time%s%n", name,
-                    task.params().size(), bytes / secs, 1000 * secs / steps, 100 * gemmShare,
-                    Double.isNaN(patch) ? "" : String.format("  (%.2f bytes/patch)", patch / steps));
-            return new Timed(bytes / secs, bytes / ((double) steps * cfg.data().batchSize()), patch / steps);
-        }
-
-        private static TrainConfig config(String name, Path data, Path out, String entropyModel) throws Exception {
-            List<String> o = new java.util.ArrayList<>(List.of("data.path=" + data, "train.out=" + out));
-            if (entropyModel != null) {
-                o.add("data.entropy_model=" + entropyModel);
-                o.add("model.args.patching_threshold=auto");
-            }
-            return Bundled.config(name, o);
         }
     }
 

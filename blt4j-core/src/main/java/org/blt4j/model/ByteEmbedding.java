@@ -48,13 +48,14 @@ final class ByteEmbedding {
     }
 
     /**
-     * Backward: the rows each position used get dH[i] added, in grad at tokOffset (tok_embeddings) and
-     * tableOffsets[t] (hash table t).
+     * Backward: the rows each position i of ids used get dH[dOff + i*dim ..] added, in grad at tokOffset
+     * (tok_embeddings) and tableOffsets[t] (hash table t).
      */
-    void backward(int[] ids, float[] dH, float[] grad, int tokOffset, int[] tableOffsets) {
+    void backward(int[] ids, float[] dH, int dOff, float[] grad, int tokOffset, int[] tableOffsets) {
         for (int i = 0; i < ids.length; i++) {
-            addTo(grad, tokOffset + ids[i] * dim, dH, i * dim);
-            for (int t = 0; t < tableOffsets.length; t++) addTo(grad, tableOffsets[t] + hashId(ids, i, t) * dim, dH, i * dim);
+            int o = dOff + i * dim;
+            addTo(grad, tokOffset + ids[i] * dim, dH, o);
+            for (int t = 0; t < tableOffsets.length; t++) addTo(grad, tableOffsets[t] + hashId(ids, i, t) * dim, dH, o);
         }
     }
 

@@ -91,20 +91,24 @@ public final class ByteLatentTransformer {
         return run(tokens, patchLengths).dec().logits();
     }
 
-    /** One row's whole-row pass; eosPatch[p]: patch p holds an EOS (it ends a document for the global mask). */
-    record Pass(PatchLayout layout, boolean[] eosPatch, LocalEncoder.Output enc, GlobalTransformer.Output glob,
-                LocalDecoder.Output dec) {}
+    /** One whole-row pass over packed rows (one row: the plain pass). */
+    record Pass(PackedRows rows, LocalEncoder.Output enc, GlobalTransformer.Output glob, LocalDecoder.Output dec) {
+        PatchLayout layout() { return rows.layout(); }
+
+        /** eosPatch[p]: patch p holds an EOS (it ends a document for the global mask). */
+        boolean[] eosPatch() { return rows.eosPatch(); }
+    }
 
     Pass run(int[] tokens, int[] patchLengths) {
-        int N = tokens.length;
-        PatchLayout layout = PatchLayout.of(patchLengths, N);
-        int nP = layout.numPatches();
-        LocalEncoder.Output enc = encoder.forward(tokens, layout);        // h [N, dim], slots [P*k, dim]
-        boolean[] eosPatch = new boolean[nP];
-        for (int i = 0; i < N; i++) if (tokens[i] == args.eosId()) eosPatch[layout.patchIds()[i]] = true;
-        GlobalTransformer.Output g = global.forward(enc.slots(), nP, eosPatch);   // [P, dim_global]
-        LocalDecoder.Output dec = decoder.forward(enc.h(), tokens, g.h(), layout); // logits [N, vocab]
-        return new Pass(layout, eosPatch, enc, g, dec);
+        return run(PackedRows.of(new int[][] {tokens}, new int[][] {patchLengths}, args.eosId()));
+    }
+
+    Pass run(PackedRows rows) {
+        LocalEncoder.Output enc = encoder.forward(rows);                              // h [N, dim], slots [P*k, dim]
+        GlobalTransformer.Output g = global.forward(enc.slots(), rows.numPatches(),
+                rows.patchEnds(args.globalBlockCausal()), rows.patchPos());          // [P, dim_global]
+        LocalDecoder.Output dec = decoder.forward(enc.h(), rows, g.h());              // logits [N, vocab]
+        return new Pass(rows, enc, g, dec);
     }
 
     /**
@@ -114,18 +118,47 @@ public final class ByteLatentTransformer {
      * @param mask per-position weights (1 = counted, 0 = padding); null = all counted
      */
     public double forwardBackward(int[] x, int[] y, float[] mask, int[] patchLengths, float scale, float[] grad) {
+        return forwardBackwardRows(new int[][] {x}, new int[][] {y}, mask == null ? null : new float[][] {mask},
+                new int[][] {patchLengths}, scale, grad);
+    }
+
+    /**
+     * A batch of rows (x, y, mask [B][N_r], patchLengths [B][P_r]) as one packed sequence ({@link PackedRows}): the
+     * byte-level stacks run over Σ N bytes and the global one over Σ P patches, with masks that keep the rows apart.
+     * Returns Σ_r Σ_i mask·CE and accumulates the gradient times {@code scale} into grad: the sum of
+     * {@link #forwardBackward} over the rows, up to float rounding, with GEMMs of Σ N (Σ P) rows instead of N (P).
+     *
+     * @param mask per-row position weights, or null (all counted); a row of it may be null too
+     */
+    public double forwardBackwardRows(int[][] x, int[][] y, float[][] mask, int[][] patchLengths, float scale, float[] grad) {
         if (!hashTablesInParams) throw new Blt4jException("training needs the hash tables in the parameter buffer: load with mapHashTables=false");
-        int N = x.length, V = args.vocabSize();
-        Pass pass = run(x, patchLengths);
+        if (y.length != x.length || (mask != null && mask.length != x.length))
+            throw new Blt4jException("a batch of " + x.length + " rows needs as many rows of targets and of mask");
+        PackedRows rows = PackedRows.of(x, patchLengths, args.eosId());
+        int N = rows.numBytes(), V = args.vocabSize();
+        int[] ys = new int[N];
+        float[] ms = mask == null ? null : new float[N];
+        for (int r = 0; r < x.length; r++) {
+            int b0 = rows.byteStart()[r], n = x[r].length;
+            if (y[r].length != n || (mask != null && mask[r] != null && mask[r].length != n))
+                throw new Blt4jException("row " + r + ": " + n + " tokens but " + y[r].length + " targets"
+                        + (mask != null && mask[r] != null ? " and " + mask[r].length + " mask entries" : ""));
+            System.arraycopy(y[r], 0, ys, b0, n);
+            if (ms != null) {
+                if (mask[r] == null) java.util.Arrays.fill(ms, b0, b0 + n, 1f);
+                else System.arraycopy(mask[r], 0, ms, b0, n);
+            }
+        }
+        Pass pass = run(rows);
         float[] dLogits = new float[N * V];
-        double loss = org.blt4j.nn.CrossEntropy.lossAndGrad(pass.dec().logits(), y, mask, N, V, scale, dLogits);
+        double loss = org.blt4j.nn.CrossEntropy.lossAndGrad(pass.dec().logits(), ys, ms, N, V, scale, dLogits);
         float[] dGlobal = new float[pass.glob().h().length];
         float[] dH = decoder.backward(pass.dec().acts(), dLogits, dGlobal, grad);
-        float[] dSlots = global.backward(pass.glob(), dGlobal, pass.layout().numPatches(), grad);
+        float[] dSlots = global.backward(pass.glob(), dGlobal, rows.numPatches(), grad);
         List<ParamStore.Spec> hs = hashTableSpecs(args);
         int[] tableOffsets = new int[hs.size()];
         for (int t = 0; t < tableOffsets.length; t++) tableOffsets[t] = params.get(hs.get(t).name()).offset();
-        encoder.backward(pass.enc().acts(), x, dH, dSlots, grad, params.get(LocalEncoder.P + "tok_embeddings.weight").offset(),
+        encoder.backward(pass.enc().acts(), rows, dH, dSlots, grad, params.get(LocalEncoder.P + "tok_embeddings.weight").offset(),
                 tableOffsets);
         return loss;
     }

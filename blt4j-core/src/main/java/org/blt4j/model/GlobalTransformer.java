@@ -46,11 +46,15 @@ final class GlobalTransformer {
     /** Output: patch states [P, dim_global] and what backward needs. */
     record Output(float[] h, float[] input, List<TransformerBlock.Acts> acts) {}
 
-    /** slots [P, dim_enc*k] → patch states [P, dim_global]; eosPatch[p] marks patches that hold an EOS. */
-    Output forward(float[] slots, int nP, boolean[] eosPatch) {
+    /**
+     * slots [P, dim_enc*k] → patch states [P, dim_global]; endsDoc[p]: patch p is the last of its document for the
+     * mask (a row's last patch; with block-causal attention, a patch holding an EOS: {@link PackedRows#patchEnds});
+     * pos [P]: RoPE positions.
+     */
+    Output forward(float[] slots, int nP, boolean[] endsDoc, int[] pos) {
         float[] h = inputProjection == null ? slots.clone() : inputProjection.forward(slots, nP);
-        AttnMask mask = a.globalBlockCausal() ? Masks.localBlockCausal(eosPatch, Integer.MAX_VALUE) : AttnMask.causal();
-        List<TransformerBlock.Acts> acts = TransformerBlock.forwardAll(layers, h, nP, EntropyModel.positions(nP), mask);
+        AttnMask mask = Masks.localBlockCausal(endsDoc, Integer.MAX_VALUE);
+        List<TransformerBlock.Acts> acts = TransformerBlock.forwardAll(layers, h, nP, pos, mask);
         return new Output(h, slots, acts);
     }
 

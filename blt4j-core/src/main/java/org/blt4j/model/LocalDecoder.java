@@ -84,13 +84,16 @@ final class LocalDecoder {
 
     record Output(float[] logits, Acts acts) {}
 
-    /** h [N, dim] (encoder byte states, modified in place), global [P, dim_global] → logits [N, vocab]. */
-    Output forward(float[] h, int[] tokens, float[] global, PatchLayout layout) {
-        int N = tokens.length, nP = layout.numPatches();
+    /**
+     * h [Σ N, dim] (encoder byte states of packed rows, modified in place), global [Σ P, dim_global] → logits
+     * [Σ N, vocab].
+     */
+    Output forward(float[] h, PackedRows rows, float[] global) {
+        int N = rows.numBytes(), nP = rows.numPatches();
         float[] slots = patchProjection.forward(global, nP);             // [P, dim*k] = [P*k, dim]
-        AttnMask selfMask = Masks.localBlockCausal(Masks.eosFlags(tokens, a.eosId()), a.localWindow());
-        AttnMask crossMask = Masks.bytesAsQueries(layout.decoderPatchIds(), k, wDec);
-        int[] pos = EntropyModel.positions(N);
+        AttnMask selfMask = Masks.localBlockCausal(rows.byteEnds(), a.localWindow());
+        AttnMask crossMask = Masks.bytesAsQueries(rows.layout().decoderPatchIds(), rows.firstPatch(), k, wDec);
+        int[] pos = rows.bytePos();
         List<TransformerBlock.Acts> layerActs = new ArrayList<>();
         CrossAttention.Acts[] crossActs = new CrossAttention.Acts[layers.size()];
         for (int l = 0; l < layers.size(); l++) {

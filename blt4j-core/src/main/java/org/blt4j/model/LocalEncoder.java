@@ -89,13 +89,17 @@ final class LocalEncoder {
     record Acts(List<TransformerBlock.Acts> layers, CrossAttention.Acts[] cross, float[] hPooled, float[] pooled,
                 PatchLayout layout) {}
 
-    /** tokens [N] → byte states and patch slots. */
-    Output forward(int[] tokens, PatchLayout layout) {
-        int N = tokens.length, nP = layout.numPatches();
-        float[] h = embedding.embed(tokens);                             // [N, dim]
-        AttnMask selfMask = Masks.localBlockCausal(Masks.eosFlags(tokens, a.eosId()), a.localWindow());
-        AttnMask crossMask = Masks.patchesAsQueries(layout.start(), layout.end(), k, wEnc);
-        int[] pos = EntropyModel.positions(N);
+    /** Packed rows (one or more) → byte states [Σ N, dim] and patch slots [Σ P*k, dim]. */
+    Output forward(PackedRows rows) {
+        PatchLayout layout = rows.layout();
+        int N = rows.numBytes(), nP = rows.numPatches();
+        float[] h = new float[N * dim];                                  // [N, dim]
+        for (int r = 0; r < rows.numRows(); r++)                         // hash n-grams stay inside each row
+            for (int i = 0, b0 = rows.byteStart()[r]; i < rows.rows()[r].length; i++)
+                embedding.addAt(rows.rows()[r], i, h, (b0 + i) * dim);
+        AttnMask selfMask = Masks.localBlockCausal(rows.byteEnds(), a.localWindow());
+        AttnMask crossMask = Masks.patchesAsQueries(layout.start(), layout.end(), rows.firstPatch(), k, wEnc);
+        int[] pos = rows.bytePos();
         float[] slots = null;                                            // [P*k, dim]
         List<TransformerBlock.Acts> layerActs = new ArrayList<>();
         CrossAttention.Acts[] crossActs = new CrossAttention.Acts[layers.size()];
@@ -117,7 +121,7 @@ final class LocalEncoder {
      * Backward: dH [N, dim] (gradient w.r.t. the output byte states, in place → w.r.t. the embeddings, which it then
      * adds into grad) and dSlots [P*k, dim] (w.r.t. the output slots; consumed).
      */
-    void backward(Acts acts, int[] tokens, float[] dH, float[] dSlots, float[] grad, int tokOffset, int[] tableOffsets) {
+    void backward(Acts acts, PackedRows rows, float[] dH, float[] dSlots, float[] grad, int tokOffset, int[] tableOffsets) {
         int nP = acts.layout().numPatches();
         for (int l = layers.size() - 1; l >= 0; l--) {
             if (crossAfter(l)) {
@@ -130,7 +134,8 @@ final class LocalEncoder {
             }
             layers.get(l).backward(dH, dH.length / dim, acts.layers().get(l), grad);
         }
-        embedding.backward(tokens, dH, grad, tokOffset, tableOffsets);
+        for (int r = 0; r < rows.numRows(); r++)
+            embedding.backward(rows.rows()[r], dH, rows.byteStart()[r] * dim, grad, tokOffset, tableOffsets);
     }
 
     // ---- one byte at a time ----

@@ -69,11 +69,19 @@ public final class Masks {
      * patch's [start, end) byte range clipped to the N bytes that exist. window ≤ 0 means w = 1 (its own patch only).
      */
     public static AttnMask patchesAsQueries(int[] patchStart, int[] patchEnd, int k, int window) {
+        return patchesAsQueries(patchStart, patchEnd, null, k, window);
+    }
+
+    /**
+     * The same over packed rows ({@link PackedRows}): the window of patch p stops at firstPatch[p], the first patch of
+     * its row (null: 0, one row).
+     */
+    static AttnMask patchesAsQueries(int[] patchStart, int[] patchEnd, int[] firstPatch, int k, int window) {
         int P = patchStart.length;
         int w = window <= 0 ? 1 : window;
         int[] from = new int[P * k], to = new int[P * k];
         for (int p = 0; p < P; p++) {
-            int first = Math.max(0, p - w + 1);
+            int first = Math.max(firstPatch == null ? 0 : firstPatch[p], p - w + 1);
             for (int r = 0; r < k; r++) {
                 from[p * k + r] = patchStart[first];
                 to[p * k + r] = patchEnd[p];
@@ -87,12 +95,17 @@ public final class Masks {
      * window ≤ 0 means its own patch only.
      */
     public static AttnMask bytesAsQueries(int[] decoderPatchIds, int k, int window) {
+        return bytesAsQueries(decoderPatchIds, null, k, window);
+    }
+
+    /** The same over packed rows: the window stops at firstPatch[dp], the first patch of the row (null: 0). */
+    static AttnMask bytesAsQueries(int[] decoderPatchIds, int[] firstPatch, int k, int window) {
         int N = decoderPatchIds.length;
         int w = window <= 0 ? 1 : window;
         int[] from = new int[N], to = new int[N];
         for (int i = 0; i < N; i++) {
             int dp = decoderPatchIds[i];
-            from[i] = Math.max(0, dp - w + 1) * k;
+            from[i] = Math.max(firstPatch == null ? 0 : firstPatch[dp], dp - w + 1) * k;
             to[i] = (dp + 1) * k;
         }
         return AttnMask.ranges(from, to);

@@ -38,14 +38,8 @@ public record FeedForward(Linear w1, Linear w3, Linear w2, int hidden) {
     public void backward(float[] x, int S, Acts acts, float[] dOut, float[] dx, float[] grad) {
         float[] dg = new float[S * hidden];
         w2.backward(acts.g(), dOut, S, dg, grad);
-        float[] a = acts.a(), b = acts.b();
         float[] da = new float[S * hidden], db = new float[S * hidden];
-        for (int i = 0; i < S * hidden; i++) {
-            float sig = (float) (1.0 / (1.0 + Math.exp(-a[i])));
-            float silu = a[i] * sig;
-            db[i] = dg[i] * silu;
-            da[i] = dg[i] * b[i] * sig * (1f + a[i] * (1f - sig));
-        }
+        Ops.swigluBackward(acts.a(), acts.b(), dg, da, db, S * hidden);
         w1.backward(x, da, S, dx, grad);
         w3.backward(x, db, S, dx, grad);
     }

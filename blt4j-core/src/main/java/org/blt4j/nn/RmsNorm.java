@@ -16,22 +16,9 @@ public record RmsNorm(float[] w, int off, int dim, float eps) {
     }
 
     /**
-     * dw += Σ_rows dy·x·r ; dx += r·(dy∘w) − x·r³/dim · Σ(dy∘w∘x). r is recomputed from x.
+     * dw += Σ_rows dy·x·r ; dx += r·(dy∘w) − x·r³/dim · Σ(dy∘w∘x). r is recomputed from x ({@link Ops#rmsNormBackward}).
      */
     public void backward(float[] x, float[] dy, int rows, float[] dx, float[] grad) {
-        for (int row = 0; row < rows; row++) {
-            int o = row * dim;
-            double ss = 0;
-            for (int i = 0; i < dim; i++) ss += (double) x[o + i] * x[o + i];
-            float r = (float) (1.0 / Math.sqrt(ss / dim + eps));
-            double dot = 0;
-            for (int i = 0; i < dim; i++) {
-                float gw = dy[o + i] * w[off + i];
-                dot += (double) gw * x[o + i];
-                grad[off + i] += dy[o + i] * x[o + i] * r;
-            }
-            float c = (float) (dot * r * r * r / dim);
-            for (int i = 0; i < dim; i++) dx[o + i] += r * dy[o + i] * w[off + i] - c * x[o + i];
-        }
+        Ops.rmsNormBackward(x, dy, w, off, rows, dim, eps, dx, grad);
     }
 }

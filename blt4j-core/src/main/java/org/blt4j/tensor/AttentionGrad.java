@@ -51,39 +51,46 @@ public final class AttentionGrad {
         int nq = i1 - i0, nk = j1 - j0, qs = nHeads * hd, ks = nKv * hd;
         int qo = i0 * qs + h * hd, ko = j0 * ks + kvh * hd;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] P = new float[nq * nk], dP = new float[nq * nk];
+        float[] P = scratch(P_BUF, nq * nk), dP = scratch(DP_BUF, nq * nk);
         Gemm.sgemm(false, true, nq, nk, hd, scale, q, qo, qs, k, ko, ks, 0f, P, 0, nk);        // scale·Q Kᵀ
         Gemm.sgemm(false, true, nq, nk, hd, 1f, dOut, qo, qs, v, ko, ks, 0f, dP, 0, nk);      // dO Vᵀ
         for (int r = 0; r < nq; r++) {
-            int i = i0 + r, a = from[i] - j0, b = to[i] - j0, o = r * nk;
-            if (b <= a) {                                      // saw nothing: output was 0, no gradient flows
-                java.util.Arrays.fill(P, o, o + nk, 0f);
-                java.util.Arrays.fill(dP, o, o + nk, 0f);
-                continue;
-            }
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = a; j < b; j++) max = Math.max(max, P[o + j]);
-            double sum = 0;
-            for (int j = a; j < b; j++) {
-                P[o + j] = (float) Math.exp(P[o + j] - max);
-                sum += P[o + j];
-            }
-            float inv = (float) (1.0 / sum);
-            double pdp = 0;
-            for (int j = a; j < b; j++) {
-                P[o + j] *= inv;
-                pdp += (double) P[o + j] * dP[o + j];
-            }
-            float mean = (float) pdp;
-            for (int j = 0; j < nk; j++) {
-                boolean in = j >= a && j < b;
-                if (!in) P[o + j] = 0f;
-                dP[o + j] = in ? P[o + j] * (dP[o + j] - mean) * scale : 0f;    // dS
-            }
+            int i = i0 + r, a = Math.clamp(from[i] - j0, 0, nk), b = Math.clamp(to[i] - j0, a, nk), o = r * nk;
+            java.util.Arrays.fill(P, o, o + a, 0f);                // outside the row's range: no probability, no gradient
+            java.util.Arrays.fill(P, o + b, o + nk, 0f);
+            java.util.Arrays.fill(dP, o, o + a, 0f);
+            java.util.Arrays.fill(dP, o + b, o + nk, 0f);
+            if (b > a) softmaxGrad(P, dP, o + a, b - a, scale);   // saw nothing: output was 0, no gradient flows
         }
         Gemm.sgemm(false, false, nq, hd, nk, 1f, dP, 0, nk, k, ko, ks, 1f, dq, qo, qs);       // dQ += dS K
         Gemm.sgemm(true, false, nk, hd, nq, 1f, dP, 0, nk, q, qo, qs, 1f, dk, ko, ks);        // dK += dSᵀ Q
         Gemm.sgemm(true, false, nk, hd, nq, 1f, P, 0, nk, dOut, qo, qs, 1f, dv, ko, ks);      // dV += Pᵀ dO
+    }
+
+    private static final ThreadLocal<float[]> P_BUF = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> DP_BUF = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] scratch(ThreadLocal<float[]> t, int n) {
+        float[] b = t.get();
+        if (b.length < n) t.set(b = new float[n]);
+        return b;
+    }
+
+    /**
+     * One query row over its n visible keys, in place: p ← softmax(p) (the forward's own {@link Ops#softmax}, so the
+     * same probabilities to the bit), dp ← dS = p ∘ (dp − Σ p∘dp) · scale. Vectorized: the recompute was a scalar
+     * exp per (query, key, head), a tenth of BLT training.
+     */
+    static void softmaxGrad(float[] p, float[] dp, int off, int n, float scale) {
+        Ops.softmax(p, off, n);
+        float mean = dot(p, off, dp, off, n);
+        int i = 0, L = S.length();
+        FloatVector m = FloatVector.broadcast(S, mean);
+        for (int up = S.loopBound(n); i < up; i += L) {
+            FloatVector pv = FloatVector.fromArray(S, p, off + i);
+            pv.mul(FloatVector.fromArray(S, dp, off + i).sub(m)).mul(scale).intoArray(dp, off + i);
+        }
+        for (; i < n; i++) dp[off + i] = p[off + i] * (dp[off + i] - mean) * scale;
     }
 
     /** Σ a[ao+d]·b[bo+d], lanes summed in a fixed order (deterministic). */

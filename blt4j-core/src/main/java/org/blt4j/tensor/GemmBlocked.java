@@ -24,6 +24,13 @@ final class GemmBlocked {
     /** K up to KC_WHOLE in one step, else steps of KC; M blocks of ~MC rows (A block 64 × 512 floats = 128 KB) */
     static final int KC_WHOLE = 512, KC = 256, MC = 64, NC = 4096;
 
+    /**
+     * Read op(A) in place instead of packing it: the kernel broadcasts one value per row and step, which costs the same
+     * from 4 row streams as from a packed panel, and packing (a transpose: element by element where no register
+     * transpose is written, as with 16 lanes) took a third as long as the products in BLT training on AVX-512.
+     */
+    static boolean DIRECT_A = !"false".equals(System.getProperty("blt4j.gemmDirectA"));
+
     /** per-thread packing buffers, grown on demand */
     private static final ThreadLocal<float[]> A_PACK = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> B_PACK = ThreadLocal.withInitial(() -> new float[0]);
@@ -57,19 +64,27 @@ final class GemmBlocked {
         }
     }
 
-    /** C[i0 .. i0+mc, j0 + q0*NR .. j0 + q1*NR) (+)= op(A) block · B panels q0 .. q1. */
+    /**
+     * C[i0 .. i0+mc, j0 + q0*NR .. j0 + q1*NR) (+)= op(A) block · B panels q0 .. q1. Full MR-row panels of op(A) are
+     * read in place ({@link #DIRECT_A}); a last partial one is packed, zero-padded.
+     */
     private static void block(boolean transA, float[] A, int aOff, int lda, int i0, int mc, int p0, int kc,
                               float[] bp, int j0, int nc, int q0, int q1, float alpha, float beta,
                               float[] C, int cOff, int ldc) {
-        float[] ap = buffer(A_PACK, roundUp(mc, MR) * kc);
-        GemmPack.packA(transA, A, aOff, lda, i0, mc, p0, kc, ap);
+        int full = DIRECT_A ? mc - mc % MR : 0;                  // rows read in place
+        float[] ap = buffer(A_PACK, roundUp(mc - full, MR) * kc);
+        if (full < mc) GemmPack.packA(transA, A, aOff, lda, i0 + full, mc - full, p0, kc, ap);
+        int rs = transA ? 1 : lda, cs = transA ? lda : 1;      // op(A)[i, p] = A[aOff + i*rs + p*cs]
         float[] ab = {alpha, beta}, a0 = {alpha, 0f}, tmp = new float[MR * NR];
         for (int q = q0; q < q1; q++) {
             int j = q * NR, nr = Math.min(NR, nc - j), bi = q * kc * NR;
             for (int r = 0; r < mc; r += MR) {
                 int mr = Math.min(MR, mc - r), ci = cOff + (i0 + r) * ldc + j0 + j;
-                if (mr == MR && nr == NR) GemmKernel.tile(kc, ap, r * kc, bp, bi, C, ci, ldc, ab);
-                else GemmKernel.edgeTile(kc, ap, r * kc, bp, bi, C, ci, ldc, mr, nr, a0, beta, tmp);
+                float[] a = r < full ? A : ap;
+                int ai = r < full ? aOff + (i0 + r) * rs + p0 * cs : (r - full) * kc;
+                int ars = r < full ? rs : 1, acs = r < full ? cs : MR;
+                if (mr == MR && nr == NR) GemmKernel.tile(kc, a, ai, ars, acs, bp, bi, C, ci, ldc, ab);
+                else GemmKernel.edgeTile(kc, a, ai, ars, acs, bp, bi, C, ci, ldc, mr, nr, a0, beta, tmp);
             }
         }
     }

@@ -27,23 +27,33 @@ final class GemmKernel {
      * a: packed A panel [kc][MR] from ai; b: B panel [kc][NR] from bi.
      */
     static void tile(int kc, float[] a, int ai, float[] b, int bi, float[] c, int ci, int ldc, float[] ab) {
+        tile(kc, a, ai, 1, MR, b, bi, c, ci, ldc, ab);
+    }
+
+    /**
+     * The same with A read in place: a[p][ii] = a[ai + ii*rs + p*cs] (a packed panel: rs 1, cs MR; op(A) rows of a
+     * row-major A: rs lda, cs 1; of a transposed one: rs 1, cs lda). The products and their order do not depend on
+     * where A lies, so the result is the same to the bit.
+     */
+    static void tile(int kc, float[] a, int ai, int rs, int cs, float[] b, int bi, float[] c, int ci, int ldc, float[] ab) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        for (int p = 0; p < kc; p++) {
-            int bp = bi + p * NR, ap = ai + p * MR;
+        int r1 = rs, r2 = 2 * rs, r3 = 3 * rs;
+        for (int p = 0, ap = ai; p < kc; p++, ap += cs) {
+            int bp = bi + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bp), b1 = FloatVector.fromArray(S, b, bp + L);
             FloatVector a0 = FloatVector.broadcast(S, a[ap]);
             c00 = a0.fma(b0, c00);
             c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(S, a[ap + 1]);
+            FloatVector a1 = FloatVector.broadcast(S, a[ap + r1]);
             c10 = a1.fma(b0, c10);
             c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, a[ap + 2]);
+            FloatVector a2 = FloatVector.broadcast(S, a[ap + r2]);
             c20 = a2.fma(b0, c20);
             c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(S, a[ap + 3]);
+            FloatVector a3 = FloatVector.broadcast(S, a[ap + r3]);
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
         }
@@ -70,7 +80,13 @@ final class GemmKernel {
      */
     static void edgeTile(int kc, float[] a, int ai, float[] b, int bi, float[] c, int ci, int ldc, int mr, int nr,
                          float[] a0, float beta, float[] tmp) {
-        tile(kc, a, ai, b, bi, tmp, 0, NR, a0);
+        edgeTile(kc, a, ai, 1, MR, b, bi, c, ci, ldc, mr, nr, a0, beta, tmp);
+    }
+
+    /** The same with A in place (see {@link #tile(int, float[], int, int, int, float[], int, float[], int, int, float[])}). */
+    static void edgeTile(int kc, float[] a, int ai, int rs, int cs, float[] b, int bi, float[] c, int ci, int ldc, int mr,
+                         int nr, float[] a0, float beta, float[] tmp) {
+        tile(kc, a, ai, rs, cs, b, bi, tmp, 0, NR, a0);
         for (int i = 0; i < mr; i++) {
             int row = ci + i * ldc;
             for (int j = 0; j < nr; j++)

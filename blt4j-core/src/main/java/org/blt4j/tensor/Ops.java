@@ -44,6 +44,46 @@ public final class Ops {
         for (; i < dim; i++) out[oi + i] = x[xi + i] * inv * w[wi + i];
     }
 
+    /**
+     * Backward of {@link #rmsNorm} over rows × dim (x, dy, dx row-major from 0): with r = 1/sqrt(mean(x²) + eps)
+     * recomputed per row, dw[woff + i] += Σ_rows dy·x·r and dx += r·(dy∘w) − x·r³/dim · Σ(dy∘w∘x). Rows in parallel
+     * for dx; dw summed over rows in order afterwards (deterministic).
+     */
+    public static void rmsNormBackward(float[] x, float[] dy, float[] w, int wOff, int rows, int dim, float eps,
+                                       float[] dx, float[] dw) {
+        float[] r = new float[rows];
+        Parallel.forEach(rows, 8L * rows * dim, row -> {
+            int o = row * dim, vn = S.loopBound(dim), i = 0;
+            FloatVector ss = FloatVector.zero(S), dot = FloatVector.zero(S);
+            for (; i < vn; i += L) {
+                FloatVector xv = FloatVector.fromArray(S, x, o + i);
+                ss = xv.fma(xv, ss);
+                dot = FloatVector.fromArray(S, dy, o + i).mul(FloatVector.fromArray(S, w, wOff + i)).fma(xv, dot);
+            }
+            double s2 = VecMath.sum(ss), d = VecMath.sum(dot);
+            for (int j = i; j < dim; j++) {
+                s2 += (double) x[o + j] * x[o + j];
+                d += (double) dy[o + j] * w[wOff + j] * x[o + j];
+            }
+            float ri = (float) (1.0 / Math.sqrt(s2 / dim + eps)), c = (float) (d * ri * ri * ri / dim);
+            r[row] = ri;
+            for (i = 0; i < vn; i += L) {
+                FloatVector g = FloatVector.fromArray(S, dy, o + i).mul(FloatVector.fromArray(S, w, wOff + i)).mul(ri);
+                g.sub(FloatVector.fromArray(S, x, o + i).mul(c)).add(FloatVector.fromArray(S, dx, o + i)).intoArray(dx, o + i);
+            }
+            for (; i < dim; i++) dx[o + i] += ri * dy[o + i] * w[wOff + i] - c * x[o + i];
+        });
+        int vn = S.loopBound(dim);
+        for (int row = 0; row < rows; row++) {
+            int o = row * dim, i = 0;
+            float ri = r[row];
+            for (; i < vn; i += L)
+                FloatVector.fromArray(S, dy, o + i).mul(FloatVector.fromArray(S, x, o + i)).mul(ri)
+                        .add(FloatVector.fromArray(S, dw, wOff + i)).intoArray(dw, wOff + i);
+            for (; i < dim; i++) dw[wOff + i] += dy[o + i] * x[o + i] * ri;
+        }
+    }
+
     /** In-place softmax of x[off..off+n). */
     public static void softmax(float[] x, int off, int n) {
         if (n <= 0) return;
@@ -86,6 +126,36 @@ public final class Ops {
                         .intoArray(out, outOff + i, m);
             }
         });
+    }
+
+    /**
+     * Backward of {@link #swiglu}: given dg = ∂L/∂g for g = silu(a)·b, db = dg·silu(a) and
+     * da = dg·b·σ(a)·(1 + a·(1 − σ(a))), n elements, lane-wise like the forward (masked last vector).
+     */
+    public static void swigluBackward(float[] a, float[] b, float[] dg, float[] da, float[] db, int n) {
+        int chunks = (n + PAR_CHUNK - 1) / PAR_CHUNK;
+        Parallel.forEach(chunks, 30L * n, c -> {
+            int from = c * PAR_CHUNK, to = Math.min(n, from + PAR_CHUNK);
+            int i = from;
+            for (; i + L <= to; i += L) swigluGrad(a, b, dg, da, db, i, null);
+            if (i < to) swigluGrad(a, b, dg, da, db, i, S.indexInRange(i, to));
+        });
+    }
+
+    /** One vector of {@link #swigluBackward} at i; m: the lanes in range, null for all. */
+    private static void swigluGrad(float[] a, float[] b, float[] dg, float[] da, float[] db, int i, VectorMask<Float> m) {
+        FloatVector av = m == null ? FloatVector.fromArray(S, a, i) : FloatVector.fromArray(S, a, i, m);
+        FloatVector g = m == null ? FloatVector.fromArray(S, dg, i) : FloatVector.fromArray(S, dg, i, m);
+        FloatVector bv = m == null ? FloatVector.fromArray(S, b, i) : FloatVector.fromArray(S, b, i, m);
+        FloatVector one = FloatVector.broadcast(S, 1f), sig = one.div(VecMath.exp(av.neg()).add(1f));
+        FloatVector dbv = g.mul(av.mul(sig)), dav = g.mul(bv).mul(sig).mul(one.add(av.mul(one.sub(sig))));
+        if (m == null) {
+            dbv.intoArray(db, i);
+            dav.intoArray(da, i);
+        } else {
+            dbv.intoArray(db, i, m);
+            dav.intoArray(da, i, m);
+        }
     }
 
     /** a / (1 + e^-a) lane-wise */

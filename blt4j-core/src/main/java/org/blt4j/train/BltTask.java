@@ -41,11 +41,10 @@ public final class BltTask implements TrainTask {
     public Step step(float[] grad) {
         BltPacker.Batch b = train.next();
         int rows = b.x().length, N = b.length();
-        float[][] mask = masks(b);
         long count = b.targets();
         float scale = (float) (1.0 / (count + 1e-6));
-        double loss = TrainTask.rowsParallel(rows, grad,
-                (r, g) -> model.forwardBackward(b.x()[r], b.y()[r], mask[r], b.patchLengths()[r], scale, g));
+        // the whole batch as one packed sequence: GEMMs over Σ N bytes / Σ P patches, parallel inside the kernels
+        double loss = model.forwardBackwardRows(b.x(), b.y(), masks(b), b.patchLengths(), scale, grad);
         long bytes = 0;
         for (int r = 0; r < rows; r++)
             for (int i = 0; i < N; i++) if (b.mask()[r][i] && ByteTokenizer.isByte(b.y()[r][i])) bytes++;

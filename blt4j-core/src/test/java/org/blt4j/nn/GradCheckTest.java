@@ -46,8 +46,13 @@ class GradCheckTest {
 
     @Test
     void rmsNorm() {
-        Random rnd = new Random(2);
-        int rows = 4, dim = 6;
+        rmsNorm(6, 2);
+        rmsNorm(37, 12);        // whole vectors (8 or 16 lanes) and a tail
+    }
+
+    private static void rmsNorm(int dim, long seed) {
+        Random rnd = new Random(seed);
+        int rows = 4;
         ParamStore ps = Fd.randomParams(List.of(new ParamStore.Spec("w", dim)), rnd);
         RmsNorm norm = ps.rmsNorm("w", dim, EPS);
         float[] x = Fd.gaussian(rnd, rows * dim, 1);
@@ -56,7 +61,7 @@ class GradCheckTest {
         float[] r = Fd.gaussian(rnd, y.length, 1);
         Primed dx = Primed.of(x.length, rnd), grad = Primed.of(ps.data().length, rnd);
         norm.backward(x, r, rows, dx.buf(), grad.buf());
-        Fd.checkLayer("RmsNorm", (v, p) -> Ref64.rmsNorm(v[0], rows, p, ps.get("w"), EPS),
+        Fd.checkLayer("RmsNorm dim " + dim, (v, p) -> Ref64.rmsNorm(v[0], rows, p, ps.get("w"), EPS),
                 ps, new float[][] {x}, y, r, new float[][] {dx.added()}, grad.added());
     }
 
@@ -105,6 +110,15 @@ class GradCheckTest {
         endsDoc[3] = true;
         selfAttention("SelfAttention local block-causal w=3, EOS", 5, 7, 8, 2, 2, positions(7, 0),
                 Masks.localBlockCausal(endsDoc, 3), Ref64.localBlockCausal(endsDoc, 3));
+    }
+
+    @Test
+    void selfAttentionLongRows() {
+        // 40 positions, window 37: the backward's softmax recompute runs whole vectors (16 lanes on AVX-512), not only tails
+        boolean[] endsDoc = new boolean[40];
+        endsDoc[5] = true;
+        selfAttention("SelfAttention 40 positions, EOS, w=37", 7, 40, 8, 2, 1, positions(40, 0),
+                Masks.localBlockCausal(endsDoc, 37), Ref64.localBlockCausal(endsDoc, 37));
     }
 
     @Test

@@ -44,6 +44,33 @@ class GemmTest {
                     check(t >= 2, t % 2 == 1, M, M < 8 ? 1000 : 301, 257, 1f, M % 2 == 0 ? 0f : 1f, 1, 1, threads, M * 10 + t);
     }
 
+    /** op(A) read in place gives the packed path's result to the bit: same products, same order. */
+    @Test
+    void directAEqualsPackedA() {
+        SplittableRandom r = new SplittableRandom(11);
+        int[][] shapes = {{33, 130, 257}, {130, 33, 600}, {67, 32, 384}, {384, 32, 65}, {257, 7, 33}};
+        boolean was = GemmBlocked.DIRECT_A;
+        try {
+            for (int[] s : shapes)
+                for (int t = 0; t < 4; t++) {
+                    boolean tA = t >= 2, tB = t % 2 == 1;
+                    int M = s[0], N = s[1], K = s[2], lda = (tA ? M : K) + 3, ldb = (tB ? K : N) + 1, ldc = N + 2;
+                    float[] A = random(r, (tA ? K : M) * lda + 5), B = random(r, (tB ? N : K) * ldb + 2);
+                    float[] c0 = random(r, M * ldc + 4), c1 = c0.clone();
+                    GemmBlocked.DIRECT_A = false;
+                    Gemm.sgemm(tA, tB, M, N, K, 0.5f, A, 5, lda, B, 2, ldb, 1f, c0, 4, ldc);
+                    GemmBlocked.DIRECT_A = true;
+                    Gemm.sgemm(tA, tB, M, N, K, 0.5f, A, 5, lda, B, 2, ldb, 1f, c1, 4, ldc);
+                    for (int i = 0; i < c0.length; i++)
+                        if (Float.floatToIntBits(c0[i]) != Float.floatToIntBits(c1[i]))
+                            fail("M " + M + " N " + N + " K " + K + (tA ? " Aᵀ" : "") + (tB ? " Bᵀ" : "") + ": C[" + i + "] "
+                                    + c0[i] + " packed, " + c1[i] + " in place");
+                }
+        } finally {
+            GemmBlocked.DIRECT_A = was;
+        }
+    }
+
     @Test
     void degenerateShapes() {
         float[] C = {1f, 2f, 3f, 4f};
