@@ -56,6 +56,16 @@ class StudyConfigErrorsTest {
     }
 
     @Test
+    void aSecondStudyInTheSameFolderIsRefusedWhileTheFirstRuns() throws IOException {
+        Files.createDirectories(tmp.resolve("out"));
+        try (var ch = java.nio.channels.FileChannel.open(tmp.resolve("out/.lock"), java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE); var held = ch.lock()) {
+            CliErrorsTest.assertClear(study("seed: 42", "seed: 42", "../data/sotu-sample.txt.gz"), "another study is running");
+        }
+        assertNothingTrained();
+    }
+
+    @Test
     void anUnknownKeyAndAReferenceThatIsNotAnEntropyArm() throws IOException {
         CliErrorsTest.assertClear(study("decay_fraction:", "decay_fractoin:", "../data/sotu-sample.txt.gz"), "unknown key 'decay_fractoin'");
         CliErrorsTest.assertClear(study("reference: blt-entropy-4.5", "reference: bpe", "../data/sotu-sample.txt.gz"),

@@ -60,6 +60,25 @@ public final class Study {
     }
 
     private Path run(String command, String notes) {
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new Blt4jException("study: cannot create " + out + ": " + e.getMessage());
+        }
+        try (var lock = java.nio.channels.FileChannel.open(out.resolve(".lock"), java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE); var held = lock.tryLock()) {
+            if (held == null)
+                throw new Blt4jException("study: another study is running in " + out + " (it holds " + out.resolve(".lock")
+                        + "); wait for it, or pass another --out");
+            return runLocked(command, notes);
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            throw new Blt4jException("study: another study is running in " + out + " in this JVM; pass another --out");
+        } catch (IOException e) {
+            throw new Blt4jException("study: cannot lock " + out.resolve(".lock") + ": " + e.getMessage());
+        }
+    }
+
+    private Path runLocked(String command, String notes) {
         long t0 = System.nanoTime();
         claim();
         StudyData data = StudyData.prepare(cfg, out, log::println);
