@@ -38,6 +38,9 @@ class StudyConfigErrorsTest {
         CliErrorsTest.assertClear(study("budget_flops: 1.5e9", "budget_flops: 1.0e3", "../data/sotu-sample.txt.gz"),
                 "less than one step", "raise budget_flops");
         assertNothingTrained();
+        CliErrorsTest.assertClear(study("budget_flops: 1.5e9", "budget_flops: 1.0e30", "../data/sotu-sample.txt.gz"),
+                "more than a run can take");
+        assertNothingTrained();
     }
 
     @Test

@@ -80,9 +80,10 @@ public final class Study {
 
     private Path runLocked(String command, String notes) {
         long t0 = System.nanoTime();
-        claim();
-        StudyData data = StudyData.prepare(cfg, out, log::println);
+        boolean claimed = checkClaim();
+        StudyData data = StudyData.prepare(cfg, out, claimed, log::println);
         StudyPlanner.plan(cfg, data, null);            // sizes and budgets checked before anything is trained
+        if (!claimed) claim();                         // only a config that passed the checks owns the folder
         clock.add("prepare", t0);
 
         long t1 = System.nanoTime();
@@ -114,7 +115,15 @@ public final class Study {
         return dir;
     }
 
-    /** OUT belongs to one study: the config is written there first, and a different one is refused. */
+    /** OUT belongs to one study: true when this config owns it already; a different one is refused. */
+    private boolean checkClaim() {
+        Path f = out.resolve("study.json");
+        if (!Files.isRegularFile(f)) return false;
+        claim();
+        return true;
+    }
+
+    /** Writes the config to OUT/study.json, or checks that the one there is this one. */
     private void claim() {
         ObjectNode tree = cfg.toTree();
         tree.remove("out");

@@ -45,8 +45,11 @@ public record StudyData(DataSplit split, Training.Streams streams, Path bpeFile,
         return docs;
     }
 
-    /** Reads and checks the corpus; trains (or reloads) the BPE. Fails with one line before any model is trained. */
-    static StudyData prepare(StudyConfig cfg, Path out, Consumer<String> log) {
+    /**
+     * Reads and checks the corpus; trains the BPE, or reloads it when the folder is this study's already (claimed).
+     * Fails with one line before any model is trained.
+     */
+    static StudyData prepare(StudyConfig cfg, Path out, boolean claimed, Consumer<String> log) {
         Path file = Path.of(cfg.data().path());
         if (!Files.isRegularFile(file)) throw new Blt4jException("study: data file " + file + " does not exist (pass --data FILE)");
         List<byte[]> docs = cfg.data().maxBytes() == null ? Corpus.read(file) : prefix(file, cfg.data().maxBytes());
@@ -69,7 +72,7 @@ public record StudyData(DataSplit split, Training.Streams streams, Path bpeFile,
 
         Path bpeFile = out.resolve("bpe.tiktoken");
         TiktokenRanks ranks;
-        if (Files.isRegularFile(bpeFile)) {
+        if (claimed && Files.isRegularFile(bpeFile)) {     // an unclaimed folder's file may be of a config that was refused
             ranks = TiktokenRanks.read(bpeFile);
         } else {
             long t0 = System.nanoTime();

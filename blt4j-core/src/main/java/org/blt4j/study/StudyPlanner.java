@@ -81,6 +81,9 @@ final class StudyPlanner {
                 }
             }
             long steps = Math.round(budgetBytes / (size.batchSize() * bytesPerRow));
+            if (steps > Integer.MAX_VALUE / 2)
+                throw new Blt4jException(String.format("study config: size %s: budget_flops %.3g gives arm %s %,d steps, more than"
+                        + " a run can take; lower budget_flops", size.name(), size.budgetFlops(), arm.name(), steps));
             List<Long> branchSteps = new ArrayList<>(), branchPoints = new ArrayList<>();
             for (double b : cfg.budgets()) {
                 long t = Math.round(b * steps);
