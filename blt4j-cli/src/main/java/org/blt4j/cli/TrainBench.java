@@ -125,7 +125,7 @@ final class TrainBench {
         GemmTimer.reset();
         long bytes = 0, targets = 0;
         double patch = 0;
-        long t0 = System.nanoTime();
+        long cpu0 = processCpuNanos(), t0 = System.nanoTime();
         for (int i = 0; i < steps; i++) {
             Arrays.fill(grad, 0f);
             TrainTask.Step st = task.step(grad);
@@ -133,17 +133,25 @@ final class TrainBench {
             targets += st.targets();
             patch += st.avgPatchLength();
         }
-        double secs = (System.nanoTime() - t0) / 1e9;
+        double secs = (System.nanoTime() - t0) / 1e9, cpuShare = (processCpuNanos() - cpu0) / 1e9 / (secs * Parallel.poolSize());
         GemmTimer.enable(false);
         double peakAfter = Mfu.measurePeak();
         // GEMM time is counted on the calling thread: every model calls from one thread (GEMMs parallel inside)
         double gemmShare = GemmTimer.seconds() / secs;
-        out.printf("%-14s %,10d params  %,9.0f bytes/s  %6.1f ms/step  GEMM %4.1f%% of the time%s  peak %.0f/%.0f  load %.1f%n",
+        // on a shared machine the other jobs' load shows as CPU this process did not get (spinning kernel threads count)
+        out.printf("%-14s %,10d params  %,9.0f bytes/s  %6.1f ms/step  GEMM %4.1f%% of the time%s  peak %.0f/%.0f"
+                        + "  load %.1f, CPU %.0f%% of %d cores%n",
                 name, task.params().size(), bytes / secs, 1000 * secs / steps, 100 * gemmShare,
                 Double.isNaN(patch) ? "" : String.format("  (%.2f bytes/patch)", patch / steps), peakBefore, peakAfter,
-                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), 100 * cpuShare,
+                Parallel.poolSize());
         return new Timed(bytes / secs, bytes / ((double) steps * cfg.data().batchSize()), patch / steps,
                 bytes / (double) Math.max(1, targets), (peakBefore + peakAfter) / 2);
+    }
+
+    private static long processCpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : 0;
     }
 
     private static TrainConfig config(String name, Path data, Path out, List<String> set) throws Exception {

@@ -150,8 +150,8 @@ public final class ByteLatentTransformer {
             }
         }
         Pass pass = run(rows);
-        float[] dLogits = new float[N * V];
-        double loss = org.blt4j.nn.CrossEntropy.lossAndGrad(pass.dec().logits(), ys, ms, N, V, scale, dLogits);
+        float[] dLogits = pass.dec().logits();                           // the gradient replaces the logits [N, V]
+        double loss = org.blt4j.nn.CrossEntropy.lossAndGrad(dLogits, ys, ms, N, V, scale, dLogits);
         float[] dGlobal = new float[pass.glob().h().length];
         float[] dH = decoder.backward(pass.dec().acts(), dLogits, dGlobal, grad);
         float[] dSlots = global.backward(pass.glob(), dGlobal, rows.numPatches(), grad);

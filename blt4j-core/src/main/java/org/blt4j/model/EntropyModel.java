@@ -135,7 +135,7 @@ public final class EntropyModel {
     private double forwardBackward(int[] x, int[] y, int[] pos, boolean[] endsDoc, float scale, float[] grad) {
         int L = x.length, dim = args.dim(), V = args.vocabSize();
         Pass pass = run(x, pos, endsDoc);
-        float[] dLogits = new float[L * V];
+        float[] dLogits = pass.logits();                                 // the gradient replaces the logits [L, V]
         double loss = org.blt4j.nn.CrossEntropy.lossAndGrad(pass.logits(), y, null, L, V, scale, dLogits);
         float[] dNormed = new float[L * dim];
         output.backward(pass.normed(), dLogits, L, dNormed, grad);

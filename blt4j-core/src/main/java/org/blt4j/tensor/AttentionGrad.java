@@ -27,10 +27,11 @@ public final class AttentionGrad {
             flops += 10L * Math.max(0, to[i] - from[i]) * hd * nHeads;
         }
         // one task per KV head: its query heads write dq columns of their own and dk/dv columns of this KV head only
+        int[] starts = Attention.blockStarts(from, to, Sq, QB);
         Parallel.forEach(nKv, flops, kvh -> {
             for (int h = kvh * group; h < (kvh + 1) * group; h++)
-                for (int i0 = 0; i0 < Sq; i0 += QB)
-                    block(q, k, v, dOut, dq, dk, dv, i0, Math.min(Sq, i0 + QB), h, kvh, nHeads, nKv, hd, from, to);
+                for (int b = 0; b + 1 < starts.length; b++)
+                    block(q, k, v, dOut, dq, dk, dv, starts[b], starts[b + 1], h, kvh, nHeads, nKv, hd, from, to);
         });
     }
 

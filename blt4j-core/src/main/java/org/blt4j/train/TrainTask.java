@@ -2,6 +2,7 @@ package org.blt4j.train;
 
 import org.blt4j.eval.BitsPerByte;
 import org.blt4j.nn.ParamStore;
+import org.blt4j.tensor.Parallel;
 
 /** One kind of model being trained (entropy model, BLT or token LM): its parameters, its data, its loss. */
 public interface TrainTask {
@@ -26,4 +27,32 @@ public interface TrainTask {
 
     /** Mean loss (nats per counted target), counted targets, bytes of text they cover, average patch length. */
     record Step(double loss, long targets, long bytes, double avgPatchLength) {}
+
+    /** Runs rowLoss for each row on Parallel's threads, with one gradient buffer per thread, summed in a fixed order. */
+    interface RowLoss {
+        double apply(int row, float[] grad);
+    }
+
+    static double rowsParallel(int rows, float[] grad, RowLoss rowLoss) {
+        int t = Math.min(Parallel.threads(), rows);
+        if (t <= 1) {
+            double loss = 0;
+            for (int r = 0; r < rows; r++) loss += rowLoss.apply(r, grad);
+            return loss;
+        }
+        float[][] grads = new float[t][];
+        grads[0] = grad;
+        for (int g = 1; g < t; g++) grads[g] = new float[grad.length];
+        double[] losses = new double[t];
+        Parallel.forEach(t, Long.MAX_VALUE, g -> {
+            for (int r = g; r < rows; r += t) losses[g] += rowLoss.apply(r, grads[g]);
+        });
+        double loss = 0;
+        for (int g = 0; g < t; g++) loss += losses[g];
+        for (int g = 1; g < t; g++) {
+            float[] src = grads[g];
+            for (int i = 0; i < grad.length; i++) grad[i] += src[i];
+        }
+        return loss;
+    }
 }

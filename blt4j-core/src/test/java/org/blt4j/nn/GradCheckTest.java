@@ -205,8 +205,13 @@ class GradCheckTest {
 
     @Test
     void crossEntropyMaskedAndScaled() {
-        Random rnd = new Random(11);
-        int N = 5, V = 7;
+        crossEntropy(7, 11);
+        crossEntropy(37, 12);       // whole vectors and a tail
+    }
+
+    private static void crossEntropy(int V, long seed) {
+        Random rnd = new Random(seed);
+        int N = 5;
         float scale = 0.37f;
         float[] logits = Fd.gaussian(rnd, N * V, 2);
         int[] y = new int[N];
@@ -218,12 +223,16 @@ class GradCheckTest {
         double ref = Ref64.crossEntropy(l64, y, w, N, V);
         double fwd = Math.abs(loss - ref) / Math.abs(ref);
         assertEquals(ref, loss, 1e-5 * Math.abs(ref), "CrossEntropy loss vs float64");
+        assertEquals(ref, CrossEntropy.lossAndGrad(logits, y, w, N, V, scale, null), 1e-9 * Math.abs(ref), "loss alone, in double");
         double[] num = Fd.grad(l64, () -> scale * Ref64.crossEntropy(l64, y, w, N, V), Fd.EPS64);
         double err = Fd.assertGradClose("CrossEntropy d/d logits", dLogits, 0, num, 0, N * V);
         for (int v = 0; v < V; v++) {
             assertEquals(0f, dLogits[V + v], "masked-out row has no gradient");
             assertEquals(0f, dLogits[4 * V + v], "masked-out row has no gradient");
         }
-        Fd.report("CrossEntropy mask 0/1, scale 0.37", fwd, err, "logits");
+        float[] inPlace = logits.clone();
+        assertEquals(loss, CrossEntropy.lossAndGrad(inPlace, y, w, N, V, scale, inPlace), 0.0, "in place: same loss");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(dLogits, inPlace, 0f, "in place: the same gradient");
+        Fd.report("CrossEntropy V " + V + ", mask 0/1, scale 0.37", fwd, err, "logits");
     }
 }

@@ -15,6 +15,34 @@ class AttentionTest {
                 check(37, 37, 2, 2, hd, AttnMask.causal(), threads, "causal hd=" + hd);
     }
 
+    /** Rows of 96 packed end to end (each causal in itself): blocks of 64 and 32 that never straddle two rows. */
+    @Test
+    void blocksStopAtRowsOfAPackedBatch() {
+        int S = 4 * 96;
+        int[] from = new int[S], to = new int[S];
+        for (int i = 0; i < S; i++) {
+            from[i] = i / 96 * 96;
+            to[i] = i + 1;
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {0, 64, 96, 160, 192, 256, 288, 352, 384},
+                Attention.blockStarts(from, to, S, 64));
+        check(S, S, 2, 1, 16, AttnMask.ranges(from, to), 2, "packed rows of 96");
+        // bytes each seeing the 2 slots of their patch of 3: cut at a patch boundary once a block holds 32 queries
+        int N = 200;
+        int[] f = new int[N], t = new int[N];
+        for (int i = 0; i < N; i++) {
+            f[i] = i / 3 * 2;
+            t[i] = f[i] + 2;
+        }
+        int[] starts = Attention.blockStarts(f, t, N, 64);
+        for (int b = 0; b + 1 < starts.length; b++) {
+            int len = starts[b + 1] - starts[b];
+            if (len < 32 && b + 2 < starts.length || len > 64 || starts[b] % 3 != 0 && b > 0)
+                fail("block " + b + " [" + starts[b] + ", " + starts[b + 1] + ")");
+        }
+        check(N, 2 * 67, 2, 2, 8, AttnMask.ranges(f, t), 2, "bytes to the slots of their patch");
+    }
+
     @Test
     void causalLargeRunsInParallel() {
         check(300, 300, 4, 2, 64, AttnMask.causal(), 2, "causal large");
