@@ -65,11 +65,14 @@ final class EvalNoiseCommand implements Callable<Integer> {
     /** condition, accuracy, drop vs clean (points); then the average over the five noises per where. */
     static String table(List<NoiseEval.Result> results) {
         double clean = results.get(0).accuracy().accuracy();
-        StringBuilder sb = new StringBuilder(String.format("%-22s %9s %14s%n", "condition", "accuracy", "drop vs clean"));
+        double cleanBpb = results.get(0).trueBitsPerByte();
+        StringBuilder sb = new StringBuilder(String.format("%-22s %9s %14s %14s%n", "condition", "accuracy", "drop vs clean",
+                "true-next bpb"));
         Map<NoiseWhere, List<Double>> byWhere = new EnumMap<>(NoiseWhere.class);
         for (NoiseEval.Result r : results) {
             double a = r.accuracy().accuracy();
-            sb.append(String.format("%-22s %8.1f%% %+13.1f%n", r.condition().label(), 100 * a, 100 * (a - clean)));
+            sb.append(String.format("%-22s %8.1f%% %+13.1f %8.3f %+6.3f%n", r.condition().label(), 100 * a, 100 * (a - clean),
+                    r.trueBitsPerByte(), r.trueBitsPerByte() - cleanBpb));
             if (r.condition().noise() != null) byWhere.computeIfAbsent(r.condition().where(), w -> new ArrayList<>()).add(a);
         }
         for (var e : byWhere.entrySet()) {
@@ -77,7 +80,8 @@ final class EvalNoiseCommand implements Callable<Integer> {
             sb.append(String.format("%-22s %8.1f%% %+13.1f%n", "average/" + e.getKey().name().toLowerCase(java.util.Locale.ROOT),
                     100 * avg, 100 * (avg - clean)));
         }
-        sb.append(String.format("(%d items; accuracy by chance 25%%; drop in points)%n", results.get(0).accuracy().items()));
+        sb.append(String.format("(%d items; accuracy by chance 25%%; drop in points; true-next bpb: bits per byte of the true"
+                + " next sentence given the context, and its change from clean)%n", results.get(0).accuracy().items()));
         return sb.toString();
     }
 }

@@ -38,6 +38,7 @@ final class StudyCommand implements Callable<Integer> {
         if (data != null) cmd.append(" --data ").append(data);
         if (out != null) cmd.append(" --out ").append(out);
         if (report != null) cmd.append(" --report ").append(report);
+        if (notes != null) cmd.append(" --notes ").append(notes);
         Study.run(cfg, cmd.toString(), notes, System.out);
         return 0;
     }

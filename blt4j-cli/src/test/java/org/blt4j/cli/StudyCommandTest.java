@@ -79,7 +79,8 @@ class StudyCommandTest {
     void theReportHasEverySection() {
         for (String s : List.of("## Arms", "## Bits per byte against training FLOPs", "### xs", "### s",
                 "## Patch size and inference FLOPs", "## Robustness to noised input", "## The paper's claims at this scale",
-                "1. **BLT matches or beats BPE", "2. **Larger patches", "3. **Bytes are more robust", "- machine: ", "- command: "))
+                "1. **BLT matches or beats BPE", "2. **Larger patches", "3. **Bytes are more robust", "- machine: ", "- command: ",
+                "Bits per byte of the true next sentence", "mean increase"))
             assertTrue(firstReport.contains(s), "report lacks '" + s + "':\n" + firstReport);
         for (String arm : ARMS) assertTrue(firstReport.contains("| xs | " + arm + " |"), arm);
         assertTrue(firstReport.contains("AntSpeak/both") && firstReport.contains("UpperCase/both"), firstReport);

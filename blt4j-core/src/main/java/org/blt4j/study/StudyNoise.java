@@ -25,7 +25,8 @@ final class StudyNoise {
     private StudyNoise() {}
 
     /** One arm's accuracies: conditions[i] (e.g. "clean", "AntSpeak/both") got correct[i] of items right. */
-    record Row(String size, String arm, List<String> conditions, List<Integer> correct, int items, double seconds) {
+    record Row(String size, String arm, List<String> conditions, List<Integer> correct, List<Double> trueBpb, int items,
+               double seconds) {
         double accuracy(int i) {
             return correct.get(i) / (double) items;
         }
@@ -40,8 +41,11 @@ final class StudyNoise {
                 Path f = out.resolve("noise").resolve(size + "-" + p.arm() + ".json");
                 if (Files.isRegularFile(f)) {
                     try {
-                        rows.add(Json.MAPPER.readValue(f.toFile(), Row.class));
-                        continue;
+                        Row old = Json.MAPPER.readValue(f.toFile(), Row.class);
+                        if (old.trueBpb() != null) {              // a file of an older blt4j lacks it: score again
+                            rows.add(old);
+                            continue;
+                        }
                     } catch (IOException e) {
                         throw new Blt4jException("study: " + f + " is not readable (" + e.getMessage() + "); delete it to redo it");
                     }
@@ -55,11 +59,13 @@ final class StudyNoise {
                 bar.finish();
                 List<String> labels = new ArrayList<>();
                 List<Integer> correct = new ArrayList<>();
+                List<Double> bpb = new ArrayList<>();
                 for (NoiseEval.Result r : res) {
                     labels.add(r.condition().label());
                     correct.add(r.accuracy().correct());
+                    bpb.add(r.trueBitsPerByte());
                 }
-                Row row = new Row(size, p.arm(), labels, correct, items.size(), (System.nanoTime() - t0) / 1e9);
+                Row row = new Row(size, p.arm(), labels, correct, bpb, items.size(), (System.nanoTime() - t0) / 1e9);
                 try {
                     Files.createDirectories(f.getParent());
                     RunFiles.writeAtomically(f, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(row));

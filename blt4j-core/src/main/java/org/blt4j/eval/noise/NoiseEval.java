@@ -30,7 +30,13 @@ public final class NoiseEval {
         }
     }
 
-    public record Result(Condition condition, FourWayChoice.Accuracy accuracy) {}
+    /**
+     * @param accuracy         the picks that are the true next sentence
+     * @param trueBitsPerByte  bits per byte of the true next sentence (as scored: " " + sentence, noised where the
+     *                         condition says) given the context: Σ −log2 p over its bytes / Σ its bytes, over the items;
+     *                         unlike the accuracy it is not bounded by chance, so it shows robustness on weak models too
+     */
+    public record Result(Condition condition, FourWayChoice.Accuracy accuracy, double trueBitsPerByte) {}
 
     /** The paper's name of a noise: AntSpeak, Drop, RandomCase, Repeat, UpperCase. */
     public static String paperName(Noise n) {
@@ -64,14 +70,22 @@ public final class NoiseEval {
         for (Condition c : conds) {
             List<FourWayItem> items = c.noise() == null ? clean : FourWayItems.noised(clean, c.noise(), c.where(), seed);
             int correct = 0;
+            double nats = 0;
+            long bytes = 0;
             for (int from = 0; from < items.size(); from += BATCH) {
                 List<FourWayItem> batch = items.subList(from, Math.min(items.size(), from + BATCH));
                 double[][] s = ModelScorer.perByte(m, batch);
-                for (int i = 0; i < batch.size(); i++) if (pick(s[i]) == batch.get(i).answer()) correct++;
+                for (int i = 0; i < batch.size(); i++) {
+                    FourWayItem it = batch.get(i);
+                    if (pick(s[i]) == it.answer()) correct++;
+                    int len = it.continuation(it.answer()).length;
+                    nats -= s[i][it.answer()] * len;
+                    bytes += len;
+                }
                 done += batch.size();
                 if (itemsDone != null) itemsDone.accept(done);
             }
-            out.add(new Result(c, new FourWayChoice.Accuracy(correct, items.size())));
+            out.add(new Result(c, new FourWayChoice.Accuracy(correct, items.size()), nats / Math.log(2) / bytes));
         }
         return out;
     }

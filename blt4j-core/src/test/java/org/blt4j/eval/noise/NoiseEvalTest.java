@@ -41,6 +41,14 @@ class NoiseEvalTest {
             List<FourWayItem> noised = k.noise() == null ? items : FourWayItems.noised(items, k.noise(), k.where(), 3);
             assertEquals(FourWayChoice.accuracy(noised, one), r.get(c).accuracy(), k.label());
             assertEquals(k, r.get(c).condition());
+            double nats = 0;
+            long bytes = 0;
+            for (FourWayItem it : noised) {
+                ContinuationScorer.Score sc = one.score(it.contextBytes(), it.continuation(it.answer()));
+                nats -= sc.logLikelihood();
+                bytes += sc.bytes();
+            }
+            assertEquals(nats / Math.log(2) / bytes, r.get(c).trueBitsPerByte(), 1e-9, k.label());
         }
         assertEquals(items.size() * conds.size(), progress.get(progress.size() - 1));
         assertEquals(Math.ceilDiv(items.size(), NoiseEval.BATCH) * conds.size(), progress.size());
