@@ -54,7 +54,7 @@ final class StudyClaims {
         List<String> conds = noise.get(0).conditions();
         md.append("| size | arm |");
         for (String c : conds) md.append(' ').append(c).append(" |");
-        md.append(" mean noised | drop |\n|---|---|").append("---|".repeat(conds.size() + 2)).append('\n');
+        md.append(" mean noised | noised − clean |\n|---|---|").append("---|".repeat(conds.size() + 2)).append('\n');
         for (StudyNoise.Row r : noise) {
             md.append("| ").append(r.size()).append(" | ").append(r.arm()).append(" |");
             for (int i = 0; i < r.conditions().size(); i++) md.append(String.format(Locale.ROOT, " %.3f |", r.accuracy(i)));
