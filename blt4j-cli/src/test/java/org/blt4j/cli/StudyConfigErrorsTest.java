@@ -24,6 +24,13 @@ class StudyConfigErrorsTest {
     private void assertNothingTrained() {
         assertFalse(Files.exists(tmp.resolve("out/entropy")), "an entropy model was trained");
         assertFalse(Files.exists(tmp.resolve("out/xs")), "an arm was trained");
+        assertFalse(Files.exists(tmp.resolve("out/study.json")), "a refused config claimed the folder");
+    }
+
+    @Test
+    void aRefusedStudyLeavesNoFolderBehind() throws IOException {
+        CliErrorsTest.assertClear(study("seed: 42", "seed: 42", tmp.resolve("missing.txt").toString()), "does not exist");
+        assertFalse(Files.exists(tmp.resolve("out")), "the folder the refused study made is left behind");
     }
 
     @Test

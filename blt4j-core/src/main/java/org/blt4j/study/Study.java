@@ -60,11 +60,22 @@ public final class Study {
     }
 
     private Path run(String command, String notes) {
+        boolean created = !Files.exists(out);
         try {
             Files.createDirectories(out);
         } catch (IOException e) {
             throw new Blt4jException("study: cannot create " + out + ": " + e.getMessage());
         }
+        try {
+            return runInFolder(command, notes);
+        } catch (RuntimeException e) {
+            // a folder this run made and no config claimed (refused before anything trained) is not left behind
+            if (created && !Files.exists(out.resolve("study.json"))) ArmRunner.deleteTree(out);
+            throw e;
+        }
+    }
+
+    private Path runInFolder(String command, String notes) {
         try (var lock = java.nio.channels.FileChannel.open(out.resolve(".lock"), java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.WRITE); var held = lock.tryLock()) {
             if (held == null)
