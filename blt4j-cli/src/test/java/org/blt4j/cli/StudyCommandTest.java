@@ -114,6 +114,26 @@ class StudyCommandTest {
     }
 
     @Test
+    void aChangedNoiseSectionReEvaluatesRobustnessWithoutTraining() throws IOException {
+        Path copy = tmp.resolve("noise-copy");
+        try (var all = Files.walk(out)) {
+            for (Path p : all.toList()) {
+                Path dst = copy.resolve(out.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(dst);
+                else Files.copy(p, dst);
+            }
+        }
+        Files.deleteIfExists(copy.resolve(".lock"));
+        Path cfg = tmp.resolve("noise.yaml");
+        Files.writeString(cfg, Files.readString(Path.of("../studies/quick.yaml")).replace("items: 24", "items: 12"));
+        String printed = run("study", "--config", cfg.toString(), "--data", "../data/sotu-sample.txt.gz", "--out", copy.toString(),
+                "--report", tmp.resolve("noise-report").toString());
+        assertTrue(printed.contains("the robustness evaluation is done again"), printed);
+        assertFalse(printed.contains("budget 1.00:"), "nothing is trained again:\n" + printed);
+        assertTrue(Files.readString(tmp.resolve("noise-report/report.md")).contains(": 12 items"), "the new items are scored");
+    }
+
+    @Test
     void anotherConfigInTheSameFolderIsRefused() throws IOException {
         Path cfg = tmp.resolve("other.yaml");
         Files.writeString(cfg, Files.readString(Path.of("../studies/quick.yaml")).replace("seed: 42", "seed: 7"));

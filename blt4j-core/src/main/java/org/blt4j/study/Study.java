@@ -146,10 +146,16 @@ public final class Study {
             Files.createDirectories(out);
             if (Files.isRegularFile(f)) {
                 ObjectNode saved = (ObjectNode) ArmRunner.read(f);
-                if (!saved.equals(mine))
+                if (saved.equals(mine)) return;
+                ObjectNode a = saved.deepCopy(), b = mine.deepCopy();
+                a.remove("noise");
+                b.remove("noise");
+                if (!a.equals(b))
                     throw new Blt4jException("study: " + out + " holds a study of another config (" + firstDifference(saved, mine)
                             + "); pass another --out, or delete the folder to start over");
-                return;
+                // only the robustness evaluation changed: the trained arms stay, the evaluation is done again
+                log.println("study: the noise section changed: the robustness evaluation is done again, the trained arms are kept");
+                ArmRunner.deleteTree(out.resolve("noise"));
             }
             RunFiles.writeAtomically(f, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(mine));
         } catch (IOException e) {
