@@ -90,11 +90,19 @@ public final class BltPacker {
         if (entropies != null && entropies.length != ids.length)
             throw new Blt4jException("BLT batches: " + ids.length + " tokens but " + entropies.length
                     + " entropies; were the entropies computed on this data?");
+        this(ids, patchStream(ids, entropies, patcher), null, config);
+    }
+
+    /** A packer over an already patched stream (starts null: computed from the lengths). */
+    private BltPacker(int[] ids, int[] lengths, long[] starts, Config config) {
         this.ids = ids;
         this.config = config;
-        this.lengths = patchStream(ids, entropies, patcher);
-        this.starts = new long[lengths.length + 1];
-        for (int p = 0; p < lengths.length; p++) starts[p + 1] = starts[p] + lengths[p];
+        this.lengths = lengths;
+        if (starts == null) {
+            starts = new long[lengths.length + 1];
+            for (int p = 0; p < lengths.length; p++) starts[p + 1] = starts[p] + lengths[p];
+        }
+        this.starts = starts;
         int rows = lengths.length / config.patchesPerRow();
         if (rows < 1)
             throw new Blt4jException("training data too small: " + ids.length + " tokens make " + lengths.length
@@ -124,6 +132,11 @@ public final class BltPacker {
     }
 
     public Config config() { return config; }
+
+    /** The same patch stream packed with another config, without patching the data again. */
+    public BltPacker withConfig(Config config) {
+        return new BltPacker(ids, lengths, starts, config);
+    }
 
     /** Patches in the whole patch stream. */
     public int patchCount() { return lengths.length; }

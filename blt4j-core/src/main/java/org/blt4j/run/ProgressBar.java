@@ -199,7 +199,7 @@ public final class ProgressBar {
     }
 
     /** 12.3 k, 4.56 M: three significant digits with an SI prefix, then the unit. */
-    static String si(double v) {
+    public static String si(double v) {
         String[] prefixes = {"", "k", "M", "G", "T"};
         int p = 0;
         while (Math.abs(v) >= 999.5 && p < prefixes.length - 1) {

@@ -1,6 +1,5 @@
 package org.blt4j.study;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -13,9 +12,7 @@ import java.util.function.Consumer;
 import java.util.function.LongFunction;
 import java.util.stream.Stream;
 import org.blt4j.Blt4jException;
-import org.blt4j.io.Json;
 import org.blt4j.io.ModelDirs;
-import org.blt4j.run.RunFiles;
 import org.blt4j.run.TrainCheckpoint;
 import org.blt4j.run.TrainState;
 import org.blt4j.train.TrainConfig;
@@ -39,7 +36,7 @@ final class ArmRunner {
 
     /** Where the study's progress stands: the caller's ETA line for the current run, from its step. */
     interface Progress {
-        LongFunction<Object[]> fields(ArmPlan plan, long stepsDoneBefore, long runStartStep);
+        LongFunction<Object[]> fields(ArmPlan plan, long runStartStep);
     }
 
     /** In a branch's folder: the main run's elapsed seconds at the branch point (training shared with it). */
@@ -74,11 +71,7 @@ final class ArmRunner {
         for (int k = 0; k < budgets; k++) {
             Path f = pointFile(armDir, k);
             if (!Files.isRegularFile(f)) break;
-            try {
-                pts.add(Json.MAPPER.readValue(f.toFile(), Point.class));
-            } catch (IOException e) {
-                throw new Blt4jException("study: " + f + " is not readable (" + e.getMessage() + "); delete it to redo that budget");
-            }
+            pts.add(StudyFiles.read(f, Point.class));
         }
         return pts;
     }
@@ -119,7 +112,7 @@ final class ArmRunner {
                 Path branch = dir.resolve("budget-" + k);
                 if (!Files.isRegularFile(branch.resolve(ModelDirs.LATEST))) {
                     if (mainStep < c) {
-                        trainer(task, mainCfg, main, p, k, progress, dir).run(mainStep > 0 ? main : null, c - mainStep);
+                        trainer(task, mainCfg, main, p, k, progress).run(mainStep > 0 ? main : null, c - mainStep);
                     } else if (mainStep > c) {
                         throw new Blt4jException("study: " + main + " is at step " + mainStep + ", past budget " + k
                                 + "'s branch point " + c + ", whose copy is missing; delete " + dir + " to redo this arm");
@@ -137,28 +130,23 @@ final class ArmRunner {
     /** Runs a budget's run to its end, scores it, writes budget-k.json. */
     private void finish(ArmPlan p, TrainTask task, int k, Path run, TrainConfig c, Progress progress, Path dir) {
         long at = latestStep(run);
-        Trainer.Result r = trainer(task, c, run, p, k, progress, dir).run(at > 0 ? run : null);
+        Trainer.Result r = trainer(task, c, run, p, k, progress).run(at > 0 ? run : null);
         TrainState end = TrainCheckpoint.readState(run);
         double seconds = end.extra().path("elapsed_s").asDouble(0);
         Path shared = run.resolve(BRANCH_START);
-        double sharedSeconds = Files.isRegularFile(shared) ? read(shared).path("elapsed_s").asDouble(0) : 0;
+        double sharedSeconds = Files.isRegularFile(shared) ? StudyFiles.readTree(shared).path("elapsed_s").asDouble(0) : 0;
         Point pt = new Point(k, cfg.budgets().get(k), end.step(), end.bytesSeen(), end.bytesSeen() * p.trainingPerByte(),
                 r.heldOutBpb(), Double.isNaN(r.avgPatchLength()) ? null : r.avgPatchLength(), cfg.evalBytes(), seconds, sharedSeconds);
-        try {
-            RunFiles.writeAtomically(pointFile(dir, k), Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(pt));
-        } catch (IOException e) {
-            throw new Blt4jException("study: cannot write " + pointFile(dir, k) + ": " + e.getMessage());
-        }
+        StudyFiles.writeJson(pointFile(dir, k), pt);
         out.printf("%s budget %.2f: %,d steps, %,d bytes, %.3g training FLOPs: held-out %.4f bpb%n", p.key(),
                 pt.fraction(), pt.steps(), pt.bytes(), pt.trainingFlops(), pt.heldOutBpb());
     }
 
-    private Trainer trainer(TrainTask task, TrainConfig c, Path run, ArmPlan p, int k, Progress progress, Path dir) {
+    private Trainer trainer(TrainTask task, TrainConfig c, Path run, ArmPlan p, int k, Progress progress) {
         long runStart = latestStep(run);
-        long before = stepsDone(dir, p);
         String label = p.size() + "/" + p.arm() + (run.getFileName().toString().equals("main") ? "" : " b" + k);
         return new Trainer(task, c, run, out).finalEvalBytes(cfg.evalBytes()).evalAtPause(false)
-                .progress(label, progress.fields(p, before, runStart));
+                .progress(label, progress.fields(p, runStart));
     }
 
     /** The training config of one of the arm's runs (the study's data order: rows in stream order). */
@@ -210,8 +198,8 @@ final class ArmRunner {
             throw new Blt4jException("study: " + stepDir + " is missing: the branch cannot start; delete " + branch.getParent() + " to redo this arm");
         Path tmp = branch.resolveSibling("." + branch.getFileName() + ".tmp");
         try {
-            deleteTree(tmp);
-            deleteTree(branch);
+            StudyFiles.deleteTree(tmp);
+            StudyFiles.deleteTree(branch);
             Path target = tmp.resolve(stepDir.getFileName());
             Files.createDirectories(target);
             try (Stream<Path> files = Files.list(stepDir)) {
@@ -228,23 +216,6 @@ final class ArmRunner {
 
     /** A finished branch keeps its metrics, not its checkpoints (only the whole budget's model is used again). */
     private static void deleteSteps(Path run) {
-        for (Path s : ModelDirs.steps(run)) deleteTree(s);
-    }
-
-    static void deleteTree(Path p) {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> all = Files.walk(p)) {
-            for (Path f : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
-        } catch (IOException e) {
-            throw new Blt4jException("study: cannot delete " + p + ": " + e.getMessage());
-        }
-    }
-
-    static JsonNode read(Path f) {
-        try {
-            return Json.MAPPER.readTree(f.toFile());
-        } catch (IOException e) {
-            throw new Blt4jException("study: cannot read " + f + ": " + e.getMessage());
-        }
+        for (Path s : ModelDirs.steps(run)) StudyFiles.deleteTree(s);
     }
 }

@@ -13,14 +13,12 @@ import org.blt4j.Blt4jException;
 import org.blt4j.data.EntropyCache;
 import org.blt4j.eval.BitsPerByte;
 import org.blt4j.eval.Flops;
-import org.blt4j.io.Json;
 import org.blt4j.io.ModelDirs;
 import org.blt4j.model.ChunkedEntropies;
 import org.blt4j.model.EntropyModel;
 import org.blt4j.model.ModelLoader;
 import org.blt4j.nn.ParamStore;
 import org.blt4j.run.ProgressBar;
-import org.blt4j.run.RunFiles;
 import org.blt4j.tensor.Parallel;
 import org.blt4j.train.TrainConfig;
 import org.blt4j.train.Trainer;
@@ -70,7 +68,7 @@ public final class Study {
             return runInFolder(command, notes);
         } catch (RuntimeException e) {
             // a folder this run made and no config claimed (refused before anything trained) is not left behind
-            if (created && !Files.exists(out.resolve("study.json"))) ArmRunner.deleteTree(out);
+            if (created && !Files.exists(out.resolve("study.json"))) StudyFiles.deleteTree(out);
             throw e;
         }
     }
@@ -93,8 +91,10 @@ public final class Study {
         long t0 = System.nanoTime();
         boolean claimed = checkClaim();
         StudyData data = StudyData.prepare(cfg, out, claimed, log::println);
-        StudyPlanner.plan(cfg, data, null);            // sizes and budgets checked before anything is trained
-        if (!claimed) claim();                         // only a config that passed the checks owns the folder
+        if (!claimed) {
+            StudyPlanner.plan(cfg, data, null);        // sizes and budgets checked before anything is trained
+            claim();                                   // only a config that passed the checks owns the folder
+        }
         clock.add("prepare", t0);
 
         long t1 = System.nanoTime();
@@ -136,32 +136,29 @@ public final class Study {
 
     /** Writes the config to OUT/study.json, or checks that the one there is this one. */
     private void claim() {
-        ObjectNode tree = cfg.toTree();
-        tree.remove("out");
-        tree.remove("report");
+        ObjectNode mine = cfg.toTree();
+        mine.remove("out");
+        mine.remove("report");
         Path f = out.resolve("study.json");
-        try {
-            // through bytes, so that it compares with the file's numbers node type for node type (a long 1 is an int 1 there)
-            ObjectNode mine = (ObjectNode) Json.MAPPER.readTree(Json.MAPPER.writeValueAsBytes(tree));
-            Files.createDirectories(out);
-            if (Files.isRegularFile(f)) {
-                ObjectNode saved = (ObjectNode) ArmRunner.read(f);
-                if (saved.equals(mine)) return;
-                ObjectNode a = saved.deepCopy(), b = mine.deepCopy();
-                a.remove("noise");
-                b.remove("noise");
-                if (!a.equals(b))
-                    throw new Blt4jException("study: " + out + " holds a study of another config (" + firstDifference(saved, mine)
-                            + "); pass another --out, or delete the folder to start over");
-                // only the robustness evaluation changed: the trained arms stay, the evaluation is done again
-                log.println("study: the noise section changed: the robustness evaluation is done again, the trained arms are kept");
-                ArmRunner.deleteTree(out.resolve("noise"));
-            }
-            RunFiles.writeAtomically(f, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(mine));
-        } catch (IOException e) {
-            throw new Blt4jException("study: cannot write " + f + ": " + e.getMessage());
+        if (Files.isRegularFile(f)) {
+            ObjectNode saved = (ObjectNode) StudyFiles.readTree(f);
+            if (saved.equals(SAME_NUMBER, mine)) return;
+            ObjectNode a = saved.deepCopy(), b = mine.deepCopy();
+            a.remove("noise");
+            b.remove("noise");
+            if (!a.equals(SAME_NUMBER, b))
+                throw new Blt4jException("study: " + out + " holds a study of another config (" + firstDifference(saved, mine)
+                        + "); pass another --out, or delete the folder to start over");
+            // only the robustness evaluation changed: the trained arms stay, the evaluation is done again
+            log.println("study: the noise section changed: the robustness evaluation is done again, the trained arms are kept");
+            StudyFiles.deleteTree(out.resolve("noise"));
         }
+        StudyFiles.writeJson(f, mine);
     }
+
+    /** Node equality where numbers compare by value: a long 1 in memory is the int 1 the file reads back. */
+    private static final java.util.Comparator<com.fasterxml.jackson.databind.JsonNode> SAME_NUMBER = (x, y) ->
+            x.isNumber() && y.isNumber() ? Double.compare(x.doubleValue(), y.doubleValue()) : x.equals(y) ? 0 : 1;
 
     private static String firstDifference(ObjectNode a, ObjectNode b) {
         java.util.TreeSet<String> keys = new java.util.TreeSet<>();
@@ -216,15 +213,11 @@ public final class Study {
     private List<ArmPlan> plans(StudyData data, float[] trainH) {
         Path f = out.resolve("plan.json");
         List<ArmPlan> plans;
-        try {
-            if (Files.isRegularFile(f)) {
-                plans = Arrays.asList(Json.MAPPER.readValue(f.toFile(), ArmPlan[].class));
-            } else {
-                plans = StudyPlanner.plan(cfg, data, trainH);
-                RunFiles.writeAtomically(f, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(plans));
-            }
-        } catch (IOException e) {
-            throw new Blt4jException("study: cannot read or write " + f + ": " + e.getMessage() + "; delete it to plan again");
+        if (Files.isRegularFile(f)) {
+            plans = Arrays.asList(StudyFiles.read(f, ArmPlan[].class));
+        } else {
+            plans = StudyPlanner.plan(cfg, data, trainH);
+            StudyFiles.writeJson(f, plans);
         }
         log.println(StudyReport.planTable(plans));
         return plans;
@@ -261,7 +254,7 @@ public final class Study {
         }
 
         @Override
-        public LongFunction<Object[]> fields(ArmPlan plan, long stepsDoneBefore, long runStartStep) {
+        public LongFunction<Object[]> fields(ArmPlan plan, long runStartStep) {
             double base = done();
             return step -> {
                 double now = base + (step - runStartStep) * plan.flopsPerStep();

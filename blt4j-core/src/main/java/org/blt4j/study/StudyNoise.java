@@ -1,20 +1,16 @@
 package org.blt4j.study;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.blt4j.Blt4jException;
 import org.blt4j.eval.LanguageModel;
 import org.blt4j.eval.LanguageModels;
 import org.blt4j.eval.noise.FourWayItem;
 import org.blt4j.eval.noise.FourWayItems;
 import org.blt4j.eval.noise.NoiseEval;
-import org.blt4j.io.Json;
 import org.blt4j.run.ProgressBar;
-import org.blt4j.run.RunFiles;
 
 /**
  * The study's robustness evaluation: at each of noise.sizes, every arm's model at its whole budget picks among the
@@ -40,14 +36,10 @@ final class StudyNoise {
                 if (!p.size().equals(size)) continue;
                 Path f = out.resolve("noise").resolve(size + "-" + p.arm() + ".json");
                 if (Files.isRegularFile(f)) {
-                    try {
-                        Row old = Json.MAPPER.readValue(f.toFile(), Row.class);
-                        if (old.trueBpb() != null) {              // a file of an older blt4j lacks it: score again
-                            rows.add(old);
-                            continue;
-                        }
-                    } catch (IOException e) {
-                        throw new Blt4jException("study: " + f + " is not readable (" + e.getMessage() + "); delete it to redo it");
+                    Row old = StudyFiles.read(f, Row.class);
+                    if (old.trueBpb() != null) {              // a file of an older blt4j lacks it: score again
+                        rows.add(old);
+                        continue;
                     }
                 }
                 if (items == null) items = FourWayItems.build(data.split().heldOut(), cfg.noise().items(), cfg.noise().seed());
@@ -66,12 +58,7 @@ final class StudyNoise {
                     bpb.add(r.trueBitsPerByte());
                 }
                 Row row = new Row(size, p.arm(), labels, correct, bpb, items.size(), (System.nanoTime() - t0) / 1e9);
-                try {
-                    Files.createDirectories(f.getParent());
-                    RunFiles.writeAtomically(f, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(row));
-                } catch (IOException e) {
-                    throw new Blt4jException("study: cannot write " + f + ": " + e.getMessage());
-                }
+                StudyFiles.writeJson(f, row);
                 log.printf("noise %s: clean %.3f%n", p.key(), row.accuracy(0));
                 rows.add(row);
             }

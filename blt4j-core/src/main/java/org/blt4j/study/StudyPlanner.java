@@ -38,7 +38,8 @@ final class StudyPlanner {
         int[] ids = data.streams().train();
         Arm ref = cfg.referenceArm();
         ObjectNode refArgs = entropyArgs(size, L, ref.patchSize(), trainH);
-        double refPs = patchSize(refArgs, ids, trainH, ref.patchSize());
+        BltPacker refPatched = patched(refArgs, ids, trainH);
+        double refPs = patchSize(refPatched, ids, ref.patchSize());
         double target = Sizing.bltForward(refArgs, L, refPs);
         double budgetBytes = size.budgetFlops() / (org.blt4j.eval.Flops.TRAINING_FACTOR * target);
 
@@ -61,23 +62,30 @@ final class StudyPlanner {
                     bytesPerRow = seqLen * bpp;
                 }
                 default -> {
-                    if (arm.type() == Arm.Type.BLT_ENTROPY) {
+                    BltPacker patched;              // the training stream under this arm's patcher, patched once
+                    if (arm.name().equals(ref.name())) {
+                        args = refArgs.deepCopy();
+                        patched = refPatched;
+                        ps = refPs;
+                    } else if (arm.type() == Arm.Type.BLT_ENTROPY) {
                         args = entropyArgs(size, L, arm.patchSize(), trainH);
-                        ps = patchSize(args, ids, trainH, arm.patchSize());
+                        patched = patched(args, ids, trainH);
+                        ps = patchSize(patched, ids, arm.patchSize());
                     } else if (arm.type() == Arm.Type.BLT_SPACE) {
                         args = Sizing.bltArgs(size.blt(), L, "space", null, 4.5);
-                        ps = patchSize(args, ids, null, Double.NaN);
+                        patched = patched(args, ids, null);
+                        ps = patchSize(patched, ids, Double.NaN);
                         args.put("patch_size", Math.round(ps * 100) / 100.0);
                     } else {
                         int p = (int) Math.max(1, Math.round(refPs));
                         args = Sizing.bltArgs(size.blt(), L, "static", null, p);
-                        ps = patchSize(args, ids, null, Double.NaN);
+                        patched = patched(args, ids, null);
+                        ps = patchSize(patched, ids, Double.NaN);
                     }
                     if (!arm.name().equals(ref.name())) args = Sizing.sizeGlobal(args, L, ps, target, what);
                     fwd = Sizing.bltForward(args, L, ps);
                     maxPatches = Math.max(2, (int) Math.floor(ROW_FILL * L / ps));
-                    bytesPerRow = trainH == null && arm.type() == Arm.Type.BLT_ENTROPY
-                            ? ROW_FILL * L : bytesPerRow(args, ids, trainH, maxPatches, L);
+                    bytesPerRow = patched == null ? ROW_FILL * L : bytesPerRow(patched, maxPatches, L);
                 }
             }
             long steps = Math.round(budgetBytes / (size.batchSize() * bytesPerRow));
@@ -107,18 +115,21 @@ final class StudyPlanner {
         return Sizing.bltArgs(size.blt(), L, "entropy", threshold, p);
     }
 
-    /** Mean ids per patch of the training stream under the args' patcher (nominal when the entropies are not known yet). */
-    private static double patchSize(ObjectNode args, int[] ids, float[] trainH, double nominal) {
+    /** The training stream patched by the args' patcher; null when its entropies are not known yet. */
+    private static BltPacker patched(ObjectNode args, int[] ids, float[] trainH) {
         BltArgs a = Training.bind(args, BltArgs.class);
-        if (a.patcherArgs().build().needsEntropies() && trainH == null) return nominal;
-        BltPacker p = new BltPacker(ids, trainH, a.patcherArgs(), new BltPacker.Config(1, 2, null, false, null));
-        return ids.length / (double) p.patchCount();
+        if (a.patcherArgs().build().needsEntropies() && trainH == null) return null;
+        return new BltPacker(ids, trainH, a.patcherArgs(), new BltPacker.Config(1, 2, null, false, null));
     }
 
-    /** Mean ids of a training row (every row of the epoch, or 4096 spread over it). */
-    private static double bytesPerRow(ObjectNode args, int[] ids, float[] trainH, int maxPatches, int L) {
-        BltArgs a = Training.bind(args, BltArgs.class);
-        BltPacker p = new BltPacker(ids, trainH, a.patcherArgs(), new BltPacker.Config(1, maxPatches, L, false, null));
+    /** Mean ids per patch of the patched training stream (nominal when it is not patched yet). */
+    private static double patchSize(BltPacker patched, int[] ids, double nominal) {
+        return patched == null ? nominal : ids.length / (double) patched.patchCount();
+    }
+
+    /** Mean ids of a training row of maxPatches patches cut at L (every row of the epoch, or 4096 spread over it). */
+    private static double bytesPerRow(BltPacker patched, int maxPatches, int L) {
+        BltPacker p = patched.withConfig(new BltPacker.Config(1, maxPatches, L, false, null));
         long rows = p.rowsPerEpoch(), n = Math.min(rows, 4096), sum = 0;
         for (long i = 0; i < n; i++) sum += p.row(i * rows / n).x().length;
         return sum / (double) n;

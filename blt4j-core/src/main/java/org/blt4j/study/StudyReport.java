@@ -172,14 +172,9 @@ final class StudyReport {
         return t.toString();
     }
 
+    /** 12.3k, 4.56M: ProgressBar's three significant digits and SI prefix, without the space. */
     static String si(double v) {
-        String[] u = {"", "k", "M", "G", "T", "P", "E"};
-        int i = 0;
-        while (Math.abs(v) >= 1000 && i < u.length - 1) {
-            v /= 1000;
-            i++;
-        }
-        return String.format(Locale.ROOT, Math.abs(v) >= 100 ? "%.0f%s" : Math.abs(v) >= 10 ? "%.1f%s" : "%.2f%s", v, u[i]);
+        return ProgressBar.si(v).replace(" ", "");
     }
 
     // ---- plots ----
