@@ -25,9 +25,36 @@ public final class Main implements Runnable {
         System.exit(commandLine().execute(args));
     }
 
+    /**
+     * blt4j spark: the blt4j-spark module's commands when it is on the class path (./blt4j puts it there for
+     * {@code spark}), else a command that says how to get them.
+     */
+    static Object sparkCommand() {
+        try {
+            return Class.forName("org.blt4j.spark.SparkCommand").getDeclaredConstructor().newInstance();
+        } catch (ClassNotFoundException e) {
+            return new SparkMissing();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot create the spark command", e);
+        }
+    }
+
+    @Command(name = "spark", description = "Spark jobs (needs the blt4j-spark module: run through ./blt4j).")
+    static final class SparkMissing implements Runnable {
+        @CommandLine.Unmatched
+        java.util.List<String> args;
+
+        @Override
+        public void run() {
+            throw new Blt4jException("the spark commands need the blt4j-spark module on the class path: run ./blt4j spark ... from the"
+                    + " repository (it builds the module and adds Spark), or spark-submit blt4j-spark/target/blt4j-spark-job.jar");
+        }
+    }
+
     /** The configured command line: library errors print one clear line instead of a stack trace. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        cl.addSubcommand(sparkCommand());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
             if (ex instanceof Blt4jException) {

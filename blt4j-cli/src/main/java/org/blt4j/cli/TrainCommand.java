@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.blt4j.Blt4jException;
 import org.blt4j.data.DataSplit;
 import org.blt4j.data.Gzip;
+import org.blt4j.data.PatchedData;
 import org.blt4j.run.TrainCheckpoint;
 import org.blt4j.train.TrainConfig;
 import org.blt4j.run.TrainState;
@@ -48,11 +49,24 @@ abstract class TrainCommand implements Callable<Integer> {
     public Integer call() {
         TrainConfig cfg = loadConfig();
         Path runDir = Path.of(cfg.train().out());
-        DataSplit split = Training.split(cfg);
+        Path dataPath = Path.of(cfg.data().path());
+        PatchedData.Split patched = null;
+        DataSplit split;
+        if (PatchedData.isDataset(dataPath)) {
+            if (!kind().equals("blt"))
+                throw new Blt4jException("data " + dataPath + " is a patched dataset, which trains the BLT (./blt4j train); "
+                        + "train-" + kind() + " reads text, .gz or .jsonl");
+            patched = PatchedData.read(dataPath).split(cfg.data().heldoutFraction());
+            split = patched.docs();
+            System.out.println("data: patched dataset, entropies read from it (not recomputed); held-out split at a document boundary");
+        } else {
+            split = Training.split(cfg);
+        }
         System.out.printf("data %s: %,d train bytes, %,d held-out bytes (last %.0f%%)%n", cfg.data().path(),
                 split.trainBytes(), split.heldOutBytes(), 100 * cfg.data().heldoutFraction());
         List<byte[]> heldOutDocs = split.heldOut();
-        TrainTask task = task(cfg, split);
+        TrainTask task = patched != null ? Training.bltTask(cfg, patched, System.out::println) : task(cfg, split);
+        patched = null;
         split = null;                       // the training documents are encoded in the task; let them go
         System.out.printf("%s model: %,d parameters; run folder %s%n", task.kind(), task.params().size(), runDir);
         double gzip = Gzip.bitsPerByte(concat(heldOutDocs));

@@ -69,6 +69,31 @@ public final class Corpus {
     }
 
     /**
+     * The documents of a file's raw content read elsewhere (a Spark task reading through Hadoop's file system), split
+     * exactly as {@link #read(Path)} splits a file of that name: gunzipped when the name ends in .gz, JSON lines when
+     * it ends in .jsonl(.gz), else plain text cut at blank lines. An empty or document-less file gives an empty list
+     * (one file of many may be empty); a binary or malformed one a {@link Blt4jException} naming it.
+     */
+    public static List<byte[]> parse(InputStream raw, String name) {
+        boolean gz = name.endsWith(".gz");
+        boolean jsonl = name.endsWith(".jsonl") || name.endsWith(".jsonl.gz");
+        byte[] content;
+        try (InputStream in = gz ? new GZIPInputStream(raw, 1 << 16) : raw) {
+            content = in.readAllBytes();
+        } catch (ZipException | EOFException e) {
+            throw new Blt4jException("corpus " + name + ": not a valid gzip file (" + e.getMessage()
+                    + "); its name ends in .gz, so it must be gzip-compressed, or rename it", e);
+        } catch (IOException e) {
+            throw new Blt4jException("corpus " + name + ": cannot read it: " + e.getMessage(), e);
+        } catch (OutOfMemoryError e) {
+            throw new Blt4jException("corpus " + name + ": too large to hold in memory; split it into smaller files", e);
+        }
+        if (content.length == 0) return List.of();
+        checkNotBinary(content, name);
+        return jsonl ? jsonLines(content, name) : text(content, Documents.PARAGRAPHS);
+    }
+
+    /**
      * The first documents of a file (plain text cut at blank lines, or JSON lines), at least {@code minBytes} of them
      * when the file holds that many, reading only about twice that from the start: a document cut by the end of what
      * was read is left out, so each one returned is what {@link #read} gives. For evaluating the start of a file of

@@ -16,7 +16,7 @@ import org.blt4j.Blt4jException;
  */
 public record PatcherArgs(
         PatchingMode mode, Double threshold, Double thresholdAdd, boolean monotonicity, Integer maxPatchLength,
-        double patchSize) {
+        double patchSize) implements java.io.Serializable {
 
     /** Threshold of the released BLT models (entropy mode, global threshold). */
     public static final double RELEASED_THRESHOLD = 1.335442066192627;

@@ -170,14 +170,39 @@ public final class Training {
 
     /** The BLT task on streams whose per-token entropies (trainH [train], heldH [heldOut]) are already computed. */
     public static BltTask bltTask(TrainConfig cfg, Streams s, float[] trainH, float[] heldH, Consumer<String> log) {
+        return bltTask(cfg, s, trainH, heldH, null, log);
+    }
+
+    /**
+     * The BLT task on a patched dataset's documents and entropies (no entropy model needed): a config threshold of
+     * "auto" takes the dataset's own threshold (set on its sample when it was patched); an explicit one is used as given.
+     */
+    public static BltTask bltTask(TrainConfig cfg, org.blt4j.data.PatchedData.Split data, Consumer<String> log) {
+        JsonNode p = data.metadata().path("patching");
+        Double datasetThreshold = p.path("threshold").isNumber() && p.path("mode").asText().equals("entropy")
+                ? p.path("threshold").asDouble() : null;
+        String mode = cfg.model().args().path("patching_mode").asText("entropy");
+        if (!p.path("mode").asText().equals(mode))
+            log.accept("note: the dataset was patched with mode " + p.path("mode").asText() + "; this config patches with " + mode
+                    + " from the dataset's stored entropies");
+        return bltTask(cfg, streams(data.docs()), data.trainH(), data.heldOutH(), datasetThreshold, log);
+    }
+
+    /** Same; {@code autoThreshold}, when non-null, is what a config threshold of "auto" becomes. */
+    public static BltTask bltTask(TrainConfig cfg, Streams s, float[] trainH, float[] heldH, Double autoThreshold, Consumer<String> log) {
         if (trainH.length != s.train().length || heldH.length != s.heldOut().length)
             throw new IllegalArgumentException("entropies do not match the streams");
         com.fasterxml.jackson.databind.node.ObjectNode argsTree = (com.fasterxml.jackson.databind.node.ObjectNode) cfg.model().args().deepCopy();
         if ("auto".equals(argsTree.path("patching_threshold").asText())) {
             double ps = argsTree.path("patch_size").asDouble(4.5);
-            double t = autoThreshold(trainH, ps);
-            argsTree.put("patching_threshold", t);
-            log.accept(String.format("patching_threshold auto: %.4f nats (about one patch start per %.1f bytes on the training data)", t, ps));
+            if (autoThreshold != null) {
+                argsTree.put("patching_threshold", autoThreshold);
+                log.accept(String.format("patching_threshold auto: %.4f nats, the patched dataset's", autoThreshold));
+            } else {
+                double t = autoThreshold(trainH, ps);
+                argsTree.put("patching_threshold", t);
+                log.accept(String.format("patching_threshold auto: %.4f nats (about one patch start per %.1f bytes on the training data)", t, ps));
+            }
         }
         BltArgs args = bind(argsTree, BltArgs.class);
         List<ParamStore.Spec> specs = new java.util.ArrayList<>(ByteLatentTransformer.specs(args));

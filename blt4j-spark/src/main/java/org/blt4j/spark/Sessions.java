@@ -1,0 +1,65 @@
+package org.blt4j.spark;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import org.blt4j.Blt4jException;
+
+/**
+ * Spark sessions for blt4j's jobs: embedded {@code local[*]} unless a master is given, quiet logs, no web UI. A
+ * {@code spark://} master is first checked with a plain TCP connection, so a URL that does not answer is one line in
+ * seconds rather than Spark's minute of retries.
+ */
+public final class Sessions {
+    /** The default master: embedded, one task slot per core. */
+    public static final String LOCAL = "local[*]";
+
+    private Sessions() {}
+
+    /** A session on {@code master} (null: {@link #LOCAL}, or spark.master when spark-submit set it) with extra conf. */
+    public static SparkSession open(String appName, String master, Map<String, String> conf) {
+        String submitted = System.getProperty("spark.master");
+        String m = master != null ? master : submitted != null ? submitted : LOCAL;
+        checkMaster(m);
+        if (System.getenv("SPARK_LOCAL_IP") == null && m.startsWith("local")) System.setProperty("spark.driver.host", "127.0.0.1");
+        SparkSession.Builder b = SparkSession.builder().appName(appName).master(m)
+                .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
+                .config("spark.sql.parquet.compression.codec", "zstd");
+        conf.forEach(b::config);
+        try {
+            return b.getOrCreate();
+        } catch (RuntimeException e) {
+            throw new Blt4jException("cannot start Spark on master " + m + ": " + Errors.oneLine(e), e);
+        }
+    }
+
+    /** Refuses a master URL Spark does not know, and a spark://host:port that does not accept a connection. */
+    static void checkMaster(String master) {
+        if (master.equals("local") || master.startsWith("local[") || master.equals("yarn") || master.startsWith("k8s://")) return;
+        if (!master.startsWith("spark://"))
+            throw new Blt4jException("--master " + master + ": give local[N], spark://HOST:PORT, yarn or k8s://URL");
+        for (String hostPort : master.substring("spark://".length()).split(",")) {
+            URI u;
+            try {
+                u = new URI("spark://" + hostPort);
+            } catch (java.net.URISyntaxException e) {
+                throw new Blt4jException("--master " + master + ": not a URL (" + e.getMessage() + ")");
+            }
+            if (u.getHost() == null || u.getPort() < 0)
+                throw new Blt4jException("--master " + master + ": give spark://HOST:PORT");
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(u.getHost(), u.getPort()), 5000);
+                return;    // one answering master of a list is enough
+            } catch (IOException e) {
+                if (!master.contains(","))
+                    throw new Blt4jException("--master " + master + " does not answer (" + e.getMessage()
+                            + "): start the master (sbin/start-master.sh) or check the host and port");
+            }
+        }
+        throw new Blt4jException("--master " + master + ": no master in the list answers");
+    }
+}
