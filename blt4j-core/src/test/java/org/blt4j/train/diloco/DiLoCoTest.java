@@ -81,7 +81,7 @@ class DiLoCoTest {
         return new DiLoCo(cfg, args, store, run, QUIET).run(new LocalRoundRunner(cfg.toTree(), args, store), resume, stopAfter);
     }
 
-    static void assertReducesToPlainTraining(TrainConfig plain, TrainConfig dl) {
+    static List<Double> assertReducesToPlainTraining(TrainConfig plain, TrainConfig dl) {
         TrainTask task = ShardTasks.build(plain, 0, 1, m -> {});
         Trainer.Result t = new Trainer(task, plain, Path.of(plain.train().out()), QUIET).run(null);
         DiLoCo.Result d = diloco(dl, new DiLoCoArgs(1, 1, 1.0, 0.0), false, Long.MAX_VALUE);
@@ -90,12 +90,17 @@ class DiLoCoTest {
         assertEquals(20, d.rounds());
         for (int i = 0; i < 20; i++) assertEquals(t.losses().get(i), d.losses().get(i), 1e-6, "step " + (i + 1));
         assertEquals(t.heldOutBpb(), d.heldOutBpb(), 1e-5);
+        return t.losses();
     }
 
     @Test
     void oneWorkerOneStepIsPlainTrainingEntropyModel() throws Exception {
-        assertReducesToPlainTraining(entropyConfig(tmp.resolve("plain-em"), 20), entropyConfig(tmp.resolve("dl-em"), 20));
+        List<Double> plain = assertReducesToPlainTraining(entropyConfig(tmp.resolve("plain-em"), 20), entropyConfig(tmp.resolve("dl-em"), 20));
         assertEquals(20, MetricsLog.read(tmp.resolve("dl-em")).size());
+        // H = 5 with outer lr 1, momentum 0 too: each round hands θ_w on, the inner state (AdamW, data) carries over
+        DiLoCo.Result h5 = diloco(entropyConfig(tmp.resolve("dl-em-h5"), 20), new DiLoCoArgs(1, 5, 1.0, 0.0), false, Long.MAX_VALUE);
+        assertEquals(4, h5.rounds());
+        for (int i = 0; i < 20; i++) assertEquals(plain.get(i), h5.losses().get(i), 1e-6, "H 5, step " + (i + 1));
         assertTrue(Files.exists(tmp.resolve("dl-em").resolve("step-000020").resolve("model.safetensors")));
     }
 
