@@ -1,0 +1,86 @@
+package org.blt4j.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.blt4j.Blt4jException;
+import org.blt4j.run.TrainCheckpoint;
+import org.blt4j.train.TrainConfig;
+import org.blt4j.train.diloco.DiLoCo;
+import org.blt4j.train.diloco.DiLoCoArgs;
+import org.blt4j.train.diloco.LocalRoundRunner;
+import org.blt4j.train.diloco.LocalRunStore;
+import org.blt4j.train.diloco.RunStore;
+import org.blt4j.train.diloco.ShardTasks;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** blt4j train-diloco: DiLoCo data-parallel training with its workers one after another in this JVM. */
+@Command(name = "train-diloco", mixinStandardHelpOptions = true,
+        description = {"Train with DiLoCo (Douillard et al., 2023): N workers on shards of the training documents, H inner AdamW"
+                + " steps each per round, an outer Nesterov step on their mean parameter delta. The workers run one after"
+                + " another in this JVM (blt4j-spark runs them as Spark tasks). The model is the config's: a BLT when"
+                + " data.entropy_model is set, a token LM when model.tokenizer is, else the entropy model."})
+final class TrainDiLoCoCommand implements Callable<Integer> {
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "training config, YAML or JSON (train.steps required)")
+    Path config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a config value (repeatable)")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--steps", description = "override train.steps (inner steps in all)")
+    Integer steps;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "override train.out (the run folder)")
+    Path out;
+
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "2", description = "workers (default ${DEFAULT-VALUE})")
+    int workers;
+
+    @Option(names = "--inner-steps", paramLabel = "H", defaultValue = "500", description = "inner steps per round (default ${DEFAULT-VALUE})")
+    int innerSteps;
+
+    @Option(names = "--outer-lr", paramLabel = "LR", defaultValue = "0.7", description = "outer learning rate (default ${DEFAULT-VALUE})")
+    double outerLr;
+
+    @Option(names = "--outer-momentum", paramLabel = "MU", defaultValue = "0.9", description = "outer Nesterov momentum (default ${DEFAULT-VALUE})")
+    double outerMomentum;
+
+    @Option(names = "--resume", description = "continue the run in train.out from its newest checkpoint")
+    boolean resume;
+
+    @Override
+    public Integer call() {
+        DiLoCoArgs args = new DiLoCoArgs(workers, innerSteps, outerLr, outerMomentum);
+        List<String> o = new ArrayList<>(overrides);
+        if (steps != null) o.add("train.steps=" + steps);
+        if (out != null) o.add("train.out=" + out);
+        TrainConfig cfg = TrainConfig.load(config, o);
+        Path runDir = Path.of(cfg.train().out()).toAbsolutePath().normalize();
+        if (resume) checkResumable(cfg, runDir);
+        System.out.printf("DiLoCo: %s model, %d workers, H %d, outer lr %s, momentum %s; run folder %s%n", ShardTasks.kindOf(cfg),
+                workers, innerSteps, outerLr, outerMomentum, runDir);
+        RunStore store = new LocalRunStore(runDir);
+        DiLoCo.Result r = new DiLoCo(cfg, args, store, runDir, System.out)
+                .run(new LocalRoundRunner(cfg.toTree(), args, store), resume, Long.MAX_VALUE);
+        System.out.printf("done: %d rounds, %d inner steps; held-out %.4f bpb; %,d bytes over the wire per round (θ out, %d deltas back)%n",
+                r.rounds(), r.innerSteps(), r.heldOutBpb(), r.bytesSentPerRound(), workers);
+        System.out.println("checkpoint " + r.lastCheckpoint() + "; metrics " + runDir.resolve("metrics.jsonl"));
+        return 0;
+    }
+
+    /** The run's saved config may differ from this one only in {@link TrainConfig#RESUMABLE} keys. */
+    private static void checkResumable(TrainConfig cfg, Path runDir) {
+        if (!Files.isRegularFile(runDir.resolve(TrainCheckpoint.LATEST)))
+            throw new Blt4jException("--resume: no checkpoint in " + runDir + " (no " + TrainCheckpoint.LATEST + " file)");
+        var st = TrainCheckpoint.readState(runDir);
+        TrainConfig saved = TrainConfig.fromTree((ObjectNode) st.trainConfig(), List.of(), runDir + "/state.json");
+        List<String> changed = cfg.changedFrom(saved);
+        if (!changed.isEmpty())
+            throw new Blt4jException("--resume " + runDir + ": the config differs from the run's in " + String.join(", ", changed)
+                    + "; only " + new java.util.TreeSet<>(TrainConfig.RESUMABLE) + " may change on resume");
+    }
+}
