@@ -24,33 +24,33 @@ import picocli.CommandLine.Option;
                 + " steps each per round, an outer Nesterov step on their mean parameter delta. The workers run one after"
                 + " another in this JVM (blt4j-spark runs them as Spark tasks). The model is the config's: a BLT when"
                 + " data.entropy_model is set, a token LM when model.tokenizer is, else the entropy model."})
-final class TrainDiLoCoCommand implements Callable<Integer> {
+public class TrainDiLoCoCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "training config, YAML or JSON (train.steps required)")
-    Path config;
+    protected Path config;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a config value (repeatable)")
-    List<String> overrides = new ArrayList<>();
+    protected List<String> overrides = new ArrayList<>();
 
     @Option(names = "--steps", description = "override train.steps (inner steps in all)")
-    Integer steps;
+    protected Integer steps;
 
     @Option(names = "--out", paramLabel = "DIR", description = "override train.out (the run folder)")
-    Path out;
+    protected Path out;
 
     @Option(names = "--workers", paramLabel = "N", defaultValue = "2", description = "workers (default ${DEFAULT-VALUE})")
-    int workers;
+    protected int workers;
 
     @Option(names = "--inner-steps", paramLabel = "H", defaultValue = "500", description = "inner steps per round (default ${DEFAULT-VALUE})")
-    int innerSteps;
+    protected int innerSteps;
 
     @Option(names = "--outer-lr", paramLabel = "LR", defaultValue = "0.7", description = "outer learning rate (default ${DEFAULT-VALUE})")
-    double outerLr;
+    protected double outerLr;
 
     @Option(names = "--outer-momentum", paramLabel = "MU", defaultValue = "0.9", description = "outer Nesterov momentum (default ${DEFAULT-VALUE})")
-    double outerMomentum;
+    protected double outerMomentum;
 
     @Option(names = "--resume", description = "continue the run in train.out from its newest checkpoint")
-    boolean resume;
+    protected boolean resume;
 
     @Override
     public Integer call() {
@@ -63,13 +63,17 @@ final class TrainDiLoCoCommand implements Callable<Integer> {
         if (resume) checkResumable(cfg, runDir);
         System.out.printf("DiLoCo: %s model, %d workers, H %d, outer lr %s, momentum %s; run folder %s%n", ShardTasks.kindOf(cfg),
                 workers, innerSteps, outerLr, outerMomentum, runDir);
-        RunStore store = new LocalRunStore(runDir);
-        DiLoCo.Result r = new DiLoCo(cfg, args, store, runDir, System.out)
-                .run(new LocalRoundRunner(cfg.toTree(), args, store), resume, Long.MAX_VALUE);
+        DiLoCo.Result r = train(cfg, args, runDir);
         System.out.printf("done: %d rounds, %d inner steps; held-out %.4f bpb; %,d bytes over the wire per round (θ out, %d deltas back)%n",
                 r.rounds(), r.innerSteps(), r.heldOutBpb(), r.bytesSentPerRound(), workers);
         System.out.println("checkpoint " + r.lastCheckpoint() + "; metrics " + runDir.resolve("metrics.jsonl"));
         return 0;
+    }
+
+    /** Runs the rounds: here the workers one after another in this JVM; blt4j-spark runs them as Spark tasks. */
+    protected DiLoCo.Result train(TrainConfig cfg, DiLoCoArgs args, Path runDir) {
+        RunStore store = new LocalRunStore(runDir);
+        return new DiLoCo(cfg, args, store, runDir, System.out).run(new LocalRoundRunner(cfg.toTree(), args, store), resume, Long.MAX_VALUE);
     }
 
     /** The run's saved config may differ from this one only in {@link TrainConfig#RESUMABLE} keys. */
