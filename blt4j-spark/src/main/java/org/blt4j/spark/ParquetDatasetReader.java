@@ -37,7 +37,7 @@ public final class ParquetDatasetReader implements PatchedData.Reader {
         Dataset<Row> ds;
         try {
             ds = spark.read().parquet(uri);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             throw new Blt4jException("dataset " + where + ": cannot read it as Parquet (" + Errors.oneLine(e) + ")", e);
         }
         JsonNode meta = PatchedSchema.check(ds.schema(), "dataset " + where);

@@ -137,6 +137,10 @@ public final class PatchJob {
             return new Summary(out.toString(), sums.getLong(0), sums.getLong(1), sums.getLong(2), threshold, (System.nanoTime() - t0) / 1e9);
         } catch (IOException e) {
             throw new Blt4jException("output " + out + ": " + e.getMessage(), e);
+        } catch (Blt4jException e) {
+            throw e;
+        } catch (Exception e) {   // a failed Spark job (SparkException, thrown unchecked by Scala): the executor's error, in one line
+            throw new Blt4jException(Errors.oneLine(e), e);
         } finally {
             try {
                 if (fs.exists(tmp)) fs.delete(tmp, true);

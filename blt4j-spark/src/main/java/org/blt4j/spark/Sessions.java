@@ -32,7 +32,7 @@ public final class Sessions {
         conf.forEach(b::config);
         try {
             return b.getOrCreate();
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             throw new Blt4jException("cannot start Spark on master " + m + ": " + Errors.oneLine(e), e);
         }
     }

@@ -63,7 +63,7 @@ public final class SparkRoundRunner implements RoundRunner {
             return results;
         } catch (Blt4jException e) {
             throw e;
-        } catch (RuntimeException e) {
+        } catch (Exception e) {   // SparkException is checked, thrown unchecked by Scala
             throw new Blt4jException("DiLoCo round " + round + " failed: " + Errors.oneLine(e), e);
         } finally {
             theta.destroy();

@@ -1,0 +1,186 @@
+package org.blt4j.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.blt4j.Blt4jException;
+import org.blt4j.data.Corpus;
+import org.blt4j.data.EntropyCache;
+import org.blt4j.data.PatchedData;
+import org.blt4j.data.TokenStream;
+import org.blt4j.model.ChunkedEntropies;
+import org.blt4j.model.EntropyModel;
+import org.blt4j.model.ModelLoader;
+import org.blt4j.patch.PatcherArgs;
+import org.blt4j.tensor.Parallel;
+import org.blt4j.train.Training;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The patch job on local[2,2] against the single-process path, retried tasks, and bad input. */
+class PatchJobTest {
+    static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
+    /** Bytes of the bundled sample the job patches (its first documents). */
+    static final long CORPUS_BYTES = 200_000;
+
+    @TempDir
+    static Path tmp;
+    static Path corpus;
+    static SparkSession spark;
+    static PatchJob.Summary clean;
+    static Path cleanOut;
+
+    static PatchJob.Options options(Path out, int failOnce) {
+        return new PatchJob.Options(List.of(corpus.toString()), out.toString(), TestSpark.entropyModel().toString(),
+                new PatcherArgs(org.blt4j.patch.PatchingMode.ENTROPY, null, null, false, null, 4.5), true, 100_000, 5, false, failOnce);
+    }
+
+    @BeforeAll
+    static void patchOnce() {
+        corpus = TestSpark.corpusPrefix(tmp, CORPUS_BYTES);
+        spark = TestSpark.session();
+        cleanOut = tmp.resolve("clean.parquet");
+        clean = PatchJob.run(spark, options(cleanOut, -1), QUIET);
+    }
+
+    @Test
+    void entropiesAndPatchLengthsEqualTheSingleProcessPath() {
+        PatchedData d = ParquetDatasetReader.read(spark, cleanOut.toUri().toString(), "test");
+        List<byte[]> docs = Corpus.read(corpus);
+        assertEquals(docs.size(), d.docs().size());
+        assertEquals(clean.documents(), docs.size());
+        // the single-process path: the whole stream through the entropy cache, sliced at documents
+        EntropyModel em = ModelLoader.entropyModel(TestSpark.entropyModel());
+        int[] ids = TokenStream.encode(docs);
+        float[] h = EntropyCache.entropies(em, ids, corpus, tmp.resolve("cache"), ChunkedEntropies.Chunking.exact(em.args(), Parallel.poolSize()),
+                ChunkedEntropies.Progress.NONE, m -> {}).entropies();
+        JsonNode p = d.metadata().path("patching");
+        long stride = p.path("sample_stride").asLong();
+        List<float[]> sample = new ArrayList<>();
+        List<Row> lengths = spark.read().parquet(cleanOut.toString()).select("id", "patch_lengths", "source").orderBy("id").collectAsList();
+        int at = 0;
+        for (int i = 0; i < docs.size(); i++) {
+            int n = docs.get(i).length + 2;
+            float[] want = java.util.Arrays.copyOfRange(h, at, at + n);
+            at += n;
+            assertArrayEquals(docs.get(i), d.docs().get(i), "document " + i);
+            assertArrayEquals(want, d.entropies().get(i), "entropies of document " + i);
+            if (i % stride == 0) sample.add(want);
+        }
+        double threshold = Training.autoThreshold(PatchJob.concat(sample), 4.5);
+        assertEquals(threshold, p.path("threshold").asDouble(), 0.0);
+        var patcher = new PatcherArgs(org.blt4j.patch.PatchingMode.ENTROPY, threshold, null, false, null, 4.5).build();
+        at = 0;
+        for (int i = 0; i < docs.size(); i++) {
+            int[] want = patcher.patchLengths(TokenStream.encode(List.of(docs.get(i))), d.entropies().get(i), false);
+            List<Integer> got = lengths.get(i).getList(1);
+            assertArrayEquals(want, got.stream().mapToInt(Integer::intValue).toArray(), "patch lengths of document " + i);
+            assertEquals(corpus.toUri().toString().replace("file:///", "file:/"), lengths.get(i).getString(2).replace("file:///", "file:/"));
+        }
+        assertEquals("blt4j-patched-v1", d.metadata().path("format").asText());
+        assertTrue(Files.isRegularFile(cleanOut.resolve("_blt4j.json")));
+        assertTrue(Files.isRegularFile(cleanOut.resolve("_SUCCESS")));
+        assertEquals(1, ExecutorModels.loads(), "the entropy model is loaded once per JVM, not per task or document");
+    }
+
+    @Test
+    void aTaskThatFailsOnceIsRetriedAndTheDatasetIsIdentical() {
+        Path out = tmp.resolve("retried.parquet");
+        PatchJob.run(spark, options(out, 2), QUIET);
+        List<Row> a = rows(cleanOut), b = rows(out);
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            for (int c = 0; c < 5; c++) {
+                Object x = a.get(i).get(c), y = b.get(i).get(c);
+                if (x instanceof byte[] bx) assertArrayEquals(bx, (byte[]) y, "row " + i + " column " + c);
+                else assertEquals(x.toString(), y.toString(), "row " + i + " column " + c);
+            }
+        }
+        assertEquals(PatchJobTest.metaWithoutTime(cleanOut), PatchJobTest.metaWithoutTime(out));
+        assertEquals(1, ExecutorModels.loads());
+    }
+
+    static List<Row> rows(Path ds) {
+        return spark.read().parquet(ds.toString()).orderBy("id").collectAsList();
+    }
+
+    static String metaWithoutTime(Path ds) {
+        try {
+            var m = (com.fasterxml.jackson.databind.node.ObjectNode) org.blt4j.io.Json.MAPPER.readTree(ds.resolve("_blt4j.json").toFile());
+            m.remove("created");
+            return m.toString();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void badInputIsOneLineAndLeavesNoDataset() throws Exception {
+        Path parent = Files.createDirectories(tmp.resolve("bad"));
+        Path out = parent.resolve("out.parquet");
+        PatcherArgs pa = new PatcherArgs(org.blt4j.patch.PatchingMode.ENTROPY, 2.0, null, false, null, 4.5);
+        String em = TestSpark.entropyModel().toString();
+        Blt4jException e = assertThrows(Blt4jException.class, () -> PatchJob.run(spark,
+                new PatchJob.Options(List.of(parent.resolve("missing.txt").toString()), out.toString(), em, pa, false, 1, 1, false, -1), QUIET));
+        assertTrue(e.getMessage().contains("missing.txt: no such file"), e.getMessage());
+        e = assertThrows(Blt4jException.class, () -> PatchJob.run(spark,
+                new PatchJob.Options(List.of(parent.resolve("*.nothing").toString()), out.toString(), em, pa, false, 1, 1, false, -1), QUIET));
+        assertTrue(e.getMessage().contains("matches no file"), e.getMessage());
+        // an entropy model folder that cannot be read
+        e = assertThrows(Blt4jException.class, () -> PatchJob.run(spark,
+                new PatchJob.Options(List.of(corpus.toString()), out.toString(), parent.resolve("no-model").toString(), pa, false, 1, 1, false, -1), QUIET));
+        assertTrue(e.getMessage().contains("entropy model") && e.getMessage().contains("no-model"), e.getMessage());
+        // a binary file fails in an executor: the driver gets the executor's one-line error
+        Path binary = parent.resolve("weights.txt");
+        Files.write(binary, new byte[] {1, 2, 0, 3, 4});
+        e = assertThrows(Blt4jException.class, () -> PatchJob.run(spark,
+                new PatchJob.Options(List.of(corpus.toString(), binary.toString()), out.toString(), em, pa, false, 1, 1, false, -1), QUIET));
+        assertTrue(e.getMessage().contains("looks binary"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        // a Parquet input without a text column
+        Path foreign = parent.resolve("foreign.parquet");
+        spark.range(3).toDF("n").write().parquet(foreign.toString());
+        e = assertThrows(Blt4jException.class, () -> PatchJob.run(spark,
+                new PatchJob.Options(List.of(foreign.toString()), out.toString(), em, pa, false, 1, 1, false, -1), QUIET));
+        assertTrue(e.getMessage().contains("no column 'text'"), e.getMessage());
+        // ... nor can it be read as a patched dataset
+        e = assertThrows(Blt4jException.class, () -> ParquetDatasetReader.read(spark, foreign.toUri().toString(), foreign.toString()));
+        assertTrue(e.getMessage().contains("is not a blt4j patched dataset") && e.getMessage().contains("no column 'entropies'"), e.getMessage());
+        try (Stream<Path> left = Files.list(parent)) {
+            List<String> names = left.map(p -> p.getFileName().toString()).sorted().toList();
+            assertEquals(List.of("foreign.parquet", "weights.txt"), names, "no output, no temporary folder left");
+        }
+        // an existing output is refused
+        e = assertThrows(Blt4jException.class, () -> PatchJob.run(spark,
+                new PatchJob.Options(List.of(corpus.toString()), cleanOut.toString(), em, pa, false, 1, 1, false, -1), QUIET));
+        assertTrue(e.getMessage().contains("exists"), e.getMessage());
+    }
+
+    @Test
+    void aMasterThatDoesNotAnswerIsOneLine() throws Exception {
+        int port;
+        try (var s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        long t0 = System.nanoTime();
+        Blt4jException e = assertThrows(Blt4jException.class, () -> Sessions.checkMaster("spark://127.0.0.1:" + port));
+        assertTrue(e.getMessage().contains("does not answer"), e.getMessage());
+        assertTrue((System.nanoTime() - t0) / 1e9 < 30);
+        e = assertThrows(Blt4jException.class, () -> Sessions.checkMaster("mesos://x:1"));
+        assertTrue(e.getMessage().contains("give local[N]"), e.getMessage());
+    }
+}
