@@ -115,7 +115,7 @@ final class EntropyBatch {
         linear(model.output(), nx, kept, logits);                         // [kept, V]
         int K = kept, blocks = (K + 63) / 64;
         Parallel.forEach(blocks, 12L * K * V, c -> {
-            for (int i = c * 64; i < Math.min(K, c * 64 + 64); i++) h[i] = (float) Entropy.ofRow(logits, i * V, V);
+            for (int i = c * 64; i < Math.min(K, c * 64 + 64); i++) h[i] = Entropy.ofRowLanes(logits, i * V, V);
         });
         r = 0;
         for (Window win : ws) {
