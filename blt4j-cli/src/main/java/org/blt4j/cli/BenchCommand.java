@@ -9,8 +9,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** blt4j bench: speed measurements (never part of the tests). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm, train, generate, serve.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class, BenchCommand.Generate.class, BenchCommand.Serve.class})
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm, train, generate, serve, entropy.",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class, BenchCommand.Generate.class, BenchCommand.Serve.class,
+                BenchCommand.Entropy.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -26,6 +27,30 @@ final class BenchCommand implements Runnable {
         @Override
         public void run() {
             GemmBench.run(System.out);
+        }
+    }
+
+    @Command(name = "entropy", mixinStandardHelpOptions = true,
+            description = "The entropy pass (patching a corpus): corpus MB/s, forward FLOPs per byte, GFLOP/s and share of "
+                    + "the fp32 FMA peak measured in the same run, against the pass before batching on a slice.")
+    static final class Entropy implements Callable<Integer> {
+        @Option(names = "--data", paramLabel = "FILE", defaultValue = "data/sotu.txt.gz", description = "corpus (default: ${DEFAULT-VALUE})")
+        Path data;
+
+        @Option(names = "--mb", defaultValue = "4", description = "megabytes of it (default: ${DEFAULT-VALUE})")
+        double mb;
+
+        @Option(names = "--model", paramLabel = "DIR", description = "an entropy model (default: random weights, configs/entropy-sotu.yaml's args)")
+        Path model;
+
+        @Option(names = "--baseline-mb", defaultValue = "0.5", description = "megabytes for the pass before batching; 0: skip (default: ${DEFAULT-VALUE})")
+        double baselineMb;
+
+        @Override
+        public Integer call() {
+            if (!Files.isRegularFile(data)) throw new org.blt4j.Blt4jException("--data " + data + " is not a readable file");
+            org.blt4j.bench.EntropyBench.run(System.out, new org.blt4j.bench.EntropyBench.Options(data, mb, model, baselineMb));
+            return 0;
         }
     }
 

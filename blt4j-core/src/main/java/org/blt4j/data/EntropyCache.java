@@ -36,7 +36,7 @@ import org.blt4j.model.ChunkedEntropies.Progress;
  * is ignored and rewritten.
  */
 public final class EntropyCache {
-    private static final String FORMAT = "blt4j-entropies-v1";
+    private static final String FORMAT = "blt4j-entropies-v2";
     private static final ObjectMapper JSON = org.blt4j.io.Json.MAPPER;
 
     private EntropyCache() {}

@@ -61,6 +61,24 @@ public final class Flops {
         return lmPerPosition(a, ctx).total();
     }
 
+    /**
+     * The entropy pass's forward FLOPs per byte of a long document: every position sees a full window of keys (without
+     * a window, the mean over max_seqlen positions); shorter documents cost less ({@link #entropyForwardOfDocument}).
+     */
+    public static double entropyForwardPerByte(LmArgs a) {
+        int ctx = a.window() == Integer.MAX_VALUE ? Math.max(1, a.maxSeqlen()) : a.window();
+        Parts p = lmPerPosition(a, ctx);
+        double keys = a.window() == Integer.MAX_VALUE ? avgKeys(ctx, a.window()) : a.window();
+        return p.matmul() + a.nLayers() * attention(a.nHeads(), a.headDim(), keys);
+    }
+
+    /** Entropy model forward FLOPs of one document of n positions passed alone (position i sees min(i+1, window) keys). */
+    public static double entropyForwardOfDocument(LmArgs a, long n) {
+        if (n <= 0) return 0;
+        int ctx = (int) Math.min(n, Integer.MAX_VALUE);
+        return lmPerPosition(a, ctx).total() * n;
+    }
+
     /** A token LM's forward cost: per token, and per byte given the measured bytes per token. */
     public record TokenLmFlops(double perToken, double bytesPerToken) {
         public double perByte() { return perToken / bytesPerToken; }

@@ -1,37 +1,39 @@
 package org.blt4j.model;
 
-import org.blt4j.text.Documents;
-
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.blt4j.Blt4jException;
+import org.blt4j.tensor.Parallel;
+import org.blt4j.text.Documents;
 
 /**
- * Next-byte entropies of a whole token stream with the windowed entropy model, computed in chunks on a fixed pool of
- * threads, equal to what one forward pass over each document would give.
+ * Next-byte entropies of a whole token stream with the windowed entropy model, per document, equal to what one
+ * forward pass over each document would give (up to rounding), and the same to the bit whatever stream a document
+ * sits in.
  *
- * <p>Why chunks can be exact: query i of a layer sees keys i-w+1..i of its document (window w, docs/computation.md §4), so after
- * {@code n_layers} layers position i depends on positions i - n_layers·(w-1) .. i and nothing earlier. Chunk [s, e)
- * is therefore computed as the forward pass over [a, e), a = max(start of s's document, s - warmup), keeping [s, e);
- * with {@code warmup = n_layers·(w - 1)} (what {@link Chunking#exact} picks) every kept position sees exactly the
- * context it has in a full pass. A warmup of just w is not enough for more than one layer: the warm-up positions'
- * own hidden states would lack context.
+ * <p>Why chunks can be exact: query i of a layer sees keys i-w+1..i of its document (window w, docs/computation.md §4),
+ * so after {@code n_layers} layers position i depends on positions i - n_layers·(w-1) .. i and nothing earlier. A
+ * document of n positions is cut into chunks [s, e) at s = 0, c, 2c, ... (c = chunk length, counted in the document),
+ * each computed as the forward pass over [a, e), a = max(0, s - warmup), keeping [s, e); with
+ * {@code warmup = n_layers·(w - 1)} (what {@link Chunking#exact} picks) every kept position sees exactly the context it
+ * has in a full pass. A warmup of just w is not enough for more than one layer: the warm-up positions' own hidden
+ * states would lack context. With an unbounded window every document is one chunk.
  *
- * <p>RoPE positions: a token's position is its offset in its document (what a forward pass over the document alone
- * gives), except that in documents longer than {@code positionPeriod} a chunk counts from the last multiple of
- * positionPeriod at or before its start a, keeping positions small where fp32 angles are precise. RoPE depends only on
- * position differences, so this changes results by rounding only, and not at all for documents shorter than
- * positionPeriod. With an unbounded window every document is one chunk.
+ * <p>RoPE positions: a token's position is its offset in its document, except that in documents longer than
+ * {@code positionPeriod} a chunk counts from the last multiple of positionPeriod at or before a, keeping positions
+ * small where fp32 angles are precise. RoPE depends only on position differences, so this changes results by rounding
+ * only, and not at all for documents shorter than positionPeriod.
+ *
+ * <p>Chunk boundaries, warmups and RoPE origins thus depend only on positions within the document, and the batched
+ * forward pass ({@link EntropyBatch}) computes each chunk the same whatever chunks share its batch: a document's
+ * entropies do not depend on the other documents of the stream ({@link #ofDocuments} equals slices of
+ * {@link #compute}).
  */
 public final class ChunkedEntropies {
     private ChunkedEntropies() {}
 
-    /** Progress of a long computation; called from worker threads, one call at a time. */
+    /** Progress of a long computation; called by the computing thread after each batch. */
     @FunctionalInterface
     public interface Progress {
         Progress NONE = (done, total) -> {};
@@ -43,7 +45,7 @@ public final class ChunkedEntropies {
      * @param chunkTokens    kept positions per chunk
      * @param warmup         positions computed before a chunk and thrown away
      * @param positionPeriod RoPE positions restart at multiples of this within long documents
-     * @param threads        worker threads
+     * @param threads        kernel threads ({@link org.blt4j.tensor.Parallel#withThreads}); results do not depend on it
      */
     public record Chunking(int chunkTokens, int warmup, int positionPeriod, int threads) {
         public Chunking {
@@ -55,14 +57,14 @@ public final class ChunkedEntropies {
 
         /**
          * Chunking that reproduces a full forward pass: warmup n_layers·(window-1) (0 if unbounded: then documents are
-         * the chunks), chunks of max(4·warmup, 4096) kept positions (≤ 20% recomputed), positions restarting at
+         * the chunks), chunks of max(4·warmup, 8192) kept positions (≤ 20% recomputed), positions restarting at
          * max_seqlen, the given number of threads.
          */
         public static Chunking exact(LmArgs args, int threads) {
             int window = args.window();
             long warm = window == Integer.MAX_VALUE ? 0 : (long) args.nLayers() * (window - 1);
             if (warm > Integer.MAX_VALUE / 8) throw new Blt4jException("entropy chunks: window " + window + " is too large to chunk");
-            return new Chunking((int) Math.max(4 * warm, 4096), (int) warm, Math.max(1, args.maxSeqlen()), threads);
+            return new Chunking((int) Math.max(4 * warm, 8192), (int) warm, Math.max(1, args.maxSeqlen()), threads);
         }
 
         /** A copy with another chunk length and warmup. */
@@ -71,86 +73,63 @@ public final class ChunkedEntropies {
         }
     }
 
-    /** Entropies [N] (nats) of the stream ids [N]. */
+    /** Entropies [N] (nats) of the stream ids [N] (documents end with EOS). */
     public static float[] compute(EntropyModel model, int[] ids, Chunking chunking, Progress progress) {
         int n = ids.length;
         float[] out = new float[n];
         if (n == 0) return out;
-        int[] docStarts = Documents.starts(ids, model.args().eosId());
-        boolean unbounded = model.args().window() == Integer.MAX_VALUE;
-        List<int[]> chunks = unbounded ? documentChunks(docStarts, n) : fixedChunks(n, chunking.chunkTokens());
-        AtomicLong done = new AtomicLong();
-        Object progressLock = new Object();
-        ExecutorService pool = Executors.newFixedThreadPool(Math.min(chunking.threads(), chunks.size()), r -> {
-            Thread t = new Thread(r, "blt4j-entropies");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            List<Future<?>> futures = new ArrayList<>();
-            for (int[] c : chunks)
-                futures.add(pool.submit(() -> {
-                    computeChunk(model, ids, docStarts, c[0], c[1], unbounded ? 0 : chunking.warmup(), chunking.positionPeriod(), out);
-                    long d = done.addAndGet(c[1] - c[0]);
-                    synchronized (progressLock) {
-                        progress.update(d, n);
-                    }
-                }));
-            for (Future<?> f : futures) await(f);
-        } finally {
-            pool.shutdownNow();
+        int[] starts = Documents.starts(ids, model.args().eosId());
+        List<EntropyBatch.Window> windows = new ArrayList<>();
+        for (int d = 0; d < starts.length; d++) {
+            int from = starts[d], len = (d + 1 < starts.length ? starts[d + 1] : n) - from;
+            addWindows(windows, model, chunking, ids, from, 0, len, out, from);
         }
+        run(model, chunking, windows, n, progress);
         return out;
-    }
-
-    /** The result of a chunk's task; its failure rethrown as it was (an interruption as a Blt4jException). */
-    static <T> T await(Future<T> f) {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Blt4jException("entropy computation interrupted", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) throw re;
-            if (e.getCause() instanceof Error err) throw err;
-            throw new Blt4jException("entropy computation failed: " + e.getCause(), e.getCause());
-        }
-    }
-
-    /** Computes positions [s, e) into out, running the model over [a, e). */
-    static void computeChunk(EntropyModel model, int[] ids, int[] docStarts, int s, int e, int warmup, int period, float[] out) {
-        float[] h = chunk(model, ids, 0, Documents.startOf(docStarts, s), s, e, warmup, period);
-        System.arraycopy(h, 0, out, s, e - s);
     }
 
     /**
-     * Entropies of stream positions [s, e), running the model over [a, e) with a = max(docStart, s - warmup);
-     * {@code ids[i - base]} is the id at stream position i (for every i in [a, e)), docStart the start of the
-     * document holding s. Positions are longs so that a stream may be longer than an array; a chunk is not.
+     * For each document, its entropies [len + 2] at its BOS, bytes and EOS (the document alone as a token stream,
+     * {@code TokenStream.encode(List.of(doc))}): the same values, to the bit, as the document's slice of
+     * {@link #compute} over any stream holding it.
      */
-    static float[] chunk(EntropyModel model, int[] ids, long base, long docStart, long s, long e, int warmup, int period) {
-        long a = Math.max(docStart, s - warmup);
-        int L = Math.toIntExact(e - a);
-        int[] tok = new int[L], pos = new int[L];
-        System.arraycopy(ids, Math.toIntExact(a - base), tok, 0, L);
-        long origin = docStart + (a - docStart) / period * period;     // RoPE origin of the first document
-        for (int i = 0; i < L; i++) {
-            if (i > 0 && tok[i - 1] == model.args().eosId()) origin = a + i; // a new document starts
-            pos[i] = Math.toIntExact(a + i - origin);
+    public static float[][] ofDocuments(EntropyModel model, List<byte[]> docs, Chunking chunking) {
+        float[][] out = new float[docs.size()][];
+        List<EntropyBatch.Window> windows = new ArrayList<>();
+        long total = 0;
+        for (int d = 0; d < docs.size(); d++) {
+            byte[] doc = docs.get(d);
+            int[] ids = new int[Math.addExact(doc.length, 2)];
+            ids[0] = org.blt4j.text.ByteTokenizer.BOS_ID;
+            for (int i = 0; i < doc.length; i++) ids[i + 1] = org.blt4j.text.ByteTokenizer.idOf(doc[i]);
+            ids[ids.length - 1] = org.blt4j.text.ByteTokenizer.EOS_ID;
+            out[d] = new float[ids.length];
+            addWindows(windows, model, chunking, ids, 0, 0, ids.length, out[d], 0);
+            total += ids.length;
         }
-        float[] h = model.entropies(tok, pos);
-        return java.util.Arrays.copyOfRange(h, Math.toIntExact(s - a), L);
-    }
-
-    private static List<int[]> fixedChunks(int n, int chunk) {
-        List<int[]> out = new ArrayList<>();
-        for (long s = 0; s < n; s += chunk) out.add(new int[] {(int) s, (int) Math.min(n, s + chunk)});
+        run(model, chunking, windows, total, Progress.NONE);
         return out;
     }
 
-    private static List<int[]> documentChunks(int[] docStarts, int n) {
-        List<int[]> out = new ArrayList<>();
-        for (int d = 0; d < docStarts.length; d++) out.add(new int[] {docStarts[d], d + 1 < docStarts.length ? docStarts[d + 1] : n});
-        return out;
+    /**
+     * Adds the chunks of positions [from, len) of a document of len positions (so far: a stream's last document may
+     * grow) whose position j is ids[docOff + j]; H(j) goes to out[outOff + j - from]. from must be a chunk start.
+     */
+    static void addWindows(List<EntropyBatch.Window> windows, EntropyModel model, Chunking c, int[] ids, int docOff,
+                           int from, int len, float[] out, int outOff) {
+        boolean unbounded = model.args().window() == Integer.MAX_VALUE;
+        int chunk = unbounded ? Integer.MAX_VALUE : c.chunkTokens(), warm = unbounded ? 0 : c.warmup();
+        for (long s = from; s < len; s += chunk) {
+            int e = (int) Math.min(len, s + chunk), a = (int) Math.max(0, s - warm);
+            int origin = a / c.positionPeriod() * c.positionPeriod();
+            windows.add(new EntropyBatch.Window(ids, docOff, a, (int) s, e, origin, out, outOff + (int) s - from));
+        }
+    }
+
+    /** Runs the windows on the model's batch engine with {@code chunking.threads()} kernel threads. */
+    static void run(EntropyModel model, Chunking chunking, List<EntropyBatch.Window> windows, long total, Progress progress) {
+        EntropyBatch batch = new EntropyBatch(model, EntropyBatch.defaultRows(model.args()));
+        AtomicLong done = new AtomicLong();
+        Parallel.withThreads(Math.min(chunking.threads(), Parallel.poolSize()), () -> batch.run(windows, kept -> progress.update(done.addAndGet(kept), total)));
     }
 }

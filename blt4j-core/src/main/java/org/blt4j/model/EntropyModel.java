@@ -57,6 +57,14 @@ public final class EntropyModel {
 
     public ParamStore params() { return params; }
 
+    RowTable tokEmbeddings() { return tokEmbeddings; }
+
+    List<TransformerBlock> layers() { return layers; }
+
+    RmsNorm norm() { return norm; }
+
+    Linear output() { return output; }
+
     /** Bytes one step streams: the layers, the output matrix and one embedding row. */
     public long weightBytesPerStep() {
         long b = output.weightBytes() + tokEmbeddings.rowBytes();

@@ -42,6 +42,22 @@ public final class Gemm {
         sgemm(false, true, M, N, K, 1f, x, xOff, K, W, wOff, K, 0f, y, yOff, N);
     }
 
+    /**
+     * y[M,N] = x[M,K] · W[N,K]ᵀ through the packed, register-tiled kernel whatever M (never the small-M path), so that
+     * each output row's bits depend only on its own input row and W: a row gives the same bits alone or among any
+     * other rows (the tile's sum over K runs in the same order for every row; K is split only by K itself).
+     */
+    public static void linearRowwise(float[] x, int xOff, int M, int K, float[] W, int wOff, int N, float[] y, int yOff) {
+        if (M <= 0 || N <= 0) return;
+        long timer = GemmTimer.start();
+        try {
+            if (K <= 0) scale(M, N, 0f, y, yOff, N);
+            else GemmBlocked.gemm(false, true, M, N, K, 1f, x, xOff, K, W, wOff, K, 0f, y, yOff, N);
+        } finally {
+            GemmTimer.stop(timer);
+        }
+    }
+
     /** C = beta · C (beta == 0 writes zeros). */
     private static void scale(int M, int N, float beta, float[] C, int cOff, int ldc) {
         if (beta == 1f) return;

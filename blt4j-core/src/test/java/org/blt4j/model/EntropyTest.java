@@ -26,4 +26,23 @@ class EntropyTest {
         float[] logits = {0f, 0f, Float.NEGATIVE_INFINITY};
         assertEquals(Math.log(2), Entropy.ofRow(logits, 0, 3), 1e-9);
     }
+
+    @Test
+    void theLaneFormAgreesWithTheDoubleForm() {
+        java.util.Random r = new java.util.Random(4);
+        for (int V : new int[] {1, 3, 17, 260}) {
+            for (int t = 0; t < 50; t++) {
+                float[] l = new float[V + 5];
+                double scale = t % 3 == 0 ? 0.1 : t % 3 == 1 ? 3 : 30;
+                for (int i = 0; i < l.length; i++) l[i] = (float) (r.nextGaussian() * scale);
+                if (t % 7 == 0 && V > 1) l[2 + r.nextInt(V)] = Float.NEGATIVE_INFINITY; // not every logit: then nothing is defined
+                double want = Entropy.ofRow(l, 2, V);
+                assertEquals(want, Entropy.ofRowLanes(l, 2, V), 2e-6 * Math.max(1, want), "V " + V + " scale " + scale);
+            }
+        }
+        float[] peaked = new float[260];
+        peaked[7] = 1000f;
+        assertEquals(0.0, Entropy.ofRowLanes(peaked, 0, 260), 1e-6);
+        assertEquals(Math.log(260), Entropy.ofRowLanes(new float[260], 0, 260), 1e-5);
+    }
 }

@@ -115,7 +115,8 @@ class TextPatcherTest {
         byte[] text = "Patches scale better than tokens, said the paper, and the byte latent transformer".getBytes(StandardCharsets.UTF_8);
         float[] full = MODEL.entropies(ByteTokenizer.encode(text, true, false));
         Chunking exact = Chunking.exact(MODEL.args(), 2);
-        assertArrayEquals(full, stream(text, PatcherArgs.entropy(1.9).build(), exact).entropies()); // one chunk: exact
+        // one chunk: the batched pass (its own attention blocks, the tiled GEMM for any size) differs by rounding only
+        assertArrayEquals(full, stream(text, PatcherArgs.entropy(1.9).build(), exact).entropies(), 2e-5f);
         assertArrayEquals(full, stream(text, PatcherArgs.entropy(1.9).build(), exact.with(9, exact.warmup())).entropies(), 2e-5f);
     }
 
@@ -131,8 +132,9 @@ class TextPatcherTest {
             Arrays.fill(piece, ByteTokenizer.idOf((byte) 'a'));
             for (int k = 0; k < 200; k++) {
                 s.append(piece, 0, piece.length);
-                assertTrue(s.bufferedIds() <= 2 * 64 + 62 + 1, "buffered " + s.bufferedIds());
+                assertTrue(s.bufferedIds() <= s.maxBufferedIds(), "buffered " + s.bufferedIds());
             }
+            assertTrue(s.maxBufferedIds() < 50_000, "bound " + s.maxBufferedIds());
             s.finish();
         }
         assertEquals(200_000, seen[0]);
