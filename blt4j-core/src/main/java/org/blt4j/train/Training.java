@@ -182,6 +182,9 @@ public final class Training {
         Double datasetThreshold = p.path("threshold").isNumber() && p.path("mode").asText().equals("entropy")
                 ? p.path("threshold").asDouble() : null;
         String mode = cfg.model().args().path("patching_mode").asText("entropy");
+        if (mode.equals("entropy") && data.metadata().path("entropy_model").isMissingNode())
+            throw new Blt4jException("the patched dataset was written without an entropy model (mode " + p.path("mode").asText()
+                    + "), so it holds no entropies; this config patches by entropy: patch the corpus with --entropy-model DIR");
         if (!p.path("mode").asText().equals(mode))
             log.accept("note: the dataset was patched with mode " + p.path("mode").asText() + "; this config patches with " + mode
                     + " from the dataset's stored entropies");

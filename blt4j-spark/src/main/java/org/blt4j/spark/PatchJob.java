@@ -12,6 +12,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.Partitioner;
@@ -130,8 +131,7 @@ public final class PatchJob {
             try (OutputStream s = fs.create(new Path(tmp, PatchedSchema.META_FILE), false)) {
                 s.write(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
             }
-            if (o.overwrite() && fs.exists(out) && !fs.delete(out, true)) throw new Blt4jException("cannot delete the old " + out);
-            if (!fs.rename(tmp, out)) throw new Blt4jException("cannot rename " + tmp + " to " + out);
+            commit(conf, tmp, out, o.overwrite());
             numbered.unpersist();
             entropied.unpersist();
             return new Summary(out.toString(), sums.getLong(0), sums.getLong(1), sums.getLong(2), threshold, (System.nanoTime() - t0) / 1e9);
@@ -148,6 +148,27 @@ public final class PatchJob {
                 // best effort: the folder is hidden and named .tmp
             }
         }
+    }
+
+    /**
+     * Renames the finished temporary folder to the output. FileContext's rename refuses an existing target (plain
+     * FileSystem.rename would move the folder inside it), so a job that lost a race to the same output fails clearly.
+     * With overwrite, the old output is first renamed aside, then deleted.
+     */
+    static void commit(Configuration conf, Path tmp, Path out, boolean overwrite) throws IOException {
+        FileContext fc = FileContext.getFileContext(out.toUri(), conf);
+        Path old = new Path(tmp.getParent(), "." + out.getName() + ".old-" + UUID.randomUUID());
+        boolean replaced = false;
+        if (overwrite && fc.util().exists(out)) {
+            fc.rename(out, old, org.apache.hadoop.fs.Options.Rename.NONE);
+            replaced = true;
+        }
+        try {
+            fc.rename(tmp, out, org.apache.hadoop.fs.Options.Rename.NONE);
+        } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+            throw new Blt4jException("output " + out + " appeared while this job ran (another job wrote it); this job's result is discarded", e);
+        }
+        if (replaced) fc.delete(old, true);
     }
 
     /** Every input's documents: text and JSON-lines files one task each, Parquet files through Spark's reader. */
@@ -233,16 +254,7 @@ public final class PatchJob {
     static float[][] entropiesOf(EntropyModel model, List<Tuple2<Long, Doc>> group) {
         List<byte[]> docs = new ArrayList<>(group.size());
         for (Tuple2<Long, Doc> t : group) docs.add(t._2().bytes());
-        // TODO(merge): ChunkedEntropies.ofDocuments
-        int[] ids = org.blt4j.data.TokenStream.encode(docs);
-        float[] h = ChunkedEntropies.compute(model, ids, ChunkedEntropies.Chunking.exact(model.args(), Parallel.poolSize()), ChunkedEntropies.Progress.NONE);
-        float[][] out = new float[docs.size()][];
-        int at = 0;
-        for (int i = 0; i < docs.size(); i++) {
-            out[i] = java.util.Arrays.copyOfRange(h, at, at + docs.get(i).length + 2);
-            at += docs.get(i).length + 2;
-        }
-        return out;
+        return ChunkedEntropies.ofDocuments(model, docs, ChunkedEntropies.Chunking.exact(model.args(), Parallel.poolSize()));
     }
 
     /** BOS + bytes + EOS ids of a document. */

@@ -114,6 +114,40 @@ class PatchJobTest {
         assertEquals(1, ExecutorModels.loads());
     }
 
+    @Test
+    void trainReadsTheDatasetsEntropiesWithoutAnEntropyModel() throws Exception {
+        Path cfg = tmp.resolve("blt.json");
+        Files.writeString(cfg, """
+                {"model": {"args": {"dim_global": 32, "dim_local_encoder": 16, "dim_local_decoder": 16,
+                   "n_heads_global": 2, "n_heads_local_encoder": 2, "n_heads_local_decoder": 2,
+                   "n_layers_global": 1, "n_layers_local_encoder": 1, "n_layers_local_decoder": 1,
+                   "cross_attn_encoder": true, "cross_attn_decoder": true, "cross_attn_init_by_pooling": true,
+                   "cross_attn_k": 2, "cross_attn_nheads": 2, "cross_attn_all_layers_decoder": true,
+                   "encoder_hash_byte_group_size": [3, 4], "encoder_hash_byte_group_vocab": 500,
+                   "local_attention_window_len": 32, "multiple_of": 16, "rope_theta": 500000.0,
+                   "patching_mode": "entropy", "patching_threshold": "auto"}},
+                 "optim": {"lr": 0.01, "warmup": 2},
+                 "data": {"path": "unused.txt", "seq_len": 64, "batch_size": 2, "max_patches": 24},
+                 "train": {"steps": 3, "eval_every": 3, "eval_bytes": 500, "seed": 3}}
+                """);
+        Path run = tmp.resolve("blt-run");
+        var out = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        int rc;
+        try {
+            System.setOut(new PrintStream(out, true));
+            rc = org.blt4j.cli.Main.commandLine().execute("train", "--config", cfg.toString(), "--data", cleanOut.toString(), "--out", run.toString());
+        } finally {
+            System.setOut(old);
+        }
+        String log = out.toString();
+        assertEquals(0, rc, log);
+        assertTrue(log.contains("entropies read from it"), log);
+        double t = ParquetDatasetReader.read(spark, cleanOut.toUri().toString(), "test").metadata().path("patching").path("threshold").asDouble();
+        assertTrue(log.contains(String.format("patching_threshold auto: %.4f nats, the patched dataset's", t)), log);
+        assertTrue(Files.isRegularFile(run.resolve("step-000003/model.safetensors")), log);
+    }
+
     static List<Row> rows(Path ds) {
         return spark.read().parquet(ds.toString()).orderBy("id").collectAsList();
     }
