@@ -86,14 +86,14 @@ public final class EntropyBench {
     }
 
     /** Model FLOPs of the documents, each a pass of its BOS, bytes and EOS. */
-    static double flops(LmArgs a, List<byte[]> docs) {
+    public static double flops(LmArgs a, List<byte[]> docs) {
         double f = 0;
         for (byte[] d : docs) f += Flops.entropyForwardOfDocument(a, d.length + 2L);
         return f;
     }
 
     /** The first documents, up to about bytes of them (at least one). */
-    static List<byte[]> prefix(List<byte[]> docs, long bytes) {
+    public static List<byte[]> prefix(List<byte[]> docs, long bytes) {
         List<byte[]> out = new ArrayList<>();
         long n = 0;
         for (byte[] d : docs) {
@@ -104,7 +104,8 @@ public final class EntropyBench {
         return out;
     }
 
-    private static EntropyModel random() {
+    /** Random weights with configs/entropy-sotu.yaml's args (seed 1). */
+    public static EntropyModel random() {
         LmArgs la = GenerateBench.bind(GenerateBench.modelArgs("entropy-sotu.yaml"), LmArgs.class);
         ParamStore ps = ParamStore.allocate(EntropyModel.specs(la));
         Init.init(ps, 1, false);

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 @Command(name = "spark", mixinStandardHelpOptions = true,
         description = "Spark jobs: patch a corpus into a Parquet dataset, train with DiLoCo, benchmark the entropy pass. "
                 + "Embedded local mode by default; --master spark://HOST:PORT (or spark-submit) for a cluster.",
-        subcommands = {SparkPatchCommand.class, SparkTrainCommand.class})
+        subcommands = {SparkPatchCommand.class, SparkTrainCommand.class, SparkBenchCommand.class})
 public final class SparkCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
