@@ -42,7 +42,7 @@ public final class ExecutorModels {
             LOADS.incrementAndGet();
             return m;
         } catch (Blt4jException | IOException | IllegalArgumentException e) {
-            throw new Blt4jException("entropy model " + uri + " cannot be read on executor " + host() + ": "
+            throw new Blt4jException("entropy model " + uri + " cannot be read on " + where() + ": "
                     + Errors.oneLine(e) + "; give a folder every executor can read (shared or HDFS)", e);
         }
     }
@@ -56,6 +56,13 @@ public final class ExecutorModels {
         java.nio.file.Path tmp = Files.createTempDirectory("blt4j-entropy-model");
         fs.copyToLocalFile(false, src, new Path(tmp.toUri()), true);
         return tmp.resolve(src.getName());
+    }
+
+    /** "the driver (HOST)" or "executor N (HOST)". */
+    private static String where() {
+        org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
+        String id = env == null ? "driver" : env.executorId();
+        return (id.equals("driver") ? "the driver" : "executor " + id) + " (" + host() + ")";
     }
 
     private static String host() {

@@ -138,20 +138,27 @@ public final class SparkBench {
         Trainer.Result p = new Trainer(ShardTasks.build(plain, 0, 1, m -> {}), plain, plainRun, quiet).run(null);
         double plainS = (System.nanoTime() - t0) / 1e9;
 
-        Path dlRun = o.work().resolve("diloco-" + System.nanoTime());
-        TrainConfig dl = TrainConfig.load(o.dilocoConfig(), List.of("train.steps=" + o.steps(), "train.out=" + dlRun));
-        DiLoCoArgs args = new DiLoCoArgs(o.workers(), o.innerSteps(), o.outerLr(), o.outerMomentum());
-        RunStore store = HadoopRunStore.of(dlRun.toString());
-        t0 = System.nanoTime();
-        DiLoCo.Result d = new DiLoCo(dl, args, store, dlRun, quiet).run(new SparkRoundRunner(JavaSparkContext.fromSparkContext(spark.sparkContext()),
-                dl.toTree(), args, store, -1, -1), false, Long.MAX_VALUE);
-        double dlS = (System.nanoTime() - t0) / 1e9;
-        out.printf("  %-48s held-out %.4f bpb  %6.1f s%n", "single process, batch " + o.workers() * b + ", " + o.steps() + " steps", p.heldOutBpb(), plainS);
-        out.printf("  %-48s held-out %.4f bpb  %6.1f s  (%+.1f%%)%n", "DiLoCo on Spark, " + d.rounds() + " rounds", d.heldOutBpb(), dlS,
-                100 * (d.heldOutBpb() / p.heldOutBpb() - 1));
-        long params = d.bytesSentPerRound() / 4 / (o.workers() + 1);
+        out.printf("  %-56s held-out %.4f bpb  %6.1f s%n", "single process, batch " + o.workers() * b + ", " + o.steps() + " steps", p.heldOutBpb(), plainS);
+        // the given outer optimizer (default: the paper's Nesterov lr 0.7, momentum 0.9), then plain averaging (lr 1, momentum 0)
+        List<double[]> outers = new java.util.ArrayList<>(List.of(new double[] {o.outerLr(), o.outerMomentum()}));
+        if (o.outerLr() != 1.0 || o.outerMomentum() != 0.0) outers.add(new double[] {1.0, 0.0});
+        long perRound = 0;
+        for (double[] outer : outers) {
+            Path dlRun = o.work().resolve("diloco-" + System.nanoTime());
+            TrainConfig dl = TrainConfig.load(o.dilocoConfig(), List.of("train.steps=" + o.steps(), "train.out=" + dlRun));
+            DiLoCoArgs args = new DiLoCoArgs(o.workers(), o.innerSteps(), outer[0], outer[1]);
+            RunStore store = HadoopRunStore.of(dlRun.toString());
+            t0 = System.nanoTime();
+            DiLoCo.Result d = new DiLoCo(dl, args, store, dlRun, quiet).run(new SparkRoundRunner(JavaSparkContext.fromSparkContext(spark.sparkContext()),
+                    dl.toTree(), args, store, -1, -1), false, Long.MAX_VALUE);
+            double dlS = (System.nanoTime() - t0) / 1e9;
+            out.printf("  %-56s held-out %.4f bpb  %6.1f s  (%+.1f%%)%n", String.format("DiLoCo on Spark, outer lr %s momentum %s, %d rounds",
+                    outer[0], outer[1], d.rounds()), d.heldOutBpb(), dlS, 100 * (d.heldOutBpb() / p.heldOutBpb() - 1));
+            perRound = d.bytesSentPerRound();
+        }
+        long params = perRound / 4 / (o.workers() + 1);
         out.printf("  over the wire per round: %,d bytes (θ broadcast %,d + %d deltas of %,d, fp32); a synchronous data-parallel run would send"
-                + " %,d bytes of gradients per step, %,d per %d steps%n", d.bytesSentPerRound(), 4 * params, o.workers(), 4 * params,
+                + " %,d bytes of gradients per step, %,d per %d steps%n", perRound, 4 * params, o.workers(), 4 * params,
                 2L * o.workers() * 4 * params, 2L * o.workers() * 4 * params * o.innerSteps(), o.innerSteps());
     }
 }
