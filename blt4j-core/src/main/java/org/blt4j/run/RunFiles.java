@@ -70,4 +70,61 @@ public final class RunFiles {
     static void deleteQuietly(Path p) {
         org.blt4j.io.AtomicFiles.deleteQuietly(p);
     }
+
+    /**
+     * Refuses to start a new run in a folder that already holds one (a {@code latest} file): the new run's checkpoints
+     * would prune the old run's and its metrics would be appended to the old log.
+     */
+    public static void requireNoRun(Path runDir) {
+        Path latest = runDir.resolve(TrainCheckpoint.LATEST);
+        if (Files.isRegularFile(latest)) {
+            String at;
+            try {
+                at = Files.readString(latest).strip();
+            } catch (IOException e) {
+                at = "?";
+            }
+            throw new Blt4jException("run folder " + runDir + " already holds a run (latest: " + at + "): continue it with --resume, "
+                    + "give another --out, or delete the folder");
+        }
+    }
+
+    /**
+     * Holds {@code runDir/.lock} for one training process: a second run in the same folder (two terminals, two
+     * clients) is refused instead of both writing checkpoints over each other. Released by close() or at exit.
+     */
+    /** A held run-folder lock. */
+    public interface Lock extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    public static Lock lock(Path runDir) {
+        try {
+            Files.createDirectories(runDir);
+            FileChannel ch = FileChannel.open(runDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            java.nio.channels.FileLock held;
+            try {
+                held = ch.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                held = null;
+            }
+            if (held == null) {
+                ch.close();
+                throw new Blt4jException("run folder " + runDir + " is in use by another training run (it holds " + runDir.resolve(".lock")
+                        + "); wait for it to end or give another --out");
+            }
+            java.nio.channels.FileLock lock = held;
+            return () -> {
+                try {
+                    lock.release();
+                    ch.close();
+                } catch (IOException e) {
+                    // the lock goes with the process anyway
+                }
+            };
+        } catch (IOException e) {
+            throw new Blt4jException("cannot lock run folder " + runDir + ": " + e.getMessage(), e);
+        }
+    }
 }

@@ -3,6 +3,7 @@ package org.blt4j.train;
 import org.blt4j.io.ModelDirs;
 import org.blt4j.run.MetricsLog;
 import org.blt4j.run.ProgressBar;
+import org.blt4j.run.RunFiles;
 import org.blt4j.run.SvgPlot;
 import org.blt4j.run.TrainCheckpoint;
 import org.blt4j.run.TrainState;
@@ -85,6 +86,13 @@ public final class Trainer {
 
     /** Like {@link #run(Path)}, but stops (with a checkpoint) after stopAfter steps of this run. */
     public Result run(Path resumeFrom, long stopAfter) {
+        if (resumeFrom == null) RunFiles.requireNoRun(runDir);
+        try (RunFiles.Lock lock = RunFiles.lock(runDir)) {
+            return runLocked(resumeFrom, stopAfter);
+        }
+    }
+
+    private Result runLocked(Path resumeFrom, long stopAfter) {
         TrainConfig.Optim o = cfg.optim();
         TrainConfig.Train t = cfg.train();
         float[] params = task.params().data();

@@ -54,6 +54,26 @@ class TrainerTest {
     }
 
     @Test
+    void aNewRunIsRefusedInAFolderHoldingARunOrInUse() throws Exception {
+        Path run = tmp.resolve("kept");
+        train(entropyConfig(run, 5), null, Long.MAX_VALUE);
+        byte[] weights = Files.readAllBytes(run.resolve("step-000005/model.safetensors"));
+        var e = org.junit.jupiter.api.Assertions.assertThrows(org.blt4j.Blt4jException.class,
+                () -> train(entropyConfig(run, 3), null, Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains("already holds a run") && e.getMessage().contains("--resume"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(weights, Files.readAllBytes(run.resolve("step-000005/model.safetensors")));
+        assertEquals(5, MetricsLog.read(run).size(), "the old run's metrics are untouched");
+        // a second process (here: a held lock) training in the same folder is refused
+        Path busy = tmp.resolve("busy");
+        try (var held = org.blt4j.run.RunFiles.lock(busy)) {
+            e = org.junit.jupiter.api.Assertions.assertThrows(org.blt4j.Blt4jException.class,
+                    () -> train(entropyConfig(busy, 3), null, Long.MAX_VALUE));
+            assertTrue(e.getMessage().contains("in use by another training run"), e.getMessage());
+        }
+        assertEquals(3, train(entropyConfig(busy, 3), null, Long.MAX_VALUE).steps(), "free again once released");
+    }
+
+    @Test
     void resumeContinuesExactly() throws Exception {
         Trainer.Result straight = train(entropyConfig(tmp.resolve("straight"), 20), null, Long.MAX_VALUE);
         assertEquals(20, straight.losses().size());

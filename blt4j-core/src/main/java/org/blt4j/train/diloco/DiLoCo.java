@@ -45,6 +45,13 @@ public final class DiLoCo {
 
     /** Trains to train.steps, from scratch or (resume) from the run folder's newest checkpoint; stops after stopAfterRounds rounds of this call. */
     public Result run(RoundRunner runner, boolean resume, long stopAfterRounds) {
+        if (!resume) org.blt4j.run.RunFiles.requireNoRun(runDir);
+        try (org.blt4j.run.RunFiles.Lock lock = org.blt4j.run.RunFiles.lock(runDir)) {
+            return runLocked(runner, resume, stopAfterRounds);
+        }
+    }
+
+    private Result runLocked(RoundRunner runner, boolean resume, long stopAfterRounds) {
         long total = DiLoCoWorker.totalSteps(cfg);
         if (cfg.train().minutes() != null) out.println("note: DiLoCo trains train.steps inner steps; train.minutes is ignored");
         TrainTask task = ShardTasks.build(cfg, 0, 1, out::println);
