@@ -19,7 +19,8 @@ import org.blt4j.tensor.SegmentAttention;
  * {@link EntropyStream}. A window is positions [a, e) of one document (positions counted in the document), run with
  * RoPE positions counted from {@code origin}, of which [s, e) are kept. Windows are packed one after another into
  * batches of about {@link #rows} positions: every linear layer is one GEMM over the whole batch (M = thousands),
- * attention runs within each window ({@link SegmentAttention}), and logits and entropies only at kept positions.
+ * attention runs within each window ({@link SegmentAttention}), and logits and entropies only at kept positions;
+ * the last layer runs attention only on query blocks holding kept rows, and its wo, FFN on kept rows only.
  *
  * <p>Exactness: every step's result at a position depends only on its own window (norms, RoPE, SwiGLU and adds are
  * row- or element-wise, GEMMs take the tiled kernel for any M ({@link Gemm#linearRowwise}), attention blocks start at
@@ -41,7 +42,7 @@ final class EntropyBatch {
     final int rows;
     private int cap;
     private float[] x, nx, q, k, v, att, ffA, ffB, logits, h, wide = new float[0];
-    private int[] tok, pos, segStarts;
+    private int[] tok, pos, segStarts, need;
 
     EntropyBatch(EntropyModel model, int rows) {
         this.model = model;
@@ -86,41 +87,58 @@ final class EntropyBatch {
         segStarts[ws.size()] = M;
         java.util.Arrays.fill(x, 0, M * dim, 0f);
         for (int i = 0; i < M; i++) model.tokEmbeddings().addRowTo(tok[i], x, i * dim);
-        for (TransformerBlock b : model.layers()) {                       // x [M, dim] in place
+        List<TransformerBlock> layers = model.layers();
+        for (int l = 0; l < layers.size(); l++) {                         // x [M, dim] in place
+            TransformerBlock b = layers.get(l);
             SelfAttention at = b.attention();
+            boolean last = l == layers.size() - 1;
             b.attentionNorm().forward(x, 0, M, nx, 0);
             linear(at.wq(), nx, M, q);                                    // [M, nH*hd]
             linear(at.wk(), nx, M, k);                                    // [M, nKv*hd]
             linear(at.wv(), nx, M, v);
             Ops.rope(q, 0, M, nH, hd, pos, at.ropeTheta());
             Ops.rope(k, 0, M, nKv, hd, pos, at.ropeTheta());
-            SegmentAttention.forward(q, k, v, att, segStarts, ws.size(), nH, nKv, hd, args.window());
-            linear(at.wo(), att, M, nx);
-            Ops.addInPlace(x, 0, nx, 0, M * dim);
-            b.ffnNorm().forward(x, 0, M, nx, 0);
-            linear(b.feedForward().w1(), nx, M, ffA);                     // [M, hidden]
-            linear(b.feedForward().w3(), nx, M, ffB);
-            Ops.swiglu(ffA, 0, ffB, 0, ffA, 0, M * hidden);
-            linear(b.feedForward().w2(), ffA, M, nx);
-            Ops.addInPlace(x, 0, nx, 0, M * dim);
+            int R = M;                                                    // rows the rest of the layer runs on
+            if (!last) {
+                SegmentAttention.forward(q, k, v, att, segStarts, ws.size(), nH, nKv, hd, args.window());
+            } else {                                                      // only kept rows go on: x, att → [kept, ·]
+                for (int w = 0; w < ws.size(); w++) need[w] = segStarts[w] + ws.get(w).s() - ws.get(w).a();
+                SegmentAttention.forward(q, k, v, att, segStarts, need, ws.size(), nH, nKv, hd, args.window());
+                compactKept(ws, x, dim);
+                compactKept(ws, att, nH * hd);
+                R = kept;
+            }
+            linear(at.wo(), att, R, nx);
+            Ops.addInPlace(x, 0, nx, 0, R * dim);
+            b.ffnNorm().forward(x, 0, R, nx, 0);
+            linear(b.feedForward().w1(), nx, R, ffA);                     // [R, hidden]
+            linear(b.feedForward().w3(), nx, R, ffB);
+            Ops.swiglu(ffA, 0, ffB, 0, ffA, 0, R * hidden);
+            linear(b.feedForward().w2(), ffA, R, nx);
+            Ops.addInPlace(x, 0, nx, 0, R * dim);
         }
-        int r = 0;                                                        // kept rows of x → nx [kept, dim]
-        for (int w = 0; w < ws.size(); w++) {
-            Window win = ws.get(w);
-            int len = win.e() - win.s();
-            System.arraycopy(x, (segStarts[w] + win.s() - win.a()) * dim, nx, r * dim, len * dim);
-            r += len;
-        }
-        model.norm().forward(nx, 0, kept, nx, 0);
+        if (layers.isEmpty()) compactKept(ws, x, dim);
+        model.norm().forward(x, 0, kept, nx, 0);                          // x [kept, dim] → nx
         linear(model.output(), nx, kept, logits);                         // [kept, V]
         int K = kept, blocks = (K + 63) / 64;
         Parallel.forEach(blocks, 12L * K * V, c -> {
             for (int i = c * 64; i < Math.min(K, c * 64 + 64); i++) h[i] = Entropy.ofRowLanes(logits, i * V, V);
         });
-        r = 0;
+        int r = 0;
         for (Window win : ws) {
             int len = win.e() - win.s();
             System.arraycopy(h, r, win.out(), win.outOff(), len);
+            r += len;
+        }
+    }
+
+    /** Moves the kept rows of a [M, width] (windows' rows in order) to its front, as [kept, width]. */
+    private void compactKept(List<Window> ws, float[] a, int width) {
+        int r = 0;
+        for (int w = 0; w < ws.size(); w++) {
+            Window win = ws.get(w);
+            int len = win.e() - win.s();
+            System.arraycopy(a, (segStarts[w] + win.s() - win.a()) * width, a, r * width, len * width);
             r += len;
         }
     }
@@ -144,7 +162,10 @@ final class EntropyBatch {
     }
 
     private void ensure(int M, int windows) {
-        if (segStarts == null || segStarts.length < windows + 1) segStarts = new int[Math.max(windows + 1, 64)];
+        if (segStarts == null || segStarts.length < windows + 1) {
+            segStarts = new int[Math.max(windows + 1, 64)];
+            need = new int[segStarts.length];
+        }
         if (M <= cap) return;
         cap = Math.max(M, rows);
         int dim = args.dim(), qd = args.nHeads() * args.headDim(), kd = args.nKvHeads() * args.headDim();

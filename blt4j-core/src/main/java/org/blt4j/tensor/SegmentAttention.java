@@ -29,17 +29,30 @@ public final class SegmentAttention {
      */
     public static void forward(float[] q, float[] k, float[] v, float[] out, int[] segStarts, int nSegs,
                                int nHeads, int nKv, int hd, int window) {
+        forward(q, k, v, out, segStarts, null, nSegs, nHeads, nKv, hd, window);
+    }
+
+    /**
+     * The same, where only the queries from need[s] on of each segment s are needed (null: all): blocks wholly before
+     * it are skipped (their output rows are left as they were); the others are the same blocks as without need, so
+     * every computed row has the same bits.
+     */
+    public static void forward(float[] q, float[] k, float[] v, float[] out, int[] segStarts, int[] need, int nSegs,
+                               int nHeads, int nKv, int hd, int window) {
         if (nHeads % nKv != 0) throw new IllegalArgumentException(nHeads + " heads do not group over " + nKv + " KV heads");
         int blocks = 0;
-        for (int s = 0; s < nSegs; s++) blocks += (segStarts[s + 1] - segStarts[s] + QB - 1) / QB;
+        for (int s = 0; s < nSegs; s++)
+            for (int i0 = segStarts[s]; i0 < segStarts[s + 1]; i0 += QB) if (need == null || i0 + QB > need[s]) blocks++;
         int[] start = new int[blocks], seg = new int[blocks];
         long flops = 0;
         for (int s = 0, b = 0; s < nSegs; s++)
-            for (int i0 = segStarts[s]; i0 < segStarts[s + 1]; i0 += QB, b++) {
+            for (int i0 = segStarts[s]; i0 < segStarts[s + 1]; i0 += QB) {
+                if (need != null && i0 + QB <= need[s]) continue;
                 start[b] = i0;
                 seg[b] = s;
                 int m = Math.min(QB, segStarts[s + 1] - i0);
                 flops += 4L * m * (i0 + m - lo(segStarts[s], i0, window)) * hd * nHeads;
+                b++;
             }
         FlopCounter.attention(flops);
         int group = nHeads / nKv, nb = blocks;
