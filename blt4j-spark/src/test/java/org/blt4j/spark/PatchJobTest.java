@@ -148,6 +148,30 @@ class PatchJobTest {
         assertTrue(Files.isRegularFile(run.resolve("step-000003/model.safetensors")), log);
     }
 
+    @Test
+    void jsonLinesGzipAndParquetInputsAreSplitAsTheTrainerSplitsThem() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("mixed"));
+        Files.writeString(dir.resolve("a.jsonl"), "{\"text\": \"first doc\"}\n\n{\"text\": \"second, \\u00e9t\u00e9\"}\n{\"text\": \"\"}\n");
+        try (var gz = new java.util.zip.GZIPOutputStream(Files.newOutputStream(dir.resolve("b.txt.gz")))) {
+            gz.write("para one\nline two\n\n\npara three\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        Path pq = dir.resolve("c.parquet");
+        spark.createDataFrame(List.of(org.apache.spark.sql.RowFactory.create("from parquet 1"), org.apache.spark.sql.RowFactory.create("from parquet 2")),
+                new org.apache.spark.sql.types.StructType().add("text", org.apache.spark.sql.types.DataTypes.StringType)).coalesce(1).write().parquet(pq.toString());
+        Path out = tmp.resolve("mixed-out.parquet");
+        PatchJob.run(spark, new PatchJob.Options(List.of(dir.toString()), out.toString(), null,
+                new PatcherArgs(org.blt4j.patch.PatchingMode.SPACE, null, null, false, null, 4.5), false, 1, 2, false, -1), QUIET);
+        List<String> texts = new ArrayList<>();
+        for (Row r : rows(out)) texts.add(new String((byte[]) r.get(2), java.nio.charset.StandardCharsets.UTF_8));
+        List<String> want = new ArrayList<>();
+        for (Path f : List.of(dir.resolve("a.jsonl"), dir.resolve("b.txt.gz")))
+            for (byte[] d : Corpus.read(f)) want.add(new String(d, java.nio.charset.StandardCharsets.UTF_8));
+        want.add("from parquet 1");
+        want.add("from parquet 2");
+        assertEquals(want, texts);
+        assertEquals(List.of("first doc", "second, \u00e9t\u00e9", "para one\nline two", "para three", "from parquet 1", "from parquet 2"), texts);
+    }
+
     static List<Row> rows(Path ds) {
         return spark.read().parquet(ds.toString()).orderBy("id").collectAsList();
     }

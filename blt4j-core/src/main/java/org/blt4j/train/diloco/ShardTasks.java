@@ -39,6 +39,9 @@ public final class ShardTasks {
     /** Worker {@code worker}'s task of {@code workers}. */
     public static TrainTask build(TrainConfig cfg, int worker, int workers, Consumer<String> log) {
         if (worker < 0 || worker >= workers) throw new Blt4jException("DiLoCo: worker " + worker + " is not in 0.." + (workers - 1));
+        if (org.blt4j.data.PatchedData.isDataset(java.nio.file.Path.of(cfg.data().path())))
+            throw new Blt4jException("DiLoCo reads a text corpus (.txt, .gz, .jsonl), not the patched dataset " + cfg.data().path()
+                    + "; train from a patched dataset in one process with ./blt4j train --data DATASET, or give DiLoCo the text and data.entropy_model");
         DataSplit split = Training.split(cfg);
         List<Integer> docs = new ArrayList<>();
         for (int i = worker; i < split.train().size(); i += workers) docs.add(i);

@@ -185,6 +185,16 @@ class DiLoCoTest {
         assertTrue(e.getMessage().contains("train.steps"), e.getMessage());
     }
 
+    @Test
+    void aPatchedDatasetIsRefusedWithWhatToDo() throws Exception {
+        TrainConfig cfg = config("""
+                {"model": {"args": {"dim": 32, "n_layers": 1, "n_heads": 2, "multiple_of": 16}},
+                 "data": {"path": "%s"}, "train": {"steps": 4, "out": "%s"}}
+                """.formatted(tmp.resolve("corpus.parquet"), tmp.resolve("pq")));
+        Blt4jException e = assertThrows(Blt4jException.class, () -> ShardTasks.build(cfg, 0, 2, m -> {}));
+        assertTrue(e.getMessage().contains("not the patched dataset") && e.getMessage().contains("./blt4j train --data"), e.getMessage());
+    }
+
     static float[] params(DiLoCo.Result r) {
         return ModelLoader.entropyModel(r.lastCheckpoint()).params().data();
     }
