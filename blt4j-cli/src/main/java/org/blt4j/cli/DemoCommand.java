@@ -45,6 +45,7 @@ final class DemoCommand implements Callable<Integer> {
         if (!(entropyMinutes > 0) || !(bltMinutes > 0)) throw new Blt4jException("--entropy-minutes and --blt-minutes must be > 0");
         long t0 = System.nanoTime();
         Files.createDirectories(out);
+        replacePreviousRun(out);
         Path data = out.resolve(Bundled.CORPUS);
         Bundled.copyCorpus(data);
         say("1/5  data: the last 23 State of the Union addresses (1999-2021, CC0), bundled; copied to " + data);
@@ -111,6 +112,23 @@ final class DemoCommand implements Callable<Integer> {
     static final int BLT_EPOCHS = 3;
 
     /** A bundled config with the demo's data, run folder and time budget. */
+    /**
+     * The demo starts from scratch every time: a previous demo's runs (OUT/entropy, OUT/blt) are deleted first, and
+     * said so; training refuses to start a new run in a folder that holds one.
+     */
+    static void replacePreviousRun(Path out) throws IOException {
+        boolean said = false;
+        for (String run : List.of("entropy", "blt")) {
+            Path dir = out.resolve(run);
+            if (!Files.exists(dir)) continue;
+            if (!said) say("     replacing the previous demo run in " + out);
+            said = true;
+            try (var all = Files.walk(dir)) {
+                for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
+    }
+
     private static TrainConfig config(String name, Path data, Path runDir, double minutes, String entropyModel) throws IOException {
         List<String> o = new java.util.ArrayList<>(List.of("data.path=" + data, "train.out=" + runDir, "train.minutes=" + minutes,
                 "train.steps=null", "train.eval_every=1000000", "train.checkpoint_every=1000000"));
