@@ -1,0 +1,130 @@
+package org.blt4j.tensor;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+import org.blt4j.Blt4jException;
+
+/**
+ * y [M, N] = x [M, K] · Wᵀ with W an {@link Int8Matrix} [N, K], for few x rows (decode: M = 1..16).
+ *
+ * <p>Per W row and block of B columns: int8 lanes are widened to fp32 (a byte vector of L or more lanes converted
+ * part by part), multiplied by x and summed in a vector accumulator; the block sum is scaled by the block's scale
+ * into a second fp32 vector accumulator, reduced once per row. Columns of a block beyond the last full vector are
+ * summed in scalar (short last blocks, B not a multiple of the lanes).
+ *
+ * <p>Rows of W are split into contiguous ranges, one per thread ({@link Parallel}); each y[m, n] is summed in the same
+ * order whatever M, the range or the thread count, so batched rows equal rows computed alone. W is read once per call
+ * from memory (a row stays in L1 while the M rows of x use it).
+ */
+public final class Int8Gemm {
+    private Int8Gemm() {}
+
+    private static final VectorSpecies<Float> S = VectorWidth.FLOAT;
+    private static final int L = S.length();
+    /** bytes loaded at a time: L of them, but at least 64 bits (the narrowest byte vector) */
+    private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * L)));
+    private static final int BL = BS.length();
+    /** fp32 vectors per byte vector (1, or 2 with 128-bit floats) */
+    private static final int PARTS = BL / L;
+
+    /** y[M, N] = x[M, K] · Wᵀ, x at xOff and y at yOff (both row-major, K = w.cols(), N = w.rows()). */
+    public static void linear(float[] x, int xOff, int M, Int8Matrix w, float[] y, int yOff) {
+        if (w == null) throw new Blt4jException("int8 linear: no weight matrix");
+        int N = w.rows(), K = w.cols();
+        if (M < 0) throw new Blt4jException("int8 linear: M " + M + " must be >= 0");
+        if (x == null || xOff < 0 || (long) xOff + (long) M * K > x.length)
+            throw new Blt4jException("int8 linear: x needs " + (long) M * K + " values from offset " + xOff + ", has " + (x == null ? 0 : x.length));
+        if (y == null || yOff < 0 || (long) yOff + (long) M * N > y.length)
+            throw new Blt4jException("int8 linear: y needs " + (long) M * N + " values from offset " + yOff + ", has " + (y == null ? 0 : y.length));
+        if (M == 0) return;
+        int chunks = Math.min(N, Parallel.threads());
+        Parallel.forEach(chunks, 2L * M * N * K, t -> {
+            int n0 = (int) ((long) N * t / chunks), n1 = (int) ((long) N * (t + 1) / chunks);
+            int n = n0;
+            for (; n + 4 <= n1; n += 4) // four W rows at a time: four independent sums, x loaded once for them
+                for (int m = 0; m < M; m++) dot4(x, xOff + m * K, w, n, y, yOff + m * N + n);
+            for (; n < n1; n++)
+                for (int m = 0; m < M; m++) y[yOff + m * N + n] = dot(x, xOff + m * K, w, n);
+        });
+    }
+
+    /** y[yo + r] = x[xo .. xo+K) · W row n + r for r = 0..3, each summed exactly as {@link #dot} sums it. */
+    private static void dot4(float[] x, int xo, Int8Matrix w, int n, float[] y, int yo) {
+        byte[] q = w.q();
+        float[] scales = w.scales();
+        int K = w.cols(), B = w.blockSize(), bpr = w.blocksPerRow();
+        int q0 = n * K, q1 = q0 + K, q2 = q1 + K, q3 = q2 + K, so = n * bpr;
+        FloatVector t0 = FloatVector.zero(S), t1 = t0, t2 = t0, t3 = t0;
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        for (int b = 0; b < bpr; b++) {
+            int c0 = b * B, c1 = Math.min(K, c0 + B), bound = c0 + (c1 - c0) / BL * BL, c = c0;
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (; c < bound; c += BL) {
+                ByteVector b0 = ByteVector.fromArray(BS, q, q0 + c), b1 = ByteVector.fromArray(BS, q, q1 + c);
+                ByteVector b2 = ByteVector.fromArray(BS, q, q2 + c), b3 = ByteVector.fromArray(BS, q, q3 + c);
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector xv = FloatVector.fromArray(S, x, xo + c + p * L);
+                    a0 = xv.fma(widen(b0, p), a0);
+                    a1 = xv.fma(widen(b1, p), a1);
+                    a2 = xv.fma(widen(b2, p), a2);
+                    a3 = xv.fma(widen(b3, p), a3);
+                }
+            }
+            float r0 = 0f, r1 = 0f, r2 = 0f, r3 = 0f;
+            for (; c < c1; c++) {
+                float xc = x[xo + c];
+                r0 += xc * q[q0 + c];
+                r1 += xc * q[q1 + c];
+                r2 += xc * q[q2 + c];
+                r3 += xc * q[q3 + c];
+            }
+            float e0 = scales[so + b], e1 = scales[so + bpr + b], e2 = scales[so + 2 * bpr + b], e3 = scales[so + 3 * bpr + b];
+            t0 = a0.fma(FloatVector.broadcast(S, e0), t0);
+            t1 = a1.fma(FloatVector.broadcast(S, e1), t1);
+            t2 = a2.fma(FloatVector.broadcast(S, e2), t2);
+            t3 = a3.fma(FloatVector.broadcast(S, e3), t3);
+            s0 += r0 * e0;
+            s1 += r1 * e1;
+            s2 += r2 * e2;
+            s3 += r3 * e3;
+        }
+        y[yo] = t0.reduceLanes(VectorOperators.ADD) + s0;
+        y[yo + 1] = t1.reduceLanes(VectorOperators.ADD) + s1;
+        y[yo + 2] = t2.reduceLanes(VectorOperators.ADD) + s2;
+        y[yo + 3] = t3.reduceLanes(VectorOperators.ADD) + s3;
+    }
+
+    /** part p of int8 lanes as fp32 */
+    private static FloatVector widen(ByteVector v, int p) {
+        return (FloatVector) v.castShape(S, p);
+    }
+
+    /** x[xo .. xo+K) · W row n, block by block. */
+    private static float dot(float[] x, int xo, Int8Matrix w, int n) {
+        byte[] q = w.q();
+        float[] scales = w.scales();
+        int K = w.cols(), B = w.blockSize(), bpr = w.blocksPerRow();
+        int qo = n * K, so = n * bpr;
+        FloatVector total = FloatVector.zero(S);
+        float tail = 0f;
+        for (int b = 0; b < bpr; b++) {
+            int c0 = b * B, c1 = Math.min(K, c0 + B), bound = c0 + (c1 - c0) / BL * BL, c = c0;
+            FloatVector acc = FloatVector.zero(S);
+            for (; c < bound; c += BL) {
+                ByteVector bv = ByteVector.fromArray(BS, q, qo + c);
+                for (int p = 0; p < PARTS; p++) {
+                    acc = FloatVector.fromArray(S, x, xo + c + p * L).fma(widen(bv, p), acc);
+                }
+            }
+            float s = 0f;
+            for (; c < c1; c++) s += x[xo + c] * q[qo + c];
+            float scale = scales[so + b];
+            total = acc.fma(FloatVector.broadcast(S, scale), total);
+            tail += s * scale;
+        }
+        return total.reduceLanes(VectorOperators.ADD) + tail;
+    }
+}

@@ -1,0 +1,136 @@
+package org.blt4j.tensor;
+
+import org.blt4j.Blt4jException;
+
+/**
+ * A weight matrix W [N out, K in] quantized to int8, symmetric, with one fp32 scale per block of B consecutive input
+ * columns of a row (B = {@link #DEFAULT_BLOCK} unless chosen; when K % B != 0 the last block of each row is short).
+ *
+ * <p>Layout (also the safetensors layout: tensor {@code NAME} int8 [N, K], tensor {@code NAME.scales} f32
+ * [N, ceil(K/B)]):
+ * <ul>
+ *   <li>{@code q} [N·K] row-major: q[n·K + k] is W[n, k] quantized;</li>
+ *   <li>{@code scales} [N · ceil(K/B)] row-major: scales[n·ceil(K/B) + b] covers columns [b·B, min(K, (b+1)·B)).</li>
+ * </ul>
+ * Per block: scale = max|w| / 127 (fp32), q = round(w / scale) clamped to [-127, 127], so W[n, k] ≈ q · scale with an
+ * error of at most scale / 2. A block whose max|w| is 0 (or so small that max|w| / 127 underflows to 0) has scale 0
+ * and all q 0 (when max|w| is near Float.MAX_VALUE, scale is nudged down so that 127 · scale stays finite). -128 is
+ * never produced. NaN and ±Inf weights are refused.
+ *
+ * <p>The arrays are held, not copied: callers must not change them afterwards.
+ */
+public final class Int8Matrix {
+    /** the default block of input columns that share one scale */
+    public static final int DEFAULT_BLOCK = 32;
+
+    private final byte[] q;
+    private final float[] scales;
+    private final int n, k, blockSize, blocksPerRow;
+
+    /** Wraps quantized data (e.g. read from a checkpoint); checks the shapes and that every scale is finite and ≥ 0. */
+    public Int8Matrix(byte[] q, float[] scales, int n, int k, int blockSize) {
+        checkShape(n, k, blockSize);
+        int bpr = blocks(k, blockSize);
+        if (q == null || q.length != (long) n * k)
+            throw new Blt4jException("int8 matrix [" + n + ", " + k + "]: q has " + (q == null ? "no" : q.length) + " values, needs " + (long) n * k);
+        if (scales == null || scales.length != (long) n * bpr)
+            throw new Blt4jException("int8 matrix [" + n + ", " + k + "] with block " + blockSize + ": scales has "
+                    + (scales == null ? "no" : scales.length) + " values, needs " + (long) n * bpr);
+        for (int i = 0; i < scales.length; i++)
+            if (!(scales[i] >= 0f) || scales[i] == Float.POSITIVE_INFINITY)
+                throw new Blt4jException("int8 matrix: scale " + i + " (row " + i / bpr + ", block " + i % bpr + ") is " + scales[i] + ", must be finite and >= 0");
+        this.q = q;
+        this.scales = scales;
+        this.n = n;
+        this.k = k;
+        this.blockSize = blockSize;
+        this.blocksPerRow = bpr;
+    }
+
+    /** Quantizes w [n, k] (row-major) with {@link #DEFAULT_BLOCK} columns per scale. */
+    public static Int8Matrix quantize(float[] w, int n, int k) {
+        return quantize(w, n, k, DEFAULT_BLOCK);
+    }
+
+    /** Quantizes w [n, k] (row-major) with blockSize columns per scale; refuses NaN/Inf weights and bad shapes. */
+    public static Int8Matrix quantize(float[] w, int n, int k, int blockSize) {
+        checkShape(n, k, blockSize);
+        if (w == null || w.length != (long) n * k)
+            throw new Blt4jException("int8 quantize: weights [" + n + ", " + k + "] need " + (long) n * k + " values, got " + (w == null ? "none" : w.length));
+        int bpr = blocks(k, blockSize);
+        byte[] q = new byte[n * k];
+        float[] scales = new float[n * bpr];
+        for (int r = 0; r < n; r++) {
+            for (int b = 0; b < bpr; b++) {
+                int lo = r * k + b * blockSize, hi = r * k + Math.min(k, (b + 1) * blockSize);
+                float max = 0f;
+                for (int i = lo; i < hi; i++) {
+                    float v = w[i];
+                    if (!Float.isFinite(v))
+                        throw new Blt4jException("int8 quantize: weight [" + r + ", " + (i - r * k) + "] is " + v + "; only finite weights can be quantized");
+                    max = Math.max(max, Math.abs(v));
+                }
+                float scale = max / 127f;
+                while (!Float.isFinite(127f * scale)) scale = Math.nextDown(scale); // max near Float.MAX_VALUE: 127·scale stays finite
+                scales[r * bpr + b] = scale;
+                if (scale == 0f) continue; // zero (or underflowing) block: q stays 0
+                for (int i = lo; i < hi; i++) q[i] = (byte) Math.max(-127, Math.min(127, Math.round(w[i] / scale)));
+            }
+        }
+        return new Int8Matrix(q, scales, n, k, blockSize);
+    }
+
+    /** W ≈ q · scale as fp32 [n, k], row-major. */
+    public float[] dequantize() {
+        float[] w = new float[n * k];
+        for (int r = 0; r < n; r++)
+            for (int c = 0; c < k; c++) w[r * k + c] = q[r * k + c] * scales[r * blocksPerRow + c / blockSize];
+        return w;
+    }
+
+    /** N, the output rows */
+    public int rows() {
+        return n;
+    }
+
+    /** K, the input columns */
+    public int cols() {
+        return k;
+    }
+
+    /** B, the input columns per scale */
+    public int blockSize() {
+        return blockSize;
+    }
+
+    /** ceil(K / B), the scales per row */
+    public int blocksPerRow() {
+        return blocksPerRow;
+    }
+
+    /** the quantized values [N·K], row-major (the held array, not a copy) */
+    public byte[] q() {
+        return q;
+    }
+
+    /** the scales [N · ceil(K/B)], row-major (the held array, not a copy) */
+    public float[] scales() {
+        return scales;
+    }
+
+    /** bytes of the quantized weights and their scales */
+    public long bytes() {
+        return q.length + 4L * scales.length;
+    }
+
+    private static int blocks(int k, int blockSize) {
+        return (k + blockSize - 1) / blockSize;
+    }
+
+    private static void checkShape(int n, int k, int blockSize) {
+        if (n <= 0 || k <= 0) throw new Blt4jException("int8 matrix: shape [" + n + ", " + k + "] must be positive");
+        if (blockSize <= 0) throw new Blt4jException("int8 matrix: block size " + blockSize + " must be positive");
+        if ((long) n * k > Integer.MAX_VALUE - 8)
+            throw new Blt4jException("int8 matrix: shape [" + n + ", " + k + "] has more than 2^31 elements");
+    }
+}
