@@ -11,6 +11,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -150,56 +151,92 @@ public final class HfLayout {
         if (!Files.isRegularFile(wfile)) throw new Blt4jException("no " + Checkpoint.WEIGHTS + " in " + hf);
         try (SafeTensors st = SafeTensors.open(wfile)) {
             Hub hub = hubTensors(st, args, eargs, file);
+            DType dt = dtype(st, null);
             writeNew(out, stage -> {
                 writeJson(stage.resolve(Checkpoint.CONFIG), Json.MAPPER.createObjectNode().set("args", args));
-                hub.blt.write(stage.resolve(Checkpoint.WEIGHTS));
-                if (hub.patcher != null) {
+                hub.writer(hub.blt(), dt, st.metadata()).write(stage.resolve(Checkpoint.WEIGHTS));
+                if (hub.patcher() != null) {
                     Path sub = Files.createDirectory(stage.resolve(ENTROPY_DIR));
                     writeJson(sub.resolve(Checkpoint.CONFIG), Json.MAPPER.createObjectNode().set("args", eargs));
-                    hub.patcher.write(sub.resolve(Checkpoint.WEIGHTS));
+                    hub.writer(hub.patcher(), dt, Map.of()).write(sub.resolve(Checkpoint.WEIGHTS));
                 }
             });
         }
     }
 
-    /** The hub tensors (BLT, and patcher or null) read lazily from HF weights {@code st}; every HF tensor must be used. */
-    record Hub(SafeTensorsWriter blt, SafeTensorsWriter patcher) {}
+    /** Hub name → tensor read lazily from HF weights: the BLT's, and the patcher's (null when none). */
+    record Hub(Map<String, TensorData> blt, Map<String, TensorData> patcher) {
+        SafeTensorsWriter writer(Map<String, TensorData> m, DType dt, Map<String, String> meta) {
+            SafeTensorsWriter w = new SafeTensorsWriter(dt).metadata(meta);
+            m.forEach(w::add);
+            return w;
+        }
+    }
 
+    /** The hub tensors of HF weights {@code st} for hub args {@code args} (and eargs or null); every HF tensor must be used. */
     static Hub hubTensors(SafeTensors st, JsonNode args, JsonNode eargs, Path file) {
         BltArgs a = Json.MAPPER.convertValue(args, BltArgs.class);
         ReferenceArgs.check(args, file.getParent());
-        DType dt = dtype(st, null);
         Set<String> unused = new LinkedHashSet<>(st.names());
-        SafeTensorsWriter w = new SafeTensorsWriter(dt).metadata(st.metadata());
+        Map<String, TensorData> blt = new LinkedHashMap<>();
         for (ParamStore.Spec s : ByteLatentTransformer.specs(a)) {
             String name = toHfName(s.name());
             require(st, name, s.shape(), file);
             unused.remove(name);
-            w.add(s.name(), lazy(st, name));
+            blt.put(s.name(), lazy(st, name));
         }
         int tables = a.numHashTables(), v = a.encoderHashByteGroupVocab(), d = a.dimLocalEncoder();
         require(st, HASH, new int[] {Math.multiplyExact(tables, v), d}, file);
         unused.remove(HASH);
         List<ParamStore.Spec> hashSpecs = ByteLatentTransformer.hashTableSpecs(a);
         for (int t = 0; t < tables; t++) {
-            long base = (long) t * v * d;
-            w.add(hashSpecs.get(t).name(), TensorData.lazy((start, dst, off, n) -> st.readFloats(HASH, base + start, dst, off, n), v, d));
+            long base = (long) t * v * d;                                  // table t = fused rows t*v ..
+            blt.put(hashSpecs.get(t).name(), TensorData.lazy((start, dst, off, n) -> st.readFloats(HASH, base + start, dst, off, n), v, d));
         }
-        SafeTensorsWriter pw = null;
+        Map<String, TensorData> patcher = null;
         if (eargs != null) {
             LmArgs e = Json.MAPPER.convertValue(eargs, LmArgs.class);
-            pw = new SafeTensorsWriter(dt);
+            patcher = new LinkedHashMap<>();
             for (ParamStore.Spec s : EntropyModel.specs(e)) {
                 String name = patcherName(s.name());
                 require(st, name, s.shape(), file);
                 unused.remove(name);
-                pw.add(s.name(), lazy(st, name));
+                patcher.put(s.name(), lazy(st, name));
             }
         }
         if (!unused.isEmpty())
             throw new Blt4jException(file.resolveSibling(Checkpoint.WEIGHTS) + " has tensors that " + file.getFileName()
                     + " does not use: " + unused.stream().limit(5).toList() + (unused.size() > 5 ? " and " + (unused.size() - 5) + " more" : ""));
-        return new Hub(w, pw);
+        return new Hub(blt, patcher);
+    }
+
+    /**
+     * A BLT from an HF-layout folder, converted in memory: every weight (hash tables included) is read onto the heap
+     * under its hub name; the patcher, if any, is not loaded. ModelLoader.blt calls this for an HF folder.
+     */
+    static ByteLatentTransformer loadBlt(Path dir) {
+        Path file = dir.resolve(Checkpoint.CONFIG);
+        JsonNode root = readJson(file);
+        ObjectNode args = HfConfig.toHub(root, file);
+        ObjectNode eargs = HfConfig.patcherToHub(root, file);
+        BltArgs a = Json.MAPPER.convertValue(args, BltArgs.class);
+        Path wfile = dir.resolve(Checkpoint.WEIGHTS);
+        if (!Files.isRegularFile(wfile)) throw new Blt4jException("no " + Checkpoint.WEIGHTS + " in " + dir);
+        try (SafeTensors st = SafeTensors.open(wfile)) {
+            Hub hub = hubTensors(st, args, eargs, file);
+            for (String n : st.names()) st.checkFinite(n);
+            List<ParamStore.Spec> all = new ArrayList<>(ByteLatentTransformer.specs(a));
+            all.addAll(ByteLatentTransformer.hashTableSpecs(a));
+            long n = 0;
+            for (ParamStore.Spec s : all) n += s.numel();
+            ParamStore.requireFits(n, 1, "BLT " + dir);
+            ParamStore params = ParamStore.allocate(all);
+            for (ParamStore.Param p : params.params()) {
+                TensorData t = hub.blt().get(p.name());
+                t.source().read(0, params.data(), p.offset(), Math.toIntExact(t.numel()));
+            }
+            return new ByteLatentTransformer(a, params, null);
+        }
     }
 
     // ---- helpers ----

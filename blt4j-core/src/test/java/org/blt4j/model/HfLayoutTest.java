@@ -99,6 +99,28 @@ class HfLayoutTest {
         assertSameTensors(c.dir(), back, "weights");
     }
 
+    /** ModelLoader.blt on an HF folder converts in memory and gives the golden logits, for every BLT golden case. */
+    @Test
+    void hfFolderLoadsDirectlyWithGoldenLogits() {
+        for (GoldenCases.Case c : GoldenCases.ofKind("blt")) {
+            Path hf = tmp.resolve(c.name() + "-hf");
+            HfLayout.toHf(c.dir(), entropyOf(c), hf);
+            for (boolean mapped : new boolean[] {true, false}) {
+                ByteLatentTransformer m = ModelLoader.blt(hf, mapped);
+                assertEquals(Checkpoint.readArgs(c.dir(), BltArgs.class), m.args(), c.name());
+                int[][] tokens = GoldenCases.ints2(c.json().get("tokens"));
+                int[][] lengths = GoldenCases.ints2(c.json().get("patch_lengths"));
+                try (SafeTensors exp = SafeTensors.open(c.dir().resolve("expected.safetensors"))) {
+                    float[] logits = exp.floats("logits");
+                    int V = m.args().vocabSize();
+                    for (int b = 0; b < tokens.length; b++)
+                        ForwardGoldenTest.assertClose(logits, b * tokens[b].length * V, m.forward(tokens[b], lengths[b]),
+                                c.json().path("atol_logits").asDouble(1e-4), c.name() + " (HF layout) logits row " + b);
+                }
+            }
+        }
+    }
+
     @Test
     void unknownOrUnsupportedHfFieldsAreRefused() throws Exception {
         GoldenCases.Case c = GoldenCases.ofKind("blt").getFirst();
