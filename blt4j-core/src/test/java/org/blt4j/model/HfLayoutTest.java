@@ -204,6 +204,15 @@ class HfLayoutTest {
 
         assertEquals(want, shapes(HfLayout.hfSpecs(a, e)));
         assertEquals(9 + 2 + 6 + 25 * 9 + 9 * 9 + 2 + 9 * 6 + 1 + 14 * 9 + 3 + 1, want.size());
+        JsonNode cfg = HfConfig.toHf(Json.MAPPER.valueToTree(args), Json.MAPPER.valueToTree(Map.of("dim", 768, "n_layers", 14,
+                "n_heads", 12, "vocab_size", 260, "multiple_of", 256)), Path.of("blt-1b/config.json"));
+        assertEquals(2816, cfg.at("/encoder_config/intermediate_size").asInt());              // itazap/blt-1b-hf's widths
+        assertEquals(2816, cfg.at("/decoder_config/intermediate_size").asInt());
+        assertEquals(5632, cfg.at("/global_config/intermediate_size").asInt());
+        assertEquals(2048, cfg.at("/patcher_config/intermediate_size").asInt());
+        assertEquals(2048, cfg.at("/encoder_config/hidden_size_global").asInt());
+        assertTrue(cfg.get("patch_in_forward").asBoolean() && cfg.at("/decoder_config/cross_attn_all_layers").asBoolean()
+                && !cfg.at("/encoder_config/cross_attn_all_layers").asBoolean());
         for (ParamStore.Spec s : ByteLatentTransformer.specs(a))        // names map back
             assertEquals(s.name(), HfLayout.toHubName(HfLayout.toHfName(s.name())));
     }
