@@ -68,6 +68,7 @@ public final class ModelLoader {
      *                      in place by every product (inference only)
      */
     public static ByteLatentTransformer blt(Path dir, boolean mapHashTables, boolean mapBf16) {
+        if (HfLayout.isHf(dir)) return HfLayout.loadBlt(dir);   // Hugging Face layout: converted in memory, on the heap
         BltArgs args = Checkpoint.readArgs(dir, BltArgs.class);
         ReferenceArgs.check(Checkpoint.rawArgs(dir), dir);
         SafeTensors st = Checkpoint.weights(dir);

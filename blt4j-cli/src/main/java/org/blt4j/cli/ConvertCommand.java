@@ -1,0 +1,53 @@
+package org.blt4j.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.blt4j.Blt4jException;
+import org.blt4j.io.Checkpoint;
+import org.blt4j.io.ModelDirs;
+import org.blt4j.model.BltArgs;
+import org.blt4j.model.HfConfig;
+import org.blt4j.model.HfLayout;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** blt4j convert: a BLT checkpoint in the other layout (hub ↔ Hugging Face BltForCausalLM, docs/hf-layout.md). */
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = "Write a BLT checkpoint in the other layout: hub (config.json {\"args\"} + model.safetensors) or "
+                + "Hugging Face (BltForCausalLM). The new folder appears whole (written aside, then renamed).")
+final class ConvertCommand implements Callable<Integer> {
+    enum Layout { hf, hub }
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "the checkpoint to convert (hub or HF layout)")
+    Path model;
+
+    @Option(names = "--to", required = true, paramLabel = "LAYOUT", description = "hf or hub")
+    Layout to;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "new folder to write (must not exist)")
+    Path out;
+
+    @Option(names = "--entropy-model", paramLabel = "DIR",
+            description = "with --to hf: the entropy model to store as the HF patcher (patch_in_forward true); "
+                    + "--to hub writes an HF patcher to OUT/" + HfLayout.ENTROPY_DIR)
+    Path entropyModel;
+
+    @Override
+    public Integer call() {
+        boolean isHf = HfLayout.isHf(model);
+        if (to == Layout.hf) {
+            if (isHf) throw new Blt4jException(model + " is already in the HF layout (config.json has model_type blt, no \"args\")");
+            Path dir = ModelDirs.resolveModel(model);
+            Path em = entropyModel == null ? null : ModelDirs.resolveModel(entropyModel);
+            HfLayout.toHf(dir, em, out);
+            for (String d : HfConfig.hfDifferences(Checkpoint.readArgs(dir, BltArgs.class)))
+                System.err.println("warning: transformers computes this model differently: " + d);
+        } else {
+            if (!isHf) throw new Blt4jException(model + " is not in the HF layout (its config.json must be a BltConfig without \"args\")");
+            if (entropyModel != null) throw new Blt4jException("--entropy-model goes with --to hf; --to hub writes the HF patcher to OUT/" + HfLayout.ENTROPY_DIR);
+            HfLayout.toHub(model, out);
+        }
+        System.out.println("wrote " + out + " (" + to + " layout)");
+        return 0;
+    }
+}

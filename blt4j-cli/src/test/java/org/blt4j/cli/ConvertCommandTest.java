@@ -1,0 +1,40 @@
+package org.blt4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.blt4j.io.Checkpoint;
+import org.blt4j.io.SafeTensors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** blt4j convert --to hf then --to hub gives the golden checkpoint back; an existing --out is refused. */
+class ConvertCommandTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void roundTripAndRefusals() throws Exception {
+        Path golden = org.blt4j.server.TestModels.goldenRoot();
+        Path blt = golden.resolve("blt_base"), em = golden.resolve("entropy_model_forward");
+        Path hf = tmp.resolve("hf"), hub = tmp.resolve("hub");
+        assertEquals(0, CliErrorsTest.run("convert", "--model", blt.toString(), "--to", "hf", "--out", hf.toString(),
+                "--entropy-model", em.toString()).code());
+        assertTrue(Files.readString(hf.resolve("config.json")).contains("\"patch_in_forward\" : true"));
+        assertEquals(0, CliErrorsTest.run("convert", "--model", hf.toString(), "--to", "hub", "--out", hub.toString()).code());
+        assertEquals(Checkpoint.rawArgs(blt), Checkpoint.rawArgs(hub));
+        assertEquals(Checkpoint.rawArgs(em), Checkpoint.rawArgs(hub.resolve("entropy_model")));
+        try (SafeTensors a = Checkpoint.weights(blt); SafeTensors b = Checkpoint.weights(hub)) {
+            for (String n : a.names()) assertEquals(-1, a.segment(n).mismatch(b.segment(n)), n);
+            assertEquals(a.names().size(), b.names().size());
+        }
+        CliErrorsTest.assertClear(CliErrorsTest.run("convert", "--model", blt.toString(), "--to", "hf", "--out", hf.toString()),
+                "already exists");
+        CliErrorsTest.assertClear(CliErrorsTest.run("convert", "--model", blt.toString(), "--to", "hub", "--out", tmp.resolve("x").toString()),
+                "not in the HF layout");
+        CliErrorsTest.assertClear(CliErrorsTest.run("convert", "--model", hf.toString(), "--to", "hf", "--out", tmp.resolve("y").toString()),
+                "already in the HF layout");
+    }
+}
