@@ -1,0 +1,206 @@
+package org.blt4j.api;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+import org.blt4j.Blt4jException;
+import org.blt4j.generate.CompletionStream;
+import org.blt4j.generate.LoadedModels;
+import org.blt4j.generate.PromptContext;
+import org.blt4j.generate.StopStrings;
+import org.blt4j.model.ChunkedEntropies;
+import org.blt4j.nn.CrossEntropy;
+import org.blt4j.patch.Patcher;
+import org.blt4j.patch.TextPatcher;
+import org.blt4j.tensor.Parallel;
+import org.blt4j.text.ByteTokenizer;
+
+/**
+ * A loaded Byte Latent Transformer and the entropy model that patches its input: generate text, cut text into patches,
+ * score text in bits per byte.
+ *
+ * <pre>{@code
+ * try (Blt blt = Blt.load(Path.of("blt"), Path.of("entropy"))) {
+ *     System.out.println(blt.generate("The ", GenerateOptions.greedy().withMaxBytes(64)));
+ * }
+ * }</pre>
+ *
+ * <p><b>Thread safety:</b> every method may be called from any number of threads at once. The models are only read by
+ * forward passes; each {@code generate} call builds its own generator (KV caches, sampler), so one {@code Blt} serves
+ * concurrent generations, each reproducible on its own. The work inside a call also runs on blt4j's shared kernel
+ * threads ({@code -Dblt4j.threads=N}).
+ *
+ * <p>Texts are Java strings, encoded as UTF-8 (a lone surrogate becomes {@code ?}). A prompt longer than the model's
+ * context keeps its last bytes, from a character boundary, as the {@code generate} command does.
+ */
+public final class Blt implements AutoCloseable {
+    private final LoadedModels models;
+    private final int context;
+    private volatile boolean closed;
+
+    private Blt(LoadedModels models) {
+        this.models = models;
+        this.context = PromptContext.of(models.blt().args());
+    }
+
+    /**
+     * Loads the BLT in {@code modelDir} and the entropy model found beside it: {@code modelDir/entropy_model},
+     * {@code modelDir/entropy}, or a sibling folder {@code entropy_model} or {@code entropy} (the layout of
+     * {@code ./blt4j demo}'s run folders), the first that exists. Patching uses the BLT config's threshold.
+     *
+     * @param modelDir a hub checkpoint folder (config.json + model.safetensors), a training step folder or a run folder
+     * @throws Blt4jException when the folder or the entropy model is missing or not a model
+     */
+    public static Blt load(Path modelDir) {
+        Objects.requireNonNull(modelDir, "modelDir");
+        if (!Files.isDirectory(modelDir)) throw new Blt4jException("model folder " + modelDir + " does not exist");
+        List<Path> candidates = entropyCandidates(modelDir);
+        for (Path c : candidates)
+            if (Files.isDirectory(c)) return load(modelDir, c);
+        throw new Blt4jException("no entropy model found for " + modelDir + " (looked for " + candidates
+                + "): give it with Blt.load(model, entropyModel)");
+    }
+
+    /** Where {@link #load(Path)} looks for the entropy model, in order. */
+    static List<Path> entropyCandidates(Path modelDir) {
+        Path abs = modelDir.toAbsolutePath().normalize();
+        List<Path> c = new ArrayList<>(List.of(abs.resolve("entropy_model"), abs.resolve("entropy")));
+        if (abs.getParent() != null) c.addAll(List.of(abs.resolveSibling("entropy_model"), abs.resolveSibling("entropy")));
+        return c;
+    }
+
+    /**
+     * Loads a BLT and its entropy model from two folders (hub checkpoints, step folders or run folders); patching uses
+     * the BLT config's threshold.
+     *
+     * @throws Blt4jException when a folder is missing or not a model
+     */
+    public static Blt load(Path model, Path entropyModel) {
+        return new Blt(LoadedModels.load(requireDir(model, "model"), requireDir(entropyModel, "entropy model"), null));
+    }
+
+    /**
+     * Loads a BLT and its entropy model with another entropy threshold (nats; entropy patching only), as
+     * {@code --threshold} does.
+     *
+     * @throws Blt4jException when a folder is missing or not a model, or the threshold is not finite
+     */
+    public static Blt load(Path model, Path entropyModel, double threshold) {
+        return new Blt(LoadedModels.load(requireDir(model, "model"), requireDir(entropyModel, "entropy model"), threshold));
+    }
+
+    private static Path requireDir(Path dir, String what) {
+        if (dir == null) throw new Blt4jException("the " + what + " folder must not be null");
+        if (!Files.isDirectory(dir)) throw new Blt4jException(what + " folder " + dir + " does not exist");
+        return dir;
+    }
+
+    /**
+     * Continues {@code prompt} and returns the generated text (without the prompt, cut before a stop string).
+     * Thread-safe.
+     */
+    public String generate(String prompt, GenerateOptions options) {
+        StringBuilder out = new StringBuilder();
+        generate(prompt, options, out::append);
+        return out.toString();
+    }
+
+    /**
+     * Continues {@code prompt}, giving the text to {@code onText} piece by piece as it forms, on the calling thread:
+     * every piece is whole characters (an incomplete UTF-8 sequence is held back; malformed bytes become U+FFFD) and
+     * text that could be the start of a stop string is held back until decided. The pieces join to what
+     * {@link #generate(String, GenerateOptions)} returns. Thread-safe.
+     */
+    public void generate(String prompt, GenerateOptions options, Consumer<String> onText) {
+        if (prompt == null) throw new Blt4jException("the prompt must not be null");
+        if (options == null) throw new Blt4jException("the generate options must not be null");
+        if (onText == null) throw new Blt4jException("onText must not be null");
+        checkOpen();
+        PromptContext.Prompt p = PromptContext.cut(prompt.getBytes(StandardCharsets.UTF_8), 0, context);
+        CompletionStream cs = new CompletionStream(models.eosId(), options.stopAtEos(), new StopStrings(options.stops()),
+                null, (chunk, patchStarts) -> onText.accept(chunk));
+        models.generator(true).generate(p.ids(), options.maxBytes(), options.sampler(), options.stopAtEos(), cs);
+        cs.finish();
+    }
+
+    /**
+     * Cuts {@code text} into patches with the entropy model, as the model patches its input (the {@code patch}
+     * command with the same threshold gives the same lengths). Any length; thread-safe.
+     */
+    public Patches patch(String text) {
+        if (text == null) throw new Blt4jException("the text must not be null");
+        checkOpen();
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        int[] ids = ByteTokenizer.encode(bytes, true, false);
+        TextPatcher.Result r = TextPatcher.inMemory(ids, models.patcherArgs().build(), models.entropyModel(),
+                ChunkedEntropies.Chunking.exact(models.entropyModel().args(), Parallel.poolSize()));
+        Double t = models.threshold();
+        return new Patches(r.lengths(), r.entropies(), pieces(bytes, r.lengths()), bytes.length, t == null ? Double.NaN : t);
+    }
+
+    /** The text of each patch over BOS + bytes, each character in the patch of its first byte. */
+    static List<String> pieces(byte[] bytes, int[] lengths) {
+        List<String> out = new ArrayList<>(lengths.length);
+        int from = 0, pos = 0;                         // from: byte index where the current piece starts
+        for (int len : lengths) {
+            pos += len;                                // positions [0, pos) done; byte index = position - 1
+            int to = Math.min(bytes.length, pos - 1);
+            while (to < bytes.length && to > from && (bytes[to] & 0xC0) == 0x80) to++;
+            to = Math.max(to, from);
+            out.add(new String(bytes, from, to - from, StandardCharsets.UTF_8));
+            from = to;
+        }
+        return out;
+    }
+
+    /**
+     * Bits per byte of {@code text} under the BLT: the cross-entropy of predicting each byte from BOS and the bytes
+     * before it, patched by the entropy model, over ln 2 and the number of bytes; what {@code ./blt4j forward} prints.
+     * The text must be non-empty and fit the model's context; thread-safe.
+     */
+    public double bitsPerByte(String text) {
+        if (text == null) throw new Blt4jException("the text must not be null");
+        checkOpen();
+        int[] ids = ByteTokenizer.encode(text.getBytes(StandardCharsets.UTF_8), true, false);
+        if (ids.length < 2) throw new Blt4jException("the text is empty: give at least one byte");
+        if (ids.length > context)
+            throw new Blt4jException("the text has " + (ids.length - 1) + " bytes, more than the " + (context - 1)
+                    + " the model attends to");
+        Patcher patcher = models.patcherArgs().build();
+        float[] h = patcher.needsEntropies() ? ChunkedEntropies.compute(models.entropyModel(), ids,
+                ChunkedEntropies.Chunking.exact(models.entropyModel().args(), Parallel.poolSize()), ChunkedEntropies.Progress.NONE) : null;
+        int[] lengths = patcher.patchLengths(ids, h, true);
+        float[] logits = models.blt().forward(ids, lengths);
+        int n = ids.length - 1;
+        int[] y = java.util.Arrays.copyOfRange(ids, 1, ids.length);
+        double nats = CrossEntropy.lossAndGrad(logits, y, null, n, models.blt().args().vocabSize(), 0f, null);
+        return nats / Math.log(2) / n;
+    }
+
+    /** The model's display name (its folder's name). */
+    public String name() {
+        return models.name();
+    }
+
+    /** The context in bytes, BOS included: a longer prompt keeps its end. */
+    public int contextBytes() {
+        return context;
+    }
+
+    /**
+     * Marks this {@code Blt} closed: later calls fail. The weights are memory-mapped read-only and are unmapped when
+     * the models become unreachable; closing does not wait for calls in progress.
+     */
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    private void checkOpen() {
+        if (closed) throw new Blt4jException("this Blt is closed");
+    }
+}
