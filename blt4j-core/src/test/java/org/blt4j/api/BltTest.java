@@ -1,0 +1,194 @@
+package org.blt4j.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.blt4j.Blt4jException;
+import org.blt4j.golden.GoldenCases;
+import org.blt4j.model.ByteLatentTransformer;
+import org.blt4j.model.EntropyModel;
+import org.blt4j.model.ModelLoader;
+import org.blt4j.patch.Patcher;
+import org.blt4j.patch.PatcherArgs;
+import org.blt4j.text.ByteTokenizer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Java API on the tiny golden BLT and its entropy model. */
+class BltTest {
+    static final double T = 1.8886666297912598; // the golden case's threshold
+    static final String TEXT = "Hello, naïve café 🙂 world.\nThe byte latent transformer patches bytes.";
+    static Path bltDir, emDir;
+    static Blt blt;
+
+    @BeforeAll
+    static void load() {
+        bltDir = GoldenCases.root().resolve("blt_base");
+        emDir = GoldenCases.root().resolve("entropy_model_forward");
+        blt = Blt.load(bltDir, emDir, T);
+    }
+
+    @AfterAll
+    static void close() {
+        blt.close();
+    }
+
+    @Test
+    void streamedPiecesJoinToTheWholeResult() {
+        for (GenerateOptions o : List.of(GenerateOptions.greedy().withMaxBytes(48),
+                GenerateOptions.defaults().withMaxBytes(48).withTemperature(0.9).withTopP(0.95).withSeed(7))) {
+            List<String> pieces = new ArrayList<>();
+            blt.generate("The ", o, pieces::add);
+            String whole = blt.generate("The ", o);
+            assertFalse(whole.isEmpty(), "generated something");
+            assertEquals(whole, String.join("", pieces), o.toString());
+            for (String p : pieces) {
+                assertFalse(p.isEmpty(), "no empty pieces");
+                assertEquals(p, new String(p.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8), "whole characters");
+            }
+        }
+    }
+
+    @Test
+    void greedyIsTheGeneratorsGreedyBytes() {
+        // the same bytes as the generator run directly, decoded
+        ByteLatentTransformer m = ModelLoader.blt(bltDir, true);
+        EntropyModel em = ModelLoader.entropyModel(emDir);
+        int[] prompt = ByteTokenizer.encode("The ".getBytes(StandardCharsets.UTF_8), true, false);
+        int[] ids = org.blt4j.generate.Generators.create(m, em, PatcherArgs.entropy(T).build(), false)
+                .generate(prompt, 32, org.blt4j.generate.Sampler.greedy(), false, (id, step) -> true);
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        for (int id : ids) if (ByteTokenizer.isByte(id)) b.write(id - ByteTokenizer.OFFSET);
+        String expected = b.toString(StandardCharsets.UTF_8);
+        assertEquals(expected, blt.generate("The ", GenerateOptions.greedy().withMaxBytes(32).withStopAtEos(false)));
+    }
+
+    @Test
+    void stopStringsStop() {
+        GenerateOptions o = GenerateOptions.greedy().withMaxBytes(64).withStopAtEos(false);
+        String full = blt.generate("Once upon", o);
+        int at = full.offsetByCodePoints(0, full.codePointCount(0, full.length()) / 2);
+        String stop = new String(Character.toChars(full.codePointAt(at)));
+        String cut = blt.generate("Once upon", o.withStops("never-there", stop));
+        assertEquals(full.substring(0, full.indexOf(stop)), cut);
+        assertTrue(cut.length() < full.length());
+        List<String> pieces = new ArrayList<>();
+        blt.generate("Once upon", o.withStops(stop), pieces::add);
+        assertEquals(cut, String.join("", pieces));
+    }
+
+    @Test
+    void concurrentGenerationsGiveTheSequentialText() throws Exception {
+        GenerateOptions o = GenerateOptions.greedy().withMaxBytes(24);
+        String expected = blt.generate("The ", o);
+        try (ExecutorService pool = Executors.newFixedThreadPool(3)) {
+            List<Future<String>> fs = new ArrayList<>();
+            for (int i = 0; i < 3; i++) fs.add(pool.submit(() -> blt.generate("The ", o)));
+            for (Future<String> f : fs) assertEquals(expected, f.get());
+        }
+    }
+
+    @Test
+    void patchesCoverBosAndBytesAsThePatchCommand() {
+        Patches p = blt.patch(TEXT);
+        int[] ids = ByteTokenizer.encode(TEXT.getBytes(StandardCharsets.UTF_8), true, false);
+        assertEquals(ids.length - 1, p.bytes());
+        assertEquals(p.bytes() + 1, Arrays.stream(p.lengths()).sum(), "lengths sum to BOS + bytes");
+        EntropyModel em = ModelLoader.entropyModel(emDir);
+        float[] h = em.entropies(ids);
+        assertArrayEquals(h, p.entropies(), 1e-5f);
+        Patcher patcher = PatcherArgs.entropy(T).build();
+        assertArrayEquals(patcher.patchLengths(ids, h, false), p.lengths());
+        assertTrue(p.count() > 3, "several patches: " + p.count());
+        assertEquals(p.count(), p.pieces().size());
+        assertEquals(TEXT, String.join("", p.pieces()));
+        assertEquals(T, p.threshold());
+    }
+
+    @Test
+    void piecesKeepCharactersWhole() {
+        byte[] b = "aé🙂".getBytes(StandardCharsets.UTF_8); // 1 + 2 + 4 bytes
+        // BOS | a, 0xC3 | 0xA9, 0xF0 | rest: é goes with its first byte, 🙂 too
+        assertEquals(List.of("", "aé", "🙂", ""), Blt.pieces(b, new int[] {1, 2, 2, 3}));
+        assertEquals(List.of("aé🙂"), Blt.pieces(b, new int[] {8}));
+    }
+
+    @Test
+    void bitsPerByteIsTheForwardCommands() {
+        double bpb = blt.bitsPerByte(TEXT);
+        assertTrue(Double.isFinite(bpb) && bpb > 0, "bpb " + bpb);
+        // what ForwardCommand computes: whole-row entropies, lengths with include_next_token, log-softmax per byte
+        ByteLatentTransformer m = ModelLoader.blt(bltDir, true);
+        int[] ids = ByteTokenizer.encode(TEXT.getBytes(StandardCharsets.UTF_8), true, false);
+        int[] lengths = PatcherArgs.entropy(T).build().patchLengths(ids, ModelLoader.entropyModel(emDir).entropies(ids), true);
+        float[] logits = m.forward(ids, lengths);
+        int V = m.args().vocabSize();
+        double nats = 0;
+        for (int i = 0; i + 1 < ids.length; i++) {
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int v = 0; v < V; v++) max = Math.max(max, logits[i * V + v]);
+            for (int v = 0; v < V; v++) sum += Math.exp(logits[i * V + v] - max);
+            nats -= logits[i * V + ids[i + 1]] - max - Math.log(sum);
+        }
+        assertEquals(nats / Math.log(2) / (ids.length - 1), bpb, 1e-6);
+        assertTrue(Math.abs(blt.bitsPerByte("Hello") - bpb) > 1e-6, "depends on the text");
+    }
+
+    @Test
+    void badInputGetsOneClearError(@TempDir Path tmp) throws Exception {
+        Path missing = tmp.resolve("nope");
+        assertMessage("model folder " + missing + " does not exist", () -> Blt.load(missing, emDir));
+        assertMessage("entropy model folder " + missing + " does not exist", () -> Blt.load(bltDir, missing));
+        Path lone = Files.createDirectories(tmp.resolve("runs").resolve("blt"));
+        Blt4jException e = assertThrows(Blt4jException.class, () -> Blt.load(lone));
+        assertTrue(e.getMessage().startsWith("no entropy model found for " + lone), e.getMessage());
+        assertMessage("maxBytes must be >= 1, got 0", () -> GenerateOptions.greedy().withMaxBytes(0));
+        assertMessage("temperature must be a finite number >= 0, got NaN", () -> GenerateOptions.defaults().withTemperature(Double.NaN));
+        assertMessage("topP must be in (0, 1], got 0.0", () -> GenerateOptions.defaults().withTopP(0));
+        assertMessage("stop strings must not be null or empty", () -> GenerateOptions.defaults().withStops(""));
+        assertMessage("the text is empty: give at least one byte", () -> blt.bitsPerByte(""));
+        assertMessage("the prompt must not be null", () -> blt.generate(null, GenerateOptions.greedy()));
+        Blt closed = Blt.load(bltDir, emDir);
+        closed.close();
+        assertMessage("this Blt is closed", () -> closed.patch("x"));
+    }
+
+    @Test
+    void loadFindsTheEntropyModelBeside(@TempDir Path tmp) throws Exception {
+        Path run = Files.createDirectories(tmp.resolve("run"));
+        copy(bltDir, run.resolve("blt"));
+        copy(emDir, run.resolve("entropy"));
+        try (Blt found = Blt.load(run.resolve("blt"))) {
+            // the BLT config's own threshold (1.335...) differs from T: compare with a Blt loaded the same way
+            try (Blt explicit = Blt.load(bltDir, emDir)) {
+                assertArrayEquals(explicit.patch(TEXT).lengths(), found.patch(TEXT).lengths());
+            }
+        }
+    }
+
+    private static void copy(Path from, Path to) throws Exception {
+        Files.createDirectories(to);
+        try (var s = Files.list(from)) {
+            for (Path f : s.toList()) Files.copy(f, to.resolve(f.getFileName()));
+        }
+    }
+
+    private static void assertMessage(String expected, org.junit.jupiter.api.function.Executable call) {
+        Blt4jException e = assertThrows(Blt4jException.class, call);
+        assertEquals(expected, e.getMessage());
+    }
+}
