@@ -1,0 +1,48 @@
+package org.blt4j.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.blt4j.api.Blt;
+import org.blt4j.api.GenerateOptions;
+import org.junit.jupiter.api.Test;
+
+/** GenerateExample.main on the tiny golden models prints what the API generates directly. */
+class GenerateExampleTest {
+
+    /** $BLT_GOLDEN_DIR, else -Dblt.golden.dir, else the repository's testdata/golden (walking up), as the core tests find it. */
+    static Path goldenRoot() {
+        String env = System.getenv("BLT_GOLDEN_DIR");
+        if (env != null && !env.isBlank()) return Path.of(env);
+        String prop = System.getProperty("blt.golden.dir");
+        if (prop != null && !prop.isBlank()) return Path.of(prop);
+        Path vendored = Path.of("testdata", "golden");
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent())
+            if (Files.isDirectory(dir.resolve(vendored))) return dir.resolve(vendored);
+        return vendored;
+    }
+
+    @Test
+    void printsThePromptAndTheGreedyContinuation() {
+        Path blt = goldenRoot().resolve("blt_base"), em = goldenRoot().resolve("entropy_model_forward");
+        String expected;
+        try (Blt b = Blt.load(blt, em)) {
+            expected = "Once " + b.generate("Once ", GenerateOptions.greedy().withMaxBytes(64));
+        }
+        assertTrue(expected.length() > "Once ".length(), "the model generates something");
+        PrintStream old = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            GenerateExample.main(new String[] {blt.toString(), em.toString(), "Once "});
+        } finally {
+            System.setOut(old);
+        }
+        assertEquals(expected + System.lineSeparator(), out.toString(StandardCharsets.UTF_8));
+    }
+}
