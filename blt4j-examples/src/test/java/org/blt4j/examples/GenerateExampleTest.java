@@ -27,6 +27,22 @@ class GenerateExampleTest {
         return vendored;
     }
 
+    /** README's "Java API" section shows main as it is in GenerateExample.java. */
+    @Test
+    void readmeShowsTheSameMain() throws Exception {
+        Path repo = goldenRoot().getParent().getParent(), file = repo.resolve(
+                "blt4j-examples/src/main/java/org/blt4j/examples/GenerateExample.java");
+        if (!Files.isRegularFile(file)) return; // golden models outside the repository (BLT_GOLDEN_DIR): nothing to compare
+        String readme = Files.readString(repo.resolve("README.md"));
+        int from = readme.indexOf("```java\n", readme.indexOf("## Java API")) + "```java\n".length();
+        String shown = readme.substring(from, readme.indexOf("```", from));
+        StringBuilder main = new StringBuilder();
+        for (String line : Files.readString(file).lines().toList())
+            if (line.startsWith("    ") && !line.isBlank() && (main.length() > 0 || line.contains("static void main")))
+                main.append(line.substring(4)).append('\n');
+        assertEquals(main.substring(0, main.lastIndexOf("}\n") + 2), shown);
+    }
+
     @Test
     void printsThePromptAndTheGreedyContinuation() {
         Path blt = goldenRoot().resolve("blt_base"), em = goldenRoot().resolve("entropy_model_forward");
