@@ -1,0 +1,46 @@
+package org.blt4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.blt4j.api.Blt;
+import org.blt4j.api.GenerateOptions;
+import org.blt4j.io.Json;
+import org.blt4j.server.TestModels;
+import org.junit.jupiter.api.Test;
+
+/** The Java API (org.blt4j.api) gives what the commands print: forward's bits per byte, patch's lengths, generate's text. */
+class ApiAgreesWithCliTest {
+    static final String TEXT = "The byte latent transformer, naïve café 🙂.";
+    static final String T = Double.toString(TestModels.THRESHOLD);
+
+    @Test
+    void bitsPerBytePatchesAndGreedyTextAreTheCommands() throws Exception {
+        Path m = TestModels.goldenRoot().resolve("blt_base"), e = TestModels.goldenRoot().resolve("entropy_model_forward");
+        try (Blt blt = Blt.load(m, e, TestModels.THRESHOLD)) {
+            GenerateCommandTest.Run fwd = GenerateCommandTest.run("", "forward", "--model", m.toString(), "--entropy-model",
+                    e.toString(), "--threshold", T, TEXT);
+            assertEquals(0, fwd.code(), fwd.err());
+            Matcher bpb = Pattern.compile("bits per byte (\\d+\\.\\d{4})").matcher(fwd.out());
+            assertEquals(true, bpb.find(), fwd.out());
+            assertEquals(bpb.group(1), String.format(java.util.Locale.ROOT, "%.4f", blt.bitsPerByte(TEXT)));
+
+            GenerateCommandTest.Run patch = GenerateCommandTest.run("", "patch", "--entropy-model", e.toString(),
+                    "--threshold", T, "--json", TEXT);
+            assertEquals(0, patch.code(), patch.err());
+            JsonNode j = Json.MAPPER.readTree(patch.out());
+            int[] lengths = new int[j.get("patch_lengths").size()];
+            for (int i = 0; i < lengths.length; i++) lengths[i] = j.get("patch_lengths").get(i).asInt();
+            assertArrayEquals(lengths, blt.patch(TEXT).lengths());
+
+            GenerateCommandTest.Run gen = GenerateCommandTest.run("", "generate", "--model", m.toString(), "--entropy-model",
+                    e.toString(), "--threshold", T, "--prompt", "The ", "--max-bytes", "40", "--greedy");
+            assertEquals(0, gen.code(), gen.err());
+            assertEquals(gen.out(), blt.generate("The ", GenerateOptions.greedy().withMaxBytes(40)));
+        }
+    }
+}
