@@ -123,9 +123,7 @@ final class DemoCommand implements Callable<Integer> {
             if (!Files.exists(dir)) continue;
             if (!said) say("     replacing the previous demo run in " + out);
             said = true;
-            try (var all = Files.walk(dir)) {
-                for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            org.blt4j.io.AtomicFiles.deleteTree(dir);
         }
     }
 

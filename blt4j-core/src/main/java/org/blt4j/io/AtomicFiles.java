@@ -48,6 +48,14 @@ public final class AtomicFiles {
         }
     }
 
+    /** Deletes a file or a folder tree (absent is fine); the first failure is thrown, for callers that must not go on with a leftover. */
+    public static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;
+        try (Stream<Path> all = Files.walk(p)) {
+            for (Path f : all.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
+        }
+    }
+
     /** Deletes a file or a folder tree, ignoring errors (used on clean-up paths only). */
     public static void deleteQuietly(Path p) {
         if (p == null || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;

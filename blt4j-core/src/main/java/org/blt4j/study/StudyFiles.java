@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import org.blt4j.Blt4jException;
 import org.blt4j.io.Json;
 import org.blt4j.run.RunFiles;
@@ -46,9 +44,8 @@ final class StudyFiles {
      * read again as a result).
      */
     static void deleteTree(Path p) {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> all = Files.walk(p)) {
-            for (Path f : all.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
+        try {
+            org.blt4j.io.AtomicFiles.deleteTree(p);
         } catch (IOException e) {
             throw new Blt4jException("study: cannot delete " + p + ": " + e.getMessage());
         }

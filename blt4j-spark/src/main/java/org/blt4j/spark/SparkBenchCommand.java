@@ -60,14 +60,8 @@ final class SparkBenchCommand implements Callable<Integer> {
             SparkBench.run(new SparkBench.Options(data, mb, entropyModel, master, only == null || only.equals("entropy"),
                     only == null || only.equals("diloco"), dilocoConfig, steps, workers, innerSteps, outerLr, outerMomentum, dir), System.out);
         } finally {
-            if (work == null) deleteTree(dir);
+            if (work == null) org.blt4j.io.AtomicFiles.deleteQuietly(dir);
         }
         return 0;
-    }
-
-    static void deleteTree(Path dir) throws java.io.IOException {
-        try (var all = Files.walk(dir)) {
-            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
     }
 }
