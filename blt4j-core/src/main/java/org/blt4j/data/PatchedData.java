@@ -68,7 +68,8 @@ public record PatchedData(List<byte[]> docs, List<float[]> entropies, JsonNode m
         return new Split(new DataSplit(train, held), concat(entropies.subList(0, first)), concat(entropies.subList(first, docs.size())), metadata);
     }
 
-    private static float[] concat(List<float[]> parts) {
+    /** The rows one after another (entropies of documents → entropies of their stream). */
+    public static float[] concat(List<float[]> parts) {
         long n = 0;
         for (float[] p : parts) n += p.length;
         if (n > Integer.MAX_VALUE - 16) throw new Blt4jException("patched dataset too large: " + n + " tokens in one split");

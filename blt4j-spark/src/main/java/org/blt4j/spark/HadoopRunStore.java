@@ -37,9 +37,7 @@ public final class HadoopRunStore implements RunStore {
     }
 
     private Path path(String name) {
-        if (name.isEmpty() || name.startsWith("/") || name.contains("\\") || java.util.Arrays.asList(name.split("/")).contains(".."))
-            throw new Blt4jException("run store: bad file name '" + name + "' (relative, '/'-separated, no '..')");
-        return new Path(dir + "/" + name);
+        return new Path(dir + "/" + RunStore.checkName(name));
     }
 
     private FileContext fc() throws IOException {

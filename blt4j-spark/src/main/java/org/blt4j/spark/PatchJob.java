@@ -29,6 +29,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
 import org.blt4j.Blt4jException;
 import org.blt4j.data.Corpus;
+import org.blt4j.data.PatchedData;
 import org.blt4j.io.Json;
 import org.blt4j.model.ChunkedEntropies;
 import org.blt4j.model.EntropyModel;
@@ -107,7 +108,7 @@ public final class PatchJob {
                 long total = numbered.map(t -> (long) t._1().bytes().length).reduce(Long::sum);
                 long stride = Math.max(1, (long) Math.ceil((double) total / o.sampleBytes()));
                 List<float[]> sample = entropied.filter(e -> e.id() % stride == 0).map(Entropied::h).collect();
-                threshold = Training.autoThreshold(concat(sample), pa.patchSize());
+                threshold = Training.autoThreshold(PatchedData.concat(sample), pa.patchSize());
                 pa = new PatcherArgs(pa.mode(), threshold, pa.thresholdAdd(), pa.monotonicity(), pa.maxPatchLength(), pa.patchSize());
                 ObjectNode p = (ObjectNode) meta.get("patching");
                 p.put("threshold", threshold).put("sample_documents", sample.size()).put("sample_stride", stride);
@@ -260,18 +261,6 @@ public final class PatchJob {
     /** BOS + bytes + EOS ids of a document. */
     static int[] tokens(byte[] doc) {
         return org.blt4j.data.TokenStream.encode(List.of(doc));
-    }
-
-    static float[] concat(List<float[]> parts) {
-        int n = 0;
-        for (float[] p : parts) n += p.length;
-        float[] all = new float[n];
-        int o = 0;
-        for (float[] p : parts) {
-            System.arraycopy(p, 0, all, o, p.length);
-            o += p.length;
-        }
-        return all;
     }
 
     static ObjectNode meta(Options o, List<Inputs.InputFile> files, EntropyModel em) {

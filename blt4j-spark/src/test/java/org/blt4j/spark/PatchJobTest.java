@@ -81,7 +81,7 @@ class PatchJobTest {
             assertArrayEquals(want, d.entropies().get(i), "entropies of document " + i);
             if (i % stride == 0) sample.add(want);
         }
-        double threshold = Training.autoThreshold(PatchJob.concat(sample), 4.5);
+        double threshold = Training.autoThreshold(PatchedData.concat(sample), 4.5);
         assertEquals(threshold, p.path("threshold").asDouble(), 0.0);
         var patcher = new PatcherArgs(org.blt4j.patch.PatchingMode.ENTROPY, threshold, null, false, null, 4.5).build();
         at = 0;

@@ -16,9 +16,7 @@ public final class LocalRunStore implements RunStore {
     }
 
     private Path file(String name) {
-        if (name.isEmpty() || name.startsWith("/") || name.contains("\\") || java.util.Arrays.asList(name.split("/")).contains(".."))
-            throw new Blt4jException("run store: bad file name '" + name + "' (relative, '/'-separated, no '..')");
-        return Path.of(dir).resolve(name);
+        return Path.of(dir).resolve(RunStore.checkName(name));
     }
 
     @Override

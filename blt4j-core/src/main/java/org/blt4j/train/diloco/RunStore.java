@@ -16,4 +16,11 @@ public interface RunStore extends java.io.Serializable {
 
     /** Where the file is, for messages. */
     String uri(String name);
+
+    /** A store's file name: relative, '/'-separated, without '..' (refused with a clear error otherwise). */
+    static String checkName(String name) {
+        if (name.isEmpty() || name.startsWith("/") || name.contains("\\") || java.util.Arrays.asList(name.split("/")).contains(".."))
+            throw new org.blt4j.Blt4jException("run store: bad file name '" + name + "' (relative, '/'-separated, no '..')");
+        return name;
+    }
 }
