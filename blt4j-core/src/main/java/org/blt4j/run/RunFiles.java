@@ -93,6 +93,15 @@ public final class RunFiles {
      * Holds {@code runDir/.lock} for one training process: a second run in the same folder (two terminals, two
      * clients) is refused instead of both writing checkpoints over each other. Released by close() or at exit.
      */
+    /**
+     * What every training run does first: a new run ({@code resume} false) checks the folder holds no run
+     * ({@link #requireNoRun}); then the folder is locked for this process ({@link #lock}).
+     */
+    public static Lock claim(Path runDir, boolean resume) {
+        if (!resume) requireNoRun(runDir);
+        return lock(runDir);
+    }
+
     /** A held run-folder lock. */
     public interface Lock extends AutoCloseable {
         @Override

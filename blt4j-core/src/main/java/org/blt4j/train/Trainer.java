@@ -86,8 +86,7 @@ public final class Trainer {
 
     /** Like {@link #run(Path)}, but stops (with a checkpoint) after stopAfter steps of this run. */
     public Result run(Path resumeFrom, long stopAfter) {
-        if (resumeFrom == null) RunFiles.requireNoRun(runDir);
-        try (RunFiles.Lock lock = RunFiles.lock(runDir)) {
+        try (RunFiles.Lock lock = RunFiles.claim(runDir, resumeFrom != null)) {
             return runLocked(resumeFrom, stopAfter);
         }
     }

@@ -24,11 +24,12 @@ public final class Sessions {
         String submitted = System.getProperty("spark.master");
         String m = master != null ? master : submitted != null ? submitted : LOCAL;
         checkMaster(m);
-        if (System.getenv("SPARK_LOCAL_IP") == null && m.startsWith("local")) System.setProperty("spark.driver.host", "127.0.0.1");
         SparkSession.Builder b = SparkSession.builder().appName(appName).master(m)
                 .config("spark.ui.enabled", "false")
                 .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.sql.parquet.compression.codec", "zstd");
+        // embedded: the driver on the loopback address, whatever the host name resolves to
+        if (System.getenv("SPARK_LOCAL_IP") == null && m.startsWith("local")) b.config("spark.driver.host", "127.0.0.1");
         conf.forEach(b::config);
         try {
             return b.getOrCreate();

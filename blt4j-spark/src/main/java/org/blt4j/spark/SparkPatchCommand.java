@@ -1,7 +1,6 @@
 package org.blt4j.spark;
 
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.blt4j.Blt4jException;
@@ -46,11 +45,8 @@ final class SparkPatchCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "replace an existing output (the new one is written beside it first)")
     boolean overwrite;
 
-    @Option(names = "--master", paramLabel = "URL", description = "local[N], spark://HOST:PORT, yarn, k8s://... (default: local[*], or spark-submit's)")
-    String master;
-
-    @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "a Spark setting (repeatable)")
-    Map<String, String> conf = new java.util.LinkedHashMap<>();
+    @picocli.CommandLine.Mixin
+    SparkOptions spark;
 
     @Option(names = "--fail-once", hidden = true, defaultValue = "-1", description = "tests: the first attempt of this partition fails")
     int failOnce;
@@ -58,10 +54,10 @@ final class SparkPatchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PatchJob.Options o = options();
-        SparkSession spark = Sessions.open("blt4j patch", master, conf);
+        SparkSession session = spark.open("blt4j patch");
         try {
-            System.out.println("spark: master " + spark.sparkContext().master() + ", " + spark.sparkContext().defaultParallelism() + " task slots");
-            PatchJob.Summary s = PatchJob.run(spark, o, System.out);
+            System.out.println("spark: master " + session.sparkContext().master() + ", " + session.sparkContext().defaultParallelism() + " task slots");
+            PatchJob.Summary s = PatchJob.run(session, o, System.out);
             System.out.printf("wrote %s: %,d documents, %,d bytes, %,d patches (%.2f bytes/patch), %.1f s (%.2f MB/s)%n", s.output(),
                     s.documents(), s.bytes(), s.patches(), s.bytes() / (double) Math.max(1, s.patches() - s.documents()), s.seconds(),
                     s.bytes() / 1e6 / s.seconds());
@@ -69,7 +65,7 @@ final class SparkPatchCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             throw e instanceof Blt4jException b ? b : new Blt4jException(Errors.oneLine(e), e);
         } finally {
-            spark.stop();
+            session.stop();
         }
     }
 

@@ -1,7 +1,6 @@
 package org.blt4j.spark;
 
 import java.nio.file.Path;
-import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.blt4j.cli.TrainDiLoCoCommand;
@@ -18,11 +17,8 @@ import picocli.CommandLine.Option;
                 + " on its shard from the broadcast parameters); the driver sums the deltas in worker order, takes an outer"
                 + " Nesterov step and checkpoints (hub layout + outer state) in the run folder; --resume continues."})
 public final class SparkTrainCommand extends TrainDiLoCoCommand {
-    @Option(names = "--master", paramLabel = "URL", description = "local[N], spark://HOST:PORT, yarn, k8s://... (default: local[*], or spark-submit's)")
-    String master;
-
-    @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "a Spark setting (repeatable)")
-    Map<String, String> conf = new java.util.LinkedHashMap<>();
+    @picocli.CommandLine.Mixin
+    SparkOptions spark;
 
     @Option(names = "--worker-states", paramLabel = "URI",
             description = "where the workers keep their inner optimizer state between rounds (any Hadoop file system; default: the run folder)")
@@ -31,14 +27,14 @@ public final class SparkTrainCommand extends TrainDiLoCoCommand {
     @Override
     protected DiLoCo.Result train(TrainConfig cfg, DiLoCoArgs args, Path runDir) {
         RunStore store = HadoopRunStore.of(workerStates != null ? workerStates : runDir.toString());
-        SparkSession spark = Sessions.open("blt4j DiLoCo", master, conf);
+        SparkSession session = spark.open("blt4j DiLoCo");
         try {
-            System.out.println("spark: master " + spark.sparkContext().master() + ", " + spark.sparkContext().defaultParallelism()
+            System.out.println("spark: master " + session.sparkContext().master() + ", " + session.sparkContext().defaultParallelism()
                     + " task slots; worker states in " + store.uri("workers"));
-            SparkRoundRunner runner = new SparkRoundRunner(JavaSparkContext.fromSparkContext(spark.sparkContext()), cfg.toTree(), args, store, -1, -1);
+            SparkRoundRunner runner = new SparkRoundRunner(JavaSparkContext.fromSparkContext(session.sparkContext()), cfg.toTree(), args, store, -1, -1);
             return new DiLoCo(cfg, args, store, runDir, System.out).run(runner, resume, Long.MAX_VALUE);
         } finally {
-            spark.stop();
+            session.stop();
         }
     }
 }

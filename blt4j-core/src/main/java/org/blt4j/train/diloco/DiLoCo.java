@@ -45,8 +45,7 @@ public final class DiLoCo {
 
     /** Trains to train.steps, from scratch or (resume) from the run folder's newest checkpoint; stops after stopAfterRounds rounds of this call. */
     public Result run(RoundRunner runner, boolean resume, long stopAfterRounds) {
-        if (!resume) org.blt4j.run.RunFiles.requireNoRun(runDir);
-        try (org.blt4j.run.RunFiles.Lock lock = org.blt4j.run.RunFiles.lock(runDir)) {
+        try (org.blt4j.run.RunFiles.Lock lock = org.blt4j.run.RunFiles.claim(runDir, resume)) {
             return runLocked(runner, resume, stopAfterRounds);
         }
     }
