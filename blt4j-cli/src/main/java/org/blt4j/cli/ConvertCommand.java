@@ -8,17 +8,22 @@ import org.blt4j.io.ModelDirs;
 import org.blt4j.model.BltArgs;
 import org.blt4j.model.HfConfig;
 import org.blt4j.model.HfLayout;
+import org.blt4j.model.ReferenceLayout;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** blt4j convert: a BLT checkpoint in the other layout (hub ↔ Hugging Face BltForCausalLM, docs/hf-layout.md). */
+/**
+ * blt4j convert: a BLT checkpoint in the other layout (hub ↔ Hugging Face BltForCausalLM, docs/hf-layout.md; the
+ * reference trainer's params.json + consolidated.pth → hub, docs/reference-layout.md).
+ */
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = "Write a BLT checkpoint in the other layout: hub (config.json {\"args\"} + model.safetensors) or "
-                + "Hugging Face (BltForCausalLM). The new folder appears whole (written aside, then renamed).")
+                + "Hugging Face (BltForCausalLM); a reference-trainer folder (params.json + consolidated.pth, with "
+                + "entropy_model/) converts to hub. The new folder appears whole (written aside, then renamed).")
 final class ConvertCommand implements Callable<Integer> {
     enum Layout { hf, hub }
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "the checkpoint to convert (hub or HF layout)")
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "the checkpoint to convert (hub, HF or reference layout)")
     Path model;
 
     @Option(names = "--to", required = true, paramLabel = "LAYOUT", description = "hf or hub")
@@ -35,6 +40,14 @@ final class ConvertCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         boolean isHf = HfLayout.isHf(model);
+        if (ReferenceLayout.isReference(model)) {
+            if (to != Layout.hub) throw new Blt4jException(model + " is in the reference layout (params.json): convert it --to hub first");
+            if (entropyModel != null) throw new Blt4jException("--entropy-model goes with --to hf; a reference folder's "
+                    + ReferenceLayout.ENTROPY_DIR + "/ is converted to OUT/" + ReferenceLayout.ENTROPY_DIR);
+            ReferenceLayout.toHub(model, out);
+            System.out.println("wrote " + out + " (hub layout)");
+            return 0;
+        }
         if (to == Layout.hf) {
             if (isHf) throw new Blt4jException(model + " is already in the HF layout (config.json has model_type blt, no \"args\")");
             Path dir = ModelDirs.resolveModel(model);
@@ -43,7 +56,8 @@ final class ConvertCommand implements Callable<Integer> {
             for (String d : HfConfig.hfDifferences(Checkpoint.readArgs(dir, BltArgs.class)))
                 System.err.println("warning: transformers computes this model differently: " + d);
         } else {
-            if (!isHf) throw new Blt4jException(model + " is not in the HF layout (its config.json must be a BltConfig without \"args\")");
+            if (!isHf) throw new Blt4jException(model + " is in neither the HF layout (a config.json BltConfig without \"args\") nor the"
+                    + " reference layout (params.json + consolidated.pth)");
             if (entropyModel != null) throw new Blt4jException("--entropy-model goes with --to hf; --to hub writes the HF patcher to OUT/" + HfLayout.ENTROPY_DIR);
             HfLayout.toHub(model, out);
         }

@@ -149,7 +149,8 @@ public final class Checkpoint {
         Path file = dir.resolve(CONFIG);
         if (!Files.isRegularFile(file))
             throw new Blt4jException("no " + CONFIG + " in " + dir + ": pass a checkpoint folder containing "
-                    + CONFIG + " and " + WEIGHTS);
+                    + CONFIG + " and " + WEIGHTS + " (hub or Hugging Face layout) or " + ModelDirs.REFERENCE_PARAMS
+                    + " and " + ModelDirs.REFERENCE_WEIGHTS + " (reference-trainer layout)");
         return file;
     }
 

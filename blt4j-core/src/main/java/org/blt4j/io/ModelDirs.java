@@ -20,22 +20,26 @@ import org.blt4j.Blt4jException;
 public final class ModelDirs {
     public static final String LATEST = "latest";
     public static final String STATE = "state.json";
+    /** The reference trainer's layout (model.ReferenceLayout): params.json + consolidated.pth. */
+    public static final String REFERENCE_PARAMS = "params.json";
+    public static final String REFERENCE_WEIGHTS = "consolidated.pth";
     private static final Pattern STEP_DIR = Pattern.compile("step-(\\d{6,19})");
 
     private ModelDirs() {}
 
     /**
-     * The model folder to load from a user's path: a hub checkpoint (config.json) as it is, else
-     * {@link #resolve}: a step folder, or a run folder's latest step.
+     * The model folder to load from a user's path: a hub or HF checkpoint (config.json) or a reference-trainer folder
+     * (params.json) as it is, else {@link #resolve}: a step folder, or a run folder's latest step.
      */
     public static Path resolveModel(Path dir) {
-        if (Files.isRegularFile(dir.resolve(Checkpoint.CONFIG))) return dir;
+        if (Files.isRegularFile(dir.resolve(Checkpoint.CONFIG)) || Files.isRegularFile(dir.resolve(REFERENCE_PARAMS))) return dir;
         try {
             return resolve(dir);
         } catch (Blt4jException e) {
             if (!Files.isDirectory(dir) || Files.isRegularFile(dir.resolve(LATEST))) throw e; // missing, or a broken run
-            throw new Blt4jException(dir + " is not a model folder (no " + Checkpoint.CONFIG
-                    + "), a training step folder (no " + STATE + ") or a run folder (no " + LATEST + " file)"
+            throw new Blt4jException(dir + " is not a model folder: it has no " + Checkpoint.CONFIG + " (hub or Hugging Face"
+                    + " layout, with " + Checkpoint.WEIGHTS + "), no " + REFERENCE_PARAMS + " (reference-trainer layout, with "
+                    + REFERENCE_WEIGHTS + "), no " + STATE + " (training step folder) and no " + LATEST + " file (run folder)"
                     + (steps(dir).isEmpty() ? "" : "; it holds step folders: pass one of them"));
         }
     }

@@ -17,7 +17,8 @@ import org.blt4j.tensor.RowTable;
 
 /**
  * Loads models from hub-layout checkpoint folders (config.json {"args": ...} + model.safetensors), in any stored
- * dtype (F32, BF16, F16), converting to fp32 on the heap. The BLT's hash tables can stay memory-mapped.
+ * dtype (F32, BF16, F16), converting to fp32 on the heap. The BLT's hash tables can stay memory-mapped. Folders in the
+ * Hugging Face layout (HfLayout) and the reference trainer's (ReferenceLayout) are read onto the heap.
  */
 public final class ModelLoader {
     private ModelLoader() {}
@@ -31,6 +32,7 @@ public final class ModelLoader {
      *                by every product (inference only; the file stays open for the model's lifetime)
      */
     public static EntropyModel entropyModel(Path dir, boolean mapBf16) {
+        if (ReferenceLayout.isReference(dir)) return ReferenceLayout.loadEntropyModel(dir);   // reference layout: on the heap
         LmArgs args = Checkpoint.readArgs(dir, LmArgs.class);
         SafeTensors st = Checkpoint.weights(dir);
         checkNoExtra(st, EntropyModel.specs(args), dir);
@@ -69,6 +71,7 @@ public final class ModelLoader {
      */
     public static ByteLatentTransformer blt(Path dir, boolean mapHashTables, boolean mapBf16) {
         if (HfLayout.isHf(dir)) return HfLayout.loadBlt(dir);   // Hugging Face layout: converted in memory, on the heap
+        if (ReferenceLayout.isReference(dir)) return ReferenceLayout.loadBlt(dir);   // reference layout: on the heap
         BltArgs args = Checkpoint.readArgs(dir, BltArgs.class);
         ReferenceArgs.check(Checkpoint.rawArgs(dir), dir);
         SafeTensors st = Checkpoint.weights(dir);
@@ -102,6 +105,7 @@ public final class ModelLoader {
      * finite numbers (scanned in place). Returns a one-line summary.
      */
     public static String verify(Path dir) {
+        if (ReferenceLayout.isReference(dir)) return ReferenceLayout.verify(dir);
         boolean blt = Checkpoint.rawArgs(dir).has("dim_global");
         List<ParamStore.Spec> specs = new ArrayList<>();
         if (blt) {

@@ -36,6 +36,11 @@ final class ReferenceArgs {
 
     /** Refuses a value of an IMPLEMENTED key other than the one blt4j implements; absent or null keys are fine. */
     static void check(JsonNode args, Path dir) {
+        check(args, dir, "config.json");
+    }
+
+    /** As above, for args read from {@code file} (config.json, or params.json's "model" section). */
+    static void check(JsonNode args, Path dir, String file) {
         for (var e : IMPLEMENTED.entrySet()) {
             JsonNode v = args.get(e.getKey());
             if (v == null || v.isNull()) continue;
@@ -44,12 +49,12 @@ final class ReferenceArgs {
                     : want instanceof Integer i ? v.isNumber() && v.doubleValue() == i
                     : v.isTextual() && v.textValue().equals(want);
             if (!same)
-                throw new Blt4jException("checkpoint " + dir + ": config.json has " + e.getKey() + " = " + v
+                throw new Blt4jException("checkpoint " + dir + ": " + file + " has " + e.getKey() + " = " + v
                         + ", but blt4j implements " + e.getKey() + " = " + want + " only");
         }
         JsonNode residual = args.get("global_local_decoder_residual_layer");
         if (residual != null && !residual.isNull())
-            throw new Blt4jException("checkpoint " + dir + ": config.json has global_local_decoder_residual_layer = "
+            throw new Blt4jException("checkpoint " + dir + ": " + file + " has global_local_decoder_residual_layer = "
                     + residual + ", which blt4j does not implement (it must be null)");
     }
 }
