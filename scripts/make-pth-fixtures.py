@@ -10,6 +10,7 @@ Writes (fp32 and bf16):
   blt-{fp32,bf16}/                  golden blt_k4_projection as params.json + consolidated.pth
   blt-{fp32,bf16}/entropy_model/    golden entropy_model_forward, FFN zero-padded to the reference loader's shape
   malicious-{global,stack-global}/  a consolidated.pth whose data.pkl names os.system / builtins.eval (written by hand)
+  odd/{transposed,float64}.pth      a non-contiguous tensor and a float64 one (both refused by blt4j)
 """
 import collections
 import json
@@ -129,8 +130,8 @@ def write_malicious(folder, pickle_bytes):
     write_json(os.path.join(folder, "params.json"), {"train_entropy_model": True, "entropy_model":
                {"dim": 64, "n_layers": 2, "n_heads": 4, "max_seqlen": 512, "ffn_dim_multiplier": 1.0, "vocab_size": 260}})
     with zipfile.ZipFile(os.path.join(folder, "consolidated.pth"), "w", zipfile.ZIP_STORED) as z:
-        z.writestr("consolidated/data.pkl", pickle_bytes)
-        z.writestr("consolidated/version", "3\n")
+        for name, data in (("consolidated/data.pkl", pickle_bytes), ("consolidated/version", b"3\n")):
+            z.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data)  # fixed time: same bytes each run
 
 
 def unicode4(s):
@@ -153,6 +154,10 @@ def main():
     write_malicious(os.path.join(OUT, "malicious-stack-global"),
                     b"\x80\x04}" + unicode4("model") + unicode4("builtins") + unicode4("eval") + b"\x93"
                     + unicode4("1+1") + b"\x85Rs.")
+    os.makedirs(os.path.join(OUT, "odd"))
+    torch.save({"model": {"w": torch.arange(6, dtype=torch.float32).reshape(2, 3).t()}},
+               os.path.join(OUT, "odd", "transposed.pth"))
+    torch.save({"model": {"w": torch.zeros(2, dtype=torch.float64)}}, os.path.join(OUT, "odd", "float64.pth"))
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(OUT) for f in fs)
     print(f"wrote {OUT}: {total:,} bytes (torch {torch.__version__})", file=sys.stderr)
 

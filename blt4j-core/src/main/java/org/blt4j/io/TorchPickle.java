@@ -7,7 +7,6 @@ import java.util.Map;
 import net.razorvine.pickle.IObjectConstructor;
 import net.razorvine.pickle.Opcodes;
 import net.razorvine.pickle.PickleException;
-import net.razorvine.pickle.PickleUtils;
 import net.razorvine.pickle.Unpickler;
 import org.blt4j.Blt4jException;
 
@@ -66,8 +65,8 @@ final class TorchPickle extends Unpickler {
     protected Object dispatch(short key) throws PickleException, IOException {
         switch (key) {
             case Opcodes.GLOBAL -> {
-                String module = PickleUtils.readline(input);
-                String name = PickleUtils.readline(input);
+                String module = line();
+                String name = line();
                 stack.add(resolve(module, name));
                 return NO_RETURN_VALUE;
             }
@@ -93,6 +92,17 @@ final class TorchPickle extends Unpickler {
         }
     }
 
+    /** One text line of GLOBAL, without its newline; the end of the input before a newline is an error. */
+    private String line() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int c; (c = input.read()) != '\n'; ) {
+            if (c < 0) throw new IOException("premature end of the pickle inside a GLOBAL");
+            if (sb.length() > 512) throw new IOException("a GLOBAL name longer than 512 characters");
+            sb.append((char) c);
+        }
+        return sb.toString();
+    }
+
     /** Tensor storages only: ('storage', StorageType, key, location, numel). */
     @Override
     protected Object persistentLoad(Object pid) {
@@ -105,6 +115,9 @@ final class TorchPickle extends Unpickler {
 
     private Object resolve(String module, String name) {
         Object o = ALLOWED.get(module + "." + name);
+        if (o == null && module.equals("torch") && name.endsWith("Storage"))
+            throw new Blt4jException(file + ": a tensor is stored as torch." + name + "; blt4j reads FloatStorage,"
+                    + " BFloat16Storage and HalfStorage (float32, bfloat16, float16) only: convert the weights first");
         if (o == null)
             throw new Blt4jException(file + ": the pickle names the Python global '" + module + "." + name
                     + "', which blt4j refuses (it rebuilds tensors and plain containers only: " + allowed()
