@@ -56,7 +56,7 @@ final class ConvertCommand implements Callable<Integer> {
             for (String d : HfConfig.hfDifferences(Checkpoint.readArgs(dir, BltArgs.class)))
                 System.err.println("warning: transformers computes this model differently: " + d);
         } else {
-            if (!isHf) throw new Blt4jException(model + " is in neither the HF layout (a config.json BltConfig without \"args\") nor the"
+            if (!isHf) throw new Blt4jException(model + " is not in the HF layout (a config.json BltConfig without \"args\") nor in the"
                     + " reference layout (params.json + consolidated.pth)");
             if (entropyModel != null) throw new Blt4jException("--entropy-model goes with --to hf; --to hub writes the HF patcher to OUT/" + HfLayout.ENTROPY_DIR);
             HfLayout.toHub(model, out);

@@ -10,7 +10,10 @@ import org.blt4j.io.SafeTensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** blt4j convert --to hf then --to hub gives the golden checkpoint back; an existing --out is refused. */
+/**
+ * blt4j convert --to hf then --to hub gives the golden checkpoint back; a reference-trainer folder converts to hub;
+ * an existing --out is refused.
+ */
 class ConvertCommandTest {
     @TempDir
     Path tmp;
@@ -36,5 +39,23 @@ class ConvertCommandTest {
                 "not in the HF layout");
         CliErrorsTest.assertClear(CliErrorsTest.run("convert", "--model", hf.toString(), "--to", "hf", "--out", tmp.resolve("y").toString()),
                 "already in the HF layout");
+    }
+
+    /** testdata/reference-layout/blt-fp32 (golden blt_k4_projection saved by torch) → hub: the golden tensors, bit for bit. */
+    @Test
+    void referenceFolderConvertsToHub() throws Exception {
+        Path ref = null;
+        for (Path d = Path.of("").toAbsolutePath(); d != null && ref == null; d = d.getParent())
+            if (Files.isDirectory(d.resolve("testdata/reference-layout"))) ref = d.resolve("testdata/reference-layout/blt-fp32");
+        assertTrue(ref != null, "testdata/reference-layout not found");
+        Path golden = org.blt4j.server.TestModels.goldenRoot().resolve("blt_k4_projection"), hub = tmp.resolve("hub");
+        assertEquals(0, CliErrorsTest.run("convert", "--model", ref.toString(), "--to", "hub", "--out", hub.toString()).code());
+        assertTrue(Files.isRegularFile(hub.resolve("entropy_model/model.safetensors")));
+        try (SafeTensors a = Checkpoint.weights(golden); SafeTensors b = Checkpoint.weights(hub)) {
+            for (String n : a.names()) assertEquals(-1, a.segment(n).mismatch(b.segment(n)), n);
+            assertEquals(a.names().size(), b.names().size());
+        }
+        CliErrorsTest.assertClear(CliErrorsTest.run("convert", "--model", ref.toString(), "--to", "hf", "--out", tmp.resolve("z").toString()),
+                "convert it --to hub first");
     }
 }
