@@ -38,6 +38,9 @@ public final class TorchCheckpoint implements AutoCloseable {
         public long numel() { return t.numel(); }
     }
 
+    /** data.pkl holds names, shapes and containers (the tensors' bytes are separate entries). */
+    static final int MAX_PICKLE = 256 << 20;
+
     private final Path file;
     private final ZipFile zip;
     private final String prefix;                                  // "P/": the archive's folder
@@ -79,7 +82,10 @@ public final class TorchCheckpoint implements AutoCloseable {
             String where = file + " (" + pkl.getName() + ")";
             Object root;
             try (InputStream in = zip.getInputStream(pkl)) {
-                root = new TorchPickle(where).load(in);
+                byte[] bytes = in.readNBytes(MAX_PICKLE + 1);      // names and shapes only: small even for blt-7b
+                if (bytes.length > MAX_PICKLE)
+                    throw new Blt4jException(where + " is over " + MAX_PICKLE + " bytes: not a model's state dict");
+                root = new TorchPickle(where).load(new java.io.ByteArrayInputStream(bytes));
             } catch (Blt4jException e) {
                 throw e;
             } catch (IOException | RuntimeException e) {          // PickleException, a REDUCE on a non-callable, ...

@@ -51,7 +51,7 @@ final class TorchPickle extends Unpickler {
 
     private final String file;
 
-    /** @param file the file being read, for messages ("x/consolidated.pth (data.pkl)") */
+    /** @param file the file being read, for messages ("x/consolidated.pth (data.pkl)"); load() must get a ByteArrayInputStream */
     TorchPickle(String file) {
         this.file = file;
     }
@@ -86,10 +86,35 @@ final class TorchPickle extends Unpickler {
             case Opcodes.INST, Opcodes.OBJ, Opcodes.NEWOBJ, Opcodes.NEWOBJ_EX ->
                     throw refuse("an object construction opcode (" + key + ")");
             case Opcodes.EXT1, Opcodes.EXT2, Opcodes.EXT4 -> throw refuse("an extension-registry global (EXT" + key + ")");
+            case Opcodes.BINSTRING, Opcodes.BINUNICODE, Opcodes.BINBYTES, Opcodes.LONG4 -> {
+                checkLength(4);
+                return super.dispatch(key);
+            }
+            case Opcodes.BINUNICODE8, Opcodes.BINBYTES8, Opcodes.BYTEARRAY8 -> {
+                checkLength(8);
+                return super.dispatch(key);
+            }
             default -> {
                 return super.dispatch(key);
             }
         }
+    }
+
+    /**
+     * A length-prefixed value must fit in what is left of the pickle (razorvine allocates the length before reading,
+     * so a forged length would exhaust the heap). The pickle is read from a ByteArrayInputStream: mark/reset and
+     * available() are exact.
+     */
+    private void checkLength(int width) throws IOException {
+        input.mark(width);
+        byte[] b = input.readNBytes(width);
+        input.reset();
+        if (b.length < width) throw new IOException("premature end of the pickle");
+        long n = 0;
+        for (int i = width - 1; i >= 0; i--) n = (n << 8) | (b[i] & 0xff);
+        if (n < 0 || n > input.available() - width)
+            throw new IOException("a value of " + Long.toUnsignedString(n) + " bytes in a pickle with "
+                    + (input.available() - width) + " bytes left");
     }
 
     /** One text line of GLOBAL, without its newline; the end of the input before a newline is an error. */

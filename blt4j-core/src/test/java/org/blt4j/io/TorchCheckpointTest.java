@@ -75,6 +75,13 @@ class TorchCheckpointTest {
         assertRefused(concat(bytes("\u0080\u0002"), str("x"), bytes("Q.")), "persistent id");          // BINPERSID 'x'
     }
 
+    /** A forged length is an error before razorvine allocates it. */
+    @Test
+    void forgedLengthsAreRefusedBeforeAllocation() throws IOException {
+        assertRefused(bytes("\u0080\u0002X\u00ff\u00ff\u00ff\u007fabc."), "bytes left");                    // BINUNICODE 2 GB
+        assertRefused(bytes("\u0080\u0004\u008e\u0000\u0000\u0000\u0000\u0001\u0000\u0000\u0000abc."), "bytes left"); // BINBYTES8 4 GB
+    }
+
     @Test
     void nonContiguousAndUnsupportedDtypeAreRefused() {
         Blt4jException e = assertThrows(Blt4jException.class, () -> TorchCheckpoint.open(fixtures().resolve("odd/transposed.pth")));
