@@ -192,16 +192,38 @@ public final class ReferenceLayout {
     // ---- reference → hub ----
 
     /**
+     * The entropy model that goes with the BLT folder {@code ref}: ref/entropy_model/ (as hf.py's conversion reads
+     * it), else a sibling entropy_model/ (facebook/blt's snapshot: blt_1b/, blt_7b/ and entropy_model/ side by side,
+     * as demo.py reads it); null when neither is a reference folder.
+     */
+    public static Path entropyDirOf(Path ref) {
+        Path inside = ref.resolve(ENTROPY_DIR);
+        if (isReference(inside)) return inside;
+        Path sibling = ref.toAbsolutePath().normalize().resolveSibling(ENTROPY_DIR);
+        return isReference(sibling) && !sibling.equals(ref.toAbsolutePath().normalize()) ? sibling : null;
+    }
+
+    /**
      * Writes the hub layout of the reference folder {@code ref} to a new {@code out}: config.json {"args"} and
-     * model.safetensors (in the dtype all its tensors share, else F32), and ref/entropy_model/ as out/entropy_model/.
+     * model.safetensors (in the dtype all its tensors share, else F32); for a BLT, its entropy model
+     * ({@link #entropyDirOf}) as out/entropy_model/. An entropy model folder (train_entropy_model true) converts alone.
      */
     public static void toHub(Path ref, Path out) {
+        if (readParams(ref.resolve(PARAMS)).path("train_entropy_model").asBoolean(false)) {
+            ObjectNode eargs = entropyArgs(ref);
+            List<ParamStore.Spec> especs = EntropyModel.specs(bind(eargs, LmArgs.class, ref.resolve(PARAMS), "entropy_model"));
+            try (TorchCheckpoint eck = TorchCheckpoint.open(weightsFile(ref))) {
+                Map<String, TorchCheckpoint.Tensor> et = tensors(eck, especs, false);
+                HfLayout.writeNew(out, stage -> writeHub(stage, eargs, eck, et));
+            }
+            return;
+        }
         ObjectNode args = bltArgs(ref);
         BltArgs a = bind(args, BltArgs.class, ref.resolve(PARAMS), "model");
         List<ParamStore.Spec> specs = new ArrayList<>(ByteLatentTransformer.specs(a));
         specs.addAll(ByteLatentTransformer.hashTableSpecs(a));
-        Path eref = ref.resolve(ENTROPY_DIR);
-        boolean hasEntropy = isReference(eref);
+        Path eref = entropyDirOf(ref);
+        boolean hasEntropy = eref != null;
         ObjectNode eargs = hasEntropy ? entropyArgs(eref) : null;
         List<ParamStore.Spec> especs = hasEntropy ? EntropyModel.specs(bind(eargs, LmArgs.class, eref.resolve(PARAMS), "entropy_model")) : null;
         try (TorchCheckpoint ck = TorchCheckpoint.open(weightsFile(ref));

@@ -183,6 +183,26 @@ class ReferenceLayoutTest {
         }
     }
 
+    /**
+     * facebook/blt's snapshot puts entropy_model/ beside blt_1b/ (demo.py): Blt.load finds it, convert takes it along,
+     * and the entropy model folder converts alone.
+     */
+    @Test
+    void siblingEntropyModelAsInTheReleasedSnapshot() throws IOException {
+        Path snap = Files.createDirectory(tmp.resolve("hf-weights"));
+        Path blt = copyOf(fixture("blt-bf16"), "hf-weights/blt_1b");
+        Files.move(blt.resolve(ReferenceLayout.ENTROPY_DIR), snap.resolve(ReferenceLayout.ENTROPY_DIR));
+        assertEquals(snap.resolve(ReferenceLayout.ENTROPY_DIR).toAbsolutePath().normalize(), ReferenceLayout.entropyDirOf(blt));
+        ReferenceLayout.toHub(blt, tmp.resolve("hub"));
+        assertSameTensors(hub(BLT_CASE, DType.BF16), tmp.resolve("hub"), "BLT");
+        ReferenceLayout.toHub(snap.resolve(ReferenceLayout.ENTROPY_DIR), tmp.resolve("hub-em"));
+        assertSameTensors(tmp.resolve("hub/entropy_model"), tmp.resolve("hub-em"), "entropy model");
+        assertEquals(Checkpoint.rawArgs(tmp.resolve("hub/entropy_model")), Checkpoint.rawArgs(tmp.resolve("hub-em")));
+        try (Blt a = Blt.load(blt)) {
+            assertTrue(a.bitsPerByte("sibling") > 0);
+        }
+    }
+
     @Test
     void aFolderInNoLayoutIsOneClearError() throws IOException {
         Path dir = Files.createDirectory(tmp.resolve("nothing"));
