@@ -88,6 +88,20 @@ class BltChatModelTest {
     }
 
     @Test
+    void theReadmesExampleAnswersWithTheBuildersOptions() {
+        String answer;
+        try (BltChatModel chat = BltChatModel.builder().modelDir(Golden.blt().toString())
+                .entropyModelDir(Golden.entropyModel().toString()).maxBytes(200).build()) {
+            answer = chat.chat("Say hello.");
+        }
+        try (Blt own = Blt.load(Golden.blt(), Golden.entropyModel())) { // the config's threshold, as the builder loads it
+            String prompt = ChatTemplate.render(List.of(UserMessage.from("Say hello.")));
+            assertEquals("User: Say hello.\n\nAssistant: ", prompt);
+            assertEquals(own.generate(prompt, GenerateOptions.defaults().withMaxBytes(200).withStops(ChatTemplate.STOP)), answer);
+        }
+    }
+
+    @Test
     void chatAnswersWhatTheApiGeneratesOnTheRenderedPrompt() {
         ChatModel chat = BltChatModel.builder().blt(blt).build();
         ChatResponse r = chat.chat(request(b -> b.temperature(0.0).maxOutputTokens(48)));
