@@ -17,7 +17,7 @@ import org.blt4j.api.Generation;
  * answer delivered to {@code onPartialResponse} piece by piece as it forms (whole UTF-8 characters; text that could
  * start a stop sequence is held back until decided), then {@code onCompleteResponse} with the whole answer, usage in
  * bytes and the finish reason. Every error, a refused parameter included, goes to {@code onError}. The
- * {@link StreamingHandle} given with each piece cancels: generation stops and nothing more is called. Runs on the
+ * {@link StreamingHandle} given with each piece cancels: generation stops at the next piece and nothing more is called. Runs on the
  * calling thread unless an {@link Builder#executor executor} is set. Thread-safe.
  */
 public final class BltStreamingChatModel extends BltModelBase implements StreamingChatModel {
