@@ -114,8 +114,10 @@ public final class Blt implements AutoCloseable {
      * every piece is whole characters (an incomplete UTF-8 sequence is held back; malformed bytes become U+FFFD) and
      * text that could be the start of a stop string is held back until decided. The pieces join to what
      * {@link #generate(String, GenerateOptions)} returns. Thread-safe.
+     *
+     * @return the bytes read and generated and why generation ended
      */
-    public void generate(String prompt, GenerateOptions options, Consumer<String> onText) {
+    public Generation generate(String prompt, GenerateOptions options, Consumer<String> onText) {
         if (prompt == null) throw new Blt4jException("the prompt must not be null");
         if (options == null) throw new Blt4jException("the generate options must not be null");
         if (onText == null) throw new Blt4jException("onText must not be null");
@@ -124,7 +126,12 @@ public final class Blt implements AutoCloseable {
         CompletionStream cs = new CompletionStream(models.eosId(), options.stopAtEos(), new StopStrings(options.stops()),
                 null, (chunk, patchStarts) -> onText.accept(chunk));
         models.generator(true).generate(p.ids(), options.maxBytes(), options.sampler(), options.stopAtEos(), cs);
-        cs.finish();
+        Generation.Finish finish = switch (cs.finish()) {
+            case EOS -> Generation.Finish.EOS;
+            case STOP_STRING -> Generation.Finish.STOP_STRING;
+            case LENGTH, CANCELLED -> Generation.Finish.LENGTH; // no keepGoing here: never cancelled
+        };
+        return new Generation(p.ids().length - 1, p.droppedBytes(), cs.generated(), finish);
     }
 
     /**

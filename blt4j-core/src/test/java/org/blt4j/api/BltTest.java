@@ -92,6 +92,27 @@ class BltTest {
     }
 
     @Test
+    void generationSaysWhatItReadAndWhyItEnded() {
+        GenerateOptions o = GenerateOptions.greedy().withMaxBytes(40).withStopAtEos(false);
+        StringBuilder text = new StringBuilder();
+        Generation g = blt.generate("Once upon", o, text::append);
+        assertEquals(new Generation(9, 0, 40, Generation.Finish.LENGTH), g);
+        String full = text.toString();
+        int at = full.offsetByCodePoints(0, full.codePointCount(0, full.length()) / 2);
+        String stop = new String(Character.toChars(full.codePointAt(at)));
+        String cut = full.substring(0, full.indexOf(stop));
+        Generation s = blt.generate("Once upon", o.withStops(stop), t -> {});
+        assertEquals(Generation.Finish.STOP_STRING, s.finish());
+        assertEquals(cut.getBytes(StandardCharsets.UTF_8).length + stop.getBytes(StandardCharsets.UTF_8).length,
+                s.generatedBytes(), "the text's bytes and the stop string's");
+        // a prompt longer than the context keeps its last context - 1 bytes
+        String longPrompt = "é".repeat(blt.contextBytes()); // 2 bytes each
+        Generation t = blt.generate(longPrompt, o.withMaxBytes(1), x -> {});
+        assertEquals(blt.contextBytes() - 2, t.promptBytes(), "whole characters: one byte less than the context holds");
+        assertEquals(2L * blt.contextBytes() - t.promptBytes(), t.droppedBytes());
+    }
+
+    @Test
     void concurrentGenerationsGiveTheSequentialText() throws Exception {
         GenerateOptions o = GenerateOptions.greedy().withMaxBytes(24);
         String expected = blt.generate("The ", o);

@@ -1,0 +1,219 @@
+package org.blt4j.langchain4j;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.ImageContent;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.TextContent;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.UnsupportedFeatureException;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ResponseFormat;
+import dev.langchain4j.model.chat.request.ToolChoice;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.PartialResponse;
+import dev.langchain4j.model.chat.response.PartialResponseContext;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.output.FinishReason;
+import dev.langchain4j.model.output.TokenUsage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.blt4j.api.Blt;
+import org.blt4j.api.GenerateOptions;
+import org.blt4j.api.Generation;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The chat models through LangChain4j's ChatModel and StreamingChatModel, on the golden models. */
+class BltChatModelTest {
+    static final List<ChatMessage> MESSAGES = List.of(SystemMessage.from("You are terse."), UserMessage.from("Hi"),
+            AiMessage.from("Hello."), UserMessage.from("Name a fruit, s'il vous plaît."));
+    static final String RENDERED = "System: You are terse.\n\nUser: Hi\n\nAssistant: Hello.\n\n"
+            + "User: Name a fruit, s'il vous plaît.\n\nAssistant: ";
+    static Blt blt;
+
+    @BeforeAll
+    static void load() {
+        blt = Blt.load(Golden.blt(), Golden.entropyModel(), Golden.T);
+    }
+
+    @AfterAll
+    static void close() {
+        blt.close();
+    }
+
+    /** What a StreamingChatResponseHandler received. */
+    static class Collected implements StreamingChatResponseHandler {
+        final List<String> pieces = new ArrayList<>();
+        ChatResponse response;
+        Throwable error;
+
+        @Override
+        public void onPartialResponse(String partial) {
+            pieces.add(partial);
+        }
+
+        @Override
+        public void onCompleteResponse(ChatResponse r) {
+            response = r;
+        }
+
+        @Override
+        public void onError(Throwable e) {
+            error = e;
+        }
+    }
+
+    static ChatRequest request(UnaryOperator<ChatRequest.Builder> params) {
+        return params.apply(ChatRequest.builder().messages(MESSAGES)).build();
+    }
+
+    @Test
+    void theTemplateRendersBlocksEndingWithTheAssistants() {
+        assertEquals(RENDERED, ChatTemplate.render(MESSAGES));
+        assertEquals("User: a\nb\n\nAssistant: ", ChatTemplate.render(List.of(UserMessage.from(TextContent.from("a"), TextContent.from("b")))));
+    }
+
+    @Test
+    void theReadmesExampleAnswersWithTheBuildersOptions() {
+        String answer;
+        try (BltChatModel chat = BltChatModel.builder().modelDir(Golden.blt().toString())
+                .entropyModelDir(Golden.entropyModel().toString()).maxBytes(200).build()) {
+            answer = chat.chat("Say hello.");
+        }
+        try (Blt own = Blt.load(Golden.blt(), Golden.entropyModel())) { // the config's threshold, as the builder loads it
+            String prompt = ChatTemplate.render(List.of(UserMessage.from("Say hello.")));
+            assertEquals("User: Say hello.\n\nAssistant: ", prompt);
+            assertEquals(own.generate(prompt, GenerateOptions.defaults().withMaxBytes(200).withStops(ChatTemplate.STOP)), answer);
+        }
+    }
+
+    @Test
+    void chatAnswersWhatTheApiGeneratesOnTheRenderedPrompt() {
+        ChatModel chat = BltChatModel.builder().blt(blt).build();
+        ChatResponse r = chat.chat(request(b -> b.temperature(0.0).maxOutputTokens(48)));
+        StringBuilder expected = new StringBuilder();
+        Generation g = blt.generate(RENDERED, GenerateOptions.greedy().withMaxBytes(48).withStops(ChatTemplate.STOP), expected::append);
+        assertEquals(expected.toString(), r.aiMessage().text());
+        assertFalse(r.aiMessage().text().isEmpty());
+        assertEquals(new TokenUsage(RENDERED.getBytes(UTF_8).length, g.generatedBytes()), r.tokenUsage(), "usage in bytes");
+        assertEquals(RENDERED.getBytes(UTF_8).length, g.promptBytes());
+        assertEquals(g.finish() == Generation.Finish.LENGTH ? FinishReason.LENGTH : FinishReason.STOP, r.finishReason());
+        assertEquals(blt.name(), r.modelName());
+    }
+
+    @Test
+    void everyRequestGetsTheTemplatesStopBesideItsOwn() {
+        GenerateOptions d = GenerateOptions.defaults();
+        assertEquals(List.of(ChatTemplate.STOP), ChatRequests.of(request(b -> b), d, "m").options().stops());
+        assertEquals(List.of("x", ChatTemplate.STOP), ChatRequests.of(request(b -> b.stopSequences(List.of("x"))), d, "m").options().stops());
+        assertEquals(List.of("y", ChatTemplate.STOP), ChatRequests.of(request(b -> b), d.withStops("y"), "m").options().stops());
+    }
+
+    @Test
+    void requestParametersAndBuilderDefaultsMapToTheOptions() {
+        GenerateOptions o = GenerateOptions.defaults().withTemperature(0.9).withTopP(0.95).withTopK(30).withSeed(7)
+                .withMaxBytes(32).withStops(ChatTemplate.STOP);
+        String expected = blt.generate(RENDERED, o);
+        ChatModel plain = BltChatModel.builder().blt(blt).build();
+        ChatResponse byRequest = plain.chat(request(b -> b.parameters(BltChatRequestParameters.builder()
+                .temperature(0.9).topP(0.95).topK(30).maxOutputTokens(32).seed(7L).build())));
+        assertEquals(expected, byRequest.aiMessage().text());
+        ChatModel configured = BltChatModel.builder().blt(blt).temperature(0.9).topP(0.95).topK(30).seed(7).maxBytes(32).build();
+        assertEquals(expected, configured.chat(request(b -> b)).aiMessage().text());
+        assertEquals(32, configured.defaultRequestParameters().maxOutputTokens());
+        // a request's value wins over the builder's
+        String greedy = blt.generate(RENDERED, GenerateOptions.greedy().withMaxBytes(32).withStops(ChatTemplate.STOP));
+        assertEquals(greedy, configured.chat(request(b -> b.temperature(0.0))).aiMessage().text());
+    }
+
+    @Test
+    void streamingChatDeliversPiecesThenTheResponse() {
+        ChatResponse whole = BltChatModel.builder().blt(blt).build().chat(request(b -> b.temperature(0.0).maxOutputTokens(48)));
+        StreamingChatModel chat = BltStreamingChatModel.builder().blt(blt).build();
+        Collected h = new Collected();
+        chat.chat(request(b -> b.temperature(0.0).maxOutputTokens(48)), h);
+        assertNull(h.error);
+        assertTrue(h.pieces.size() > 1, "partial text as it forms: " + h.pieces);
+        for (String p : h.pieces) assertEquals(p, new String(p.getBytes(UTF_8), UTF_8), "whole characters");
+        assertEquals(h.response.aiMessage().text(), String.join("", h.pieces));
+        assertEquals(whole, h.response, "the same answer, usage, finish reason and model name as chat");
+    }
+
+    @Test
+    void aStopSequenceCutsTheAnswer() {
+        String full = BltChatModel.builder().blt(blt).build().chat(request(b -> b.temperature(0.0).maxOutputTokens(48)))
+                .aiMessage().text();
+        int at = full.offsetByCodePoints(0, full.codePointCount(0, full.length()) / 2);
+        String stop = new String(Character.toChars(full.codePointAt(at)));
+        Collected h = new Collected();
+        BltStreamingChatModel.builder().blt(blt).build()
+                .chat(request(b -> b.temperature(0.0).maxOutputTokens(48).stopSequences(List.of(stop))), h);
+        String cut = full.substring(0, full.indexOf(stop));
+        assertEquals(cut, h.response.aiMessage().text());
+        assertEquals(cut, String.join("", h.pieces));
+        assertEquals(FinishReason.STOP, h.response.finishReason());
+        Generation g = blt.generate(RENDERED, GenerateOptions.greedy().withMaxBytes(48).withStops(stop, ChatTemplate.STOP), t -> {});
+        assertEquals(Generation.Finish.STOP_STRING, g.finish());
+        assertEquals(new TokenUsage(g.promptBytes(), g.generatedBytes()), h.response.tokenUsage());
+    }
+
+    @Test
+    void theHandleCancels() {
+        Collected h = new Collected() {
+            @Override
+            public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
+                super.onPartialResponse(partial, context);
+                context.streamingHandle().cancel();
+            }
+        };
+        BltStreamingChatModel.builder().blt(blt).build().chat(request(b -> b.temperature(0.0).maxOutputTokens(48)), h);
+        assertEquals(1, h.pieces.size(), "nothing after the cancel");
+        assertNull(h.response);
+        assertNull(h.error);
+    }
+
+    @Test
+    void whatABaseModelCannotHonourIsRefused() {
+        ToolSpecification tool = ToolSpecification.builder().name("weather").build();
+        List<ChatRequest> refused = List.of(
+                request(b -> b.toolSpecifications(tool)),
+                request(b -> b.toolChoice(ToolChoice.REQUIRED)),
+                request(b -> b.responseFormat(ResponseFormat.JSON)),
+                request(b -> b.frequencyPenalty(0.5)),
+                request(b -> b.presencePenalty(0.5)),
+                request(b -> b.modelName("gpt-4o")),
+                ChatRequest.builder().messages(UserMessage.from(TextContent.from("look"), ImageContent.from("https://example.com/a.png"))).build(),
+                ChatRequest.builder().messages(UserMessage.from("hi"), ToolExecutionResultMessage.from("1", "weather", "sunny")).build());
+        ChatModel chat = BltChatModel.builder().blt(blt).build();
+        StreamingChatModel streaming = BltStreamingChatModel.builder().blt(blt).build();
+        for (ChatRequest r : refused) {
+            assertThrows(UnsupportedFeatureException.class, () -> chat.chat(r), r.toString());
+            Collected h = new Collected();
+            streaming.chat(r, h);
+            assertTrue(h.error instanceof UnsupportedFeatureException, r + " -> " + h.error);
+            assertTrue(h.pieces.isEmpty());
+            assertNull(h.response);
+        }
+        UnsupportedFeatureException e = assertThrows(UnsupportedFeatureException.class,
+                () -> chat.chat(request(b -> b.toolSpecifications(tool))));
+        assertEquals("tools are not supported: BLT checkpoints are base models", e.getMessage());
+        // what does apply is accepted: the model's own name, no tools, a text response format
+        ChatResponse ok = chat.chat(request(b -> b.modelName(blt.name()).toolChoice(ToolChoice.AUTO)
+                .responseFormat(ResponseFormat.TEXT).temperature(0.0).maxOutputTokens(4)));
+        assertEquals(blt.generate(RENDERED, GenerateOptions.greedy().withMaxBytes(4).withStops(ChatTemplate.STOP)), ok.aiMessage().text());
+    }
+}
