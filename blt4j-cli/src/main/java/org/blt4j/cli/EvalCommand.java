@@ -52,7 +52,7 @@ final class EvalCommand implements Callable<Integer> {
         var docs = Corpus.readPrefix(data, maxBytes + 2L * seqLen + 2);
         int[] ids = TokenStream.encode(docs);
         long t0 = System.nanoTime();
-        if (Checkpoint.rawArgs(dir).has("dim_global")) {
+        if (ModelLoader.isBlt(dir)) {
             if (entropyModel == null) throw new Blt4jException("a BLT needs --entropy-model DIR to patch the text");
             ByteLatentTransformer blt = ModelLoader.blt(dir, true);
             EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModel));

@@ -35,10 +35,10 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         dir = ModelDirs.resolveModel(dir);
-        JsonNode raw = Checkpoint.rawArgs(dir);
+        JsonNode raw = ModelLoader.args(dir);        // hub, Hugging Face or reference layout
         String weights = ModelLoader.verify(dir);   // what is described must be loadable: throws otherwise (exit 2)
-        if (raw.has("dim_global")) inspectBlt(Checkpoint.readArgs(dir, BltArgs.class));
-        else inspectEntropyModel(Checkpoint.readArgs(dir, LmArgs.class));
+        if (raw.has("dim_global")) inspectBlt(ModelLoader.args(dir, BltArgs.class));
+        else inspectEntropyModel(ModelLoader.args(dir, LmArgs.class));
         System.out.println(weights);
         return 0;
     }

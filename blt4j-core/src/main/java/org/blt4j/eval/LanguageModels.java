@@ -27,7 +27,7 @@ public final class LanguageModels {
      */
     public static LanguageModel load(Path modelDir, Path entropyModelDirOrNull) {
         Path dir = ModelDirs.resolveModel(modelDir);
-        if (Checkpoint.rawArgs(dir).has("dim_global")) {
+        if (ModelLoader.isBlt(dir)) {
             if (entropyModelDirOrNull == null)
                 throw new Blt4jException(modelDir + " is a BLT: pass the entropy model that patches it (--entropy-model DIR)");
             return new LanguageModel.Blt(ModelLoader.blt(dir, true),

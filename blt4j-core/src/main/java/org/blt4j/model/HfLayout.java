@@ -210,6 +210,47 @@ public final class HfLayout {
         return new Hub(blt, patcher);
     }
 
+    /** The hub args of the BLT in an HF-layout folder (config.json converted, as {@link #toHub} writes them). */
+    public static ObjectNode bltArgs(Path dir) {
+        Path file = dir.resolve(Checkpoint.CONFIG);
+        return HfConfig.toHub(readJson(file), file);
+    }
+
+    /**
+     * The patcher of an HF-layout folder (its {@code model.patcher.*} weights and {@code patcher_config}) as an entropy
+     * model on the heap; ModelLoader.entropyModel calls this for an HF folder.
+     */
+    static EntropyModel loadPatcher(Path dir) {
+        Path file = dir.resolve(Checkpoint.CONFIG);
+        JsonNode root = readJson(file);
+        ObjectNode eargs = HfConfig.patcherToHub(root, file);
+        if (eargs == null)
+            throw new Blt4jException(file + " has no patcher_config (or patch_in_forward is false): this HF folder holds no"
+                    + " entropy model; pass the entropy model's own folder");
+        ObjectNode args = HfConfig.toHub(root, file);
+        Path wfile = dir.resolve(Checkpoint.WEIGHTS);
+        if (!Files.isRegularFile(wfile)) throw new Blt4jException("no " + Checkpoint.WEIGHTS + " in " + dir);
+        try (SafeTensors st = SafeTensors.open(wfile)) {
+            Hub hub = hubTensors(st, args, eargs, file);
+            for (String n : st.names()) if (n.startsWith(PATCHER)) st.checkFinite(n);
+            LmArgs e = Json.MAPPER.convertValue(eargs, LmArgs.class);
+            ParamStore params = ParamStore.allocate(EntropyModel.specs(e));
+            for (ParamStore.Param p : params.params()) {
+                TensorData t = hub.patcher().get(p.name());
+                t.source().read(0, params.data(), p.offset(), Math.toIntExact(t.numel()));
+            }
+            return new EntropyModel(e, params);
+        }
+    }
+
+    /** Loads the BLT (and the patcher, if any) of an HF folder to check them; a one-line summary. */
+    static String verify(Path dir) {
+        long n = loadBlt(dir).params().size();
+        boolean patcher = HfConfig.patcherToHub(readJson(dir.resolve(Checkpoint.CONFIG)), dir.resolve(Checkpoint.CONFIG)) != null;
+        String p = patcher ? String.format(" + %,d of the patcher", loadPatcher(dir).params().size()) : "";
+        return String.format("weights %s (Hugging Face layout): %,d parameters of the BLT%s, all finite", Checkpoint.WEIGHTS, n, p);
+    }
+
     /**
      * A BLT from an HF-layout folder, converted in memory: every weight (hash tables included) is read onto the heap
      * under its hub name; the patcher, if any, is not loaded. ModelLoader.blt calls this for an HF folder.

@@ -1,5 +1,6 @@
 package org.blt4j.model;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,6 +34,7 @@ public final class ModelLoader {
      */
     public static EntropyModel entropyModel(Path dir, boolean mapBf16) {
         if (ReferenceLayout.isReference(dir)) return ReferenceLayout.loadEntropyModel(dir);   // reference layout: on the heap
+        if (HfLayout.isHf(dir)) return HfLayout.loadPatcher(dir);                             // the HF folder's patcher
         LmArgs args = Checkpoint.readArgs(dir, LmArgs.class);
         SafeTensors st = Checkpoint.weights(dir);
         checkNoExtra(st, EntropyModel.specs(args), dir);
@@ -106,6 +108,7 @@ public final class ModelLoader {
      */
     public static String verify(Path dir) {
         if (ReferenceLayout.isReference(dir)) return ReferenceLayout.verify(dir);
+        if (HfLayout.isHf(dir)) return HfLayout.verify(dir);
         boolean blt = Checkpoint.rawArgs(dir).has("dim_global");
         List<ParamStore.Spec> specs = new ArrayList<>();
         if (blt) {
@@ -127,6 +130,30 @@ public final class ModelLoader {
             return String.format("weights %s: %d tensors, %,d bytes of %s, all finite", st.path().getFileName(),
                     specs.size(), bytes, dtypes);
         }
+    }
+
+    /**
+     * The hub args (what a hub config.json holds under "args") of a model folder in any layout this class loads: hub,
+     * Hugging Face (the BLT's args) or the reference trainer's (the BLT's, or the entropy model's as the reference's
+     * load_entropy_model builds them).
+     */
+    public static JsonNode args(Path dir) {
+        if (HfLayout.isHf(dir)) return HfLayout.bltArgs(dir);
+        if (ReferenceLayout.isReference(dir))
+            return ReferenceLayout.isEntropyModel(dir) ? ReferenceLayout.entropyArgs(dir) : ReferenceLayout.bltArgs(dir);
+        return Checkpoint.rawArgs(dir);
+    }
+
+    /** Whether the model folder (any layout) holds a BLT rather than an entropy / byte / token LM. */
+    public static boolean isBlt(Path dir) {
+        return args(dir).has("dim_global");
+    }
+
+    /** The parsed {@link #args} of a folder holding a BLT or an LM. */
+    public static <T> T args(Path dir, Class<T> type) {
+        JsonNode raw = args(dir);
+        if (HfLayout.isHf(dir) || ReferenceLayout.isReference(dir)) return org.blt4j.io.Json.MAPPER.convertValue(raw, type);
+        return Checkpoint.readArgs(dir, type);
     }
 
     /** The heap must hold the specs' fp32 values, except those read in place from the mapped file. */

@@ -73,6 +73,11 @@ public final class ReferenceLayout {
 
     // ---- args ----
 
+    /** Whether the reference folder holds an entropy model (params.json's train_entropy_model), not a BLT. */
+    public static boolean isEntropyModel(Path dir) {
+        return readParams(dir.resolve(PARAMS)).path("train_entropy_model").asBoolean(false);
+    }
+
     /** The BLT's hub args: params.json "model", with data.patcher_args's patching values. */
     public static ObjectNode bltArgs(Path dir) {
         Path file = dir.resolve(PARAMS);
@@ -133,7 +138,7 @@ public final class ReferenceLayout {
 
     /** Loads the model to check it; a one-line summary. */
     static String verify(Path dir) {
-        boolean entropy = readParams(dir.resolve(PARAMS)).path("train_entropy_model").asBoolean(false);
+        boolean entropy = isEntropyModel(dir);
         long n = entropy ? loadEntropyModel(dir).params().size() : loadBlt(dir).params().size();
         return String.format("weights %s: %,d parameters of the %s, all finite", weightsFile(dir).getFileName(), n,
                 entropy ? "entropy model" : "BLT");
