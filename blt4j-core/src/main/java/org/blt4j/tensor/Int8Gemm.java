@@ -20,15 +20,17 @@ import org.blt4j.Blt4jException;
  *
  * <p>The order of the sums, the same in every kernel path: per (W row, x row), per block of B columns, one vector
  * accumulator a (from 0) takes, chunk by chunk (4L columns), the products of streams 0 and 1 in turn (fma), another,
- * e, those of streams 2 and 3 (two chains: one would be bound by the FMA latency); then t = (a + e) · scale + t (one loop over the row's chunks, folding at each block's end: with AVX-512 and B = 64 a block is
- * one chunk, and a loop per block would run once); y = Σ lanes of t ({@link VecMath#sumLanes}) · 2^-24, plus the columns past the last whole chunk
- * (scalar, in column order) times the last block's scale. So y[m, n] does not depend on M, the row range or the thread
- * count: batched rows equal rows computed alone, bitwise. Needs B a multiple of the chunk (4L columns: 64 with
- * AVX-512, 32 with AVX2); other blocks go through {@link Int8GemmGeneric}.
+ * e, those of streams 2 and 3 (two chains: one is bound by the FMA latency); then t = (a + e) · scale + t, in one
+ * loop over the row's chunks that folds at each block's end (with AVX-512 and B = 64 a block is one chunk);
+ * y = Σ lanes of t ({@link VecMath#sumLanes}) · 2^-24, plus the columns past the last whole chunk (scalar, in column
+ * order) times the last block's scale. So y[m, n] does not depend on M, the row range or the thread count: batched
+ * rows equal rows computed alone, bitwise. Needs B a multiple of the chunk (4L columns: 64 with AVX-512, 32 with
+ * AVX2); other blocks go through {@link Int8GemmGeneric}.
  *
  * <p>Tiles: M = 1 takes one W row at a time, from each half of the thread's range in turn (two streams for the
- * prefetchers); M > 1 takes one W row × 4 x rows, so each widened W vector serves 4 FMA chains (x rows past M are zero padding,
- * their sums dropped), the rows from the two halves in turn.
+ * prefetchers); M > 1 takes one W row × 4 x rows, so each widened W vector serves 8 FMA chains (x rows past M are
+ * zero padding, their sums dropped). Bigger tiles overflow C2's inlining budget (NodeCountInliningCutoff) at times,
+ * and then the vectors fall back to Java objects, about 100× slower.
  */
 public final class Int8Gemm {
     private Int8Gemm() {}
