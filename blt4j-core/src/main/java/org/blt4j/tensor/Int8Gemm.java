@@ -1,130 +1,277 @@
 package org.blt4j.tensor;
 
-import jdk.incubator.vector.ByteVector;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import org.blt4j.Blt4jException;
 
 /**
- * y [M, N] = x [M, K] · Wᵀ with W an {@link Int8Matrix} [N, K], for few x rows (decode: M = 1..16).
+ * y [M, N] = x [M, K] · Wᵀ with W an {@link Int8Matrix} [N, K] (on the heap or mapped), for few x rows (decode: M = 1,
+ * continuous batching: M = 2..16). Shaped like {@link Bf16Gemm}: W streamed once per call, widened on the fly.
  *
- * <p>Per W row and block of B columns: int8 lanes are widened to fp32 (a byte vector of L or more lanes converted
- * part by part), multiplied by x and summed in a vector accumulator; the block sum is scaled by the block's scale
- * into a second fp32 vector accumulator, reduced once per row. Columns of a block beyond the last full vector are
- * summed in scalar (short last blocks, B not a multiple of the lanes).
+ * <p>Widening without shuffles: W is loaded as 32-bit lanes, each holding 4 neighbouring int8 values q[4j..4j+3]; byte
+ * i moved to the top of the lane ({@code lane << 8·(3-i)}, low bytes cleared) is q[4j+i]·2^24 as an int, converted
+ * exactly to fp32. x is split once per call into 4 interleaved streams (x[4j+i] for i = 0..3), so widened byte i
+ * multiplies stream i lane by lane; the 2^24 is taken out once per output.
  *
- * <p>Rows of W are split into contiguous ranges, one per thread ({@link Parallel}); each y[m, n] is summed in the same
- * order whatever M, the range or the thread count, so batched rows equal rows computed alone. W is read once per call
- * from memory (a row stays in L1 while the M rows of x use it).
+ * <p>The order of the sums, the same in every kernel path: per (W row, x row), per block of B columns, one vector
+ * accumulator a (from 0) takes, chunk by chunk (4L columns), the products of streams 0 and 1 in turn (fma), another,
+ * e, those of streams 2 and 3 (two chains: one is bound by the FMA latency); then t = (a + e) · scale + t, in one
+ * loop over the row's chunks that folds at each block's end (with AVX-512 and B = 64 a block is one chunk);
+ * y = Σ lanes of t ({@link VecMath#sumLanes}) · 2^-24, plus the columns past the last whole chunk (scalar, in column
+ * order) times the last block's scale. So y[m, n] does not depend on M, the row range or the thread count: batched
+ * rows equal rows computed alone, bitwise. Needs B a multiple of the chunk (4L columns: 64 with AVX-512, 32 with
+ * AVX2); other blocks go through {@link Int8GemmGeneric}.
+ *
+ * <p>Tiles: M = 1 takes one W row at a time, from each half of the thread's range in turn (two streams for the
+ * prefetchers); M > 1 takes one W row × 4 x rows, so each widened W vector serves 8 FMA chains (x rows past M are
+ * zero padding, their sums dropped). Bigger tiles overflow C2's inlining budget (NodeCountInliningCutoff) at times,
+ * and then the vectors fall back to Java objects, about 100× slower.
  */
 public final class Int8Gemm {
     private Int8Gemm() {}
 
     private static final VectorSpecies<Float> S = VectorWidth.FLOAT;
+    private static final VectorSpecies<Integer> I = VectorWidth.INT;
     private static final int L = S.length();
-    /** bytes loaded at a time: L of them, but at least 64 bits (the narrowest byte vector) */
-    private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * L)));
-    private static final int BL = BS.length();
-    /** fp32 vectors per byte vector (1, or 2 with 128-bit floats) */
-    private static final int PARTS = BL / L;
+    /** columns (= bytes of a W row) per chunk: 4 streams of L */
+    static final int CHUNK = 4 * L;
+    /** x rows per tile when M > 1 */
+    private static final int MT = 4;
+    private static final int TOP = 0xFF000000;
+    private static final float UNSCALE = 0x1p-24f;
+    private static final ThreadLocal<float[]> SPLIT = ThreadLocal.withInitial(() -> new float[0]);
 
     /** y[M, N] = x[M, K] · Wᵀ, x at xOff and y at yOff (both row-major, K = w.cols(), N = w.rows()). */
     public static void linear(float[] x, int xOff, int M, Int8Matrix w, float[] y, int yOff) {
-        if (w == null) throw new Blt4jException("int8 linear: no weight matrix");
-        int N = w.rows(), K = w.cols();
+        linearMany(x, xOff, M, new Int8Matrix[] {w}, new float[][] {y}, new int[] {yOff});
+    }
+
+    /**
+     * y_i[M, N_i] = x[M, K] · W_iᵀ for several weights with the same K that read the same x (e.g. wq, wk, wv): one
+     * parallel pass over the rows of all of them, as if they were one matrix [Σ N_i, K]; each y_i equals what
+     * {@link #linear} gives for that weight alone.
+     */
+    public static void linearMany(float[] x, int xOff, int M, Int8Matrix[] w, float[][] y, int[] yOff) {
+        if (w == null || w.length == 0) throw new Blt4jException("int8 linear: no weight matrix");
+        if (y == null || y.length != w.length || yOff == null || yOff.length != w.length)
+            throw new Blt4jException("int8 linear: " + w.length + " weights need as many outputs and output offsets");
         if (M < 0) throw new Blt4jException("int8 linear: M " + M + " must be >= 0");
+        if (w[0] == null) throw new Blt4jException("int8 linear: weight 0 is missing");
+        int K = w[0].cols();
         if (x == null || xOff < 0 || (long) xOff + (long) M * K > x.length)
             throw new Blt4jException("int8 linear: x needs " + (long) M * K + " values from offset " + xOff + ", has " + (x == null ? 0 : x.length));
-        if (y == null || yOff < 0 || (long) yOff + (long) M * N > y.length)
-            throw new Blt4jException("int8 linear: y needs " + (long) M * N + " values from offset " + yOff + ", has " + (y == null ? 0 : y.length));
+        long total = 0;
+        for (int i = 0; i < w.length; i++) {
+            if (w[i] == null) throw new Blt4jException("int8 linear: weight " + i + " is missing");
+            if (w[i].cols() != K) throw new Blt4jException("int8 linear: weight " + i + " has K " + w[i].cols() + ", weight 0 has " + K);
+            int N = w[i].rows();
+            if (y[i] == null || yOff[i] < 0 || (long) yOff[i] + (long) M * N > y[i].length)
+                throw new Blt4jException("int8 linear: y " + i + " needs " + (long) M * N + " values from offset " + yOff[i] + ", has " + (y[i] == null ? 0 : y[i].length));
+            total += N;
+        }
         if (M == 0) return;
-        int chunks = Math.min(N, Parallel.threads());
-        Parallel.forEach(chunks, 2L * M * N * K, t -> {
-            int n0 = (int) ((long) N * t / chunks), n1 = (int) ((long) N * (t + 1) / chunks);
-            int n = n0;
-            for (; n + 4 <= n1; n += 4) // four W rows at a time: four independent sums, x loaded once for them
-                for (int m = 0; m < M; m++) dot4(x, xOff + m * K, w, n, y, yOff + m * N + n);
-            for (; n < n1; n++)
-                for (int m = 0; m < M; m++) y[yOff + m * N + n] = dot(x, xOff + m * K, w, n);
-        });
-    }
-
-    /** y[yo + r] = x[xo .. xo+K) · W row n + r for r = 0..3, each summed exactly as {@link #dot} sums it. */
-    private static void dot4(float[] x, int xo, Int8Matrix w, int n, float[] y, int yo) {
-        byte[] q = w.q();
-        float[] scales = w.scales();
-        int K = w.cols(), B = w.blockSize(), bpr = w.blocksPerRow();
-        int q0 = n * K, q1 = q0 + K, q2 = q1 + K, q3 = q2 + K, so = n * bpr;
-        FloatVector t0 = FloatVector.zero(S), t1 = t0, t2 = t0, t3 = t0;
-        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-        for (int b = 0; b < bpr; b++) {
-            int c0 = b * B, c1 = Math.min(K, c0 + B), bound = c0 + (c1 - c0) / BL * BL, c = c0;
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (; c < bound; c += BL) {
-                ByteVector b0 = ByteVector.fromArray(BS, q, q0 + c), b1 = ByteVector.fromArray(BS, q, q1 + c);
-                ByteVector b2 = ByteVector.fromArray(BS, q, q2 + c), b3 = ByteVector.fromArray(BS, q, q3 + c);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector xv = FloatVector.fromArray(S, x, xo + c + p * L);
-                    a0 = xv.fma(widen(b0, p), a0);
-                    a1 = xv.fma(widen(b1, p), a1);
-                    a2 = xv.fma(widen(b2, p), a2);
-                    a3 = xv.fma(widen(b3, p), a3);
+        long timer = GemmTimer.start();
+        try {
+            float[] xs = split(x, xOff, M, K);
+            long T = total;
+            int chunks = (int) Math.min(T, Parallel.threads());
+            Parallel.forEach(chunks, 2L * M * T * K, t -> {
+                long lo = T * t / chunks, hi = T * (t + 1) / chunks, base = 0; // global rows [lo, hi)
+                for (int i = 0; i < w.length && base < hi; base += w[i].rows(), i++) {
+                    long n0 = Math.max(lo, base), n1 = Math.min(hi, base + w[i].rows());
+                    if (n0 >= n1) continue;
+                    if (w[i].blockSize() % CHUNK != 0) Int8GemmGeneric.rows(x, xOff, M, w[i], (int) (n0 - base), (int) (n1 - base), y[i], yOff[i]);
+                    else rows(xs, x, xOff, M, w[i], (int) (n0 - base), (int) (n1 - base), y[i], yOff[i]);
                 }
-            }
-            float r0 = 0f, r1 = 0f, r2 = 0f, r3 = 0f;
-            for (; c < c1; c++) {
-                float xc = x[xo + c];
-                r0 += xc * q[q0 + c];
-                r1 += xc * q[q1 + c];
-                r2 += xc * q[q2 + c];
-                r3 += xc * q[q3 + c];
-            }
-            float e0 = scales[so + b], e1 = scales[so + bpr + b], e2 = scales[so + 2 * bpr + b], e3 = scales[so + 3 * bpr + b];
-            t0 = a0.fma(FloatVector.broadcast(S, e0), t0);
-            t1 = a1.fma(FloatVector.broadcast(S, e1), t1);
-            t2 = a2.fma(FloatVector.broadcast(S, e2), t2);
-            t3 = a3.fma(FloatVector.broadcast(S, e3), t3);
-            s0 += r0 * e0;
-            s1 += r1 * e1;
-            s2 += r2 * e2;
-            s3 += r3 * e3;
+            });
+        } finally {
+            GemmTimer.stop(timer);
         }
-        y[yo] = t0.reduceLanes(VectorOperators.ADD) + s0;
-        y[yo + 1] = t1.reduceLanes(VectorOperators.ADD) + s1;
-        y[yo + 2] = t2.reduceLanes(VectorOperators.ADD) + s2;
-        y[yo + 3] = t3.reduceLanes(VectorOperators.ADD) + s3;
     }
 
-    /** part p of int8 lanes as fp32 */
-    private static FloatVector widen(ByteVector v, int p) {
-        return (FloatVector) v.castShape(S, p);
+    /**
+     * x [M, K] as rows of 4 streams [4, K/4] (stream i = x[4j + i]), rows padded with zeros to a multiple of
+     * {@link #MT}, in a buffer of the calling thread (read by all threads of the call).
+     */
+    private static float[] split(float[] x, int xOff, int M, int K) {
+        int K4 = K / 4, rows = (M + MT - 1) / MT * MT, len = rows * 4 * K4;
+        float[] xs = SPLIT.get();
+        if (xs.length < len) SPLIT.set(xs = new float[len]);
+        for (int m = 0; m < M; m++) {
+            int src = xOff + m * K, dst = m * 4 * K4;
+            for (int j = 0; j < K4; j++)
+                for (int i = 0; i < 4; i++) xs[dst + i * K4 + j] = x[src + 4 * j + i];
+        }
+        java.util.Arrays.fill(xs, M * 4 * K4, len, 0f);
+        return xs;
     }
 
-    /** x[xo .. xo+K) · W row n, block by block. */
-    private static float dot(float[] x, int xo, Int8Matrix w, int n) {
-        byte[] q = w.q();
-        float[] scales = w.scales();
-        int K = w.cols(), B = w.blockSize(), bpr = w.blocksPerRow();
-        int qo = n * K, so = n * bpr;
-        FloatVector total = FloatVector.zero(S);
-        float tail = 0f;
-        for (int b = 0; b < bpr; b++) {
-            int c0 = b * B, c1 = Math.min(K, c0 + B), bound = c0 + (c1 - c0) / BL * BL, c = c0;
-            FloatVector acc = FloatVector.zero(S);
-            for (; c < bound; c += BL) {
-                ByteVector bv = ByteVector.fromArray(BS, q, qo + c);
-                for (int p = 0; p < PARTS; p++) {
-                    acc = FloatVector.fromArray(S, x, xo + c + p * L).fma(widen(bv, p), acc);
-                }
+    /** y[m, n] for W rows n in [n0, n1) and every m: rows from the two halves of the range in turn. */
+    private static void rows(float[] xs, float[] x, int xOff, int M, Int8Matrix w, int n0, int n1, float[] y, int yOff) {
+        Scratch sc = new Scratch();
+        int R = n1 - n0;
+        int h = R / 2;
+        if (M == 1) {
+            for (int n = n0; n < n0 + h; n++) { // the row from each half in turn: two streams
+                one(xs, x, xOff, w, n, y, yOff, sc);
+                one(xs, x, xOff, w, n + h, y, yOff, sc);
             }
-            float s = 0f;
-            for (; c < c1; c++) s += x[xo + c] * q[qo + c];
-            float scale = scales[so + b];
-            total = acc.fma(FloatVector.broadcast(S, scale), total);
-            tail += s * scale;
+            if ((R & 1) != 0) one(xs, x, xOff, w, n1 - 1, y, yOff, sc);
+            return;
         }
-        return total.reduceLanes(VectorOperators.ADD) + tail;
+        for (int n = n0; n < n0 + h; n++) { // the row from each half in turn: two streams; a row stays in L1 over the x tiles
+            for (int m = 0; m < M; m += MT) tile(xs, x, xOff, M, m, w, n, y, yOff, sc);
+            for (int m = 0; m < M; m += MT) tile(xs, x, xOff, M, m, w, n + h, y, yOff, sc);
+        }
+        if ((R & 1) != 0)
+            for (int m = 0; m < M; m += MT) tile(xs, x, xOff, M, m, w, n1 - 1, y, yOff, sc);
+    }
+
+    /**
+     * M = 1: y[r]. One W row per call: two rows (or a bigger tile) at times overflow C2's inlining budget, and then the
+     * vectors fall back to Java objects (100× slower).
+     */
+    private static void one(float[] xs, float[] x, int xOff, Int8Matrix w, int r, float[] y, int yOff, Scratch sc) {
+        MemorySegment q = w.q();
+        int K = w.cols(), K4 = K / 4, full = K / CHUNK * CHUNK, cpb = w.blockSize() / CHUNK;
+        long o = (long) r * K;
+        float[] s = sc.scales(w, r);
+        FloatVector z = FloatVector.zero(S), t = z, a = z, e = z;
+        for (int c = 0, b = 0, k = 0; c < full; c += CHUNK) {
+            int j = c / 4;
+            IntVector v = load(q, o + c);
+            a = w0(v).fma(FloatVector.fromArray(S, xs, j), a);
+            e = w2(v).fma(FloatVector.fromArray(S, xs, 2 * K4 + j), e);
+            a = w1(v).fma(FloatVector.fromArray(S, xs, K4 + j), a);
+            e = w3(v).fma(FloatVector.fromArray(S, xs, 3 * K4 + j), e);
+            if (++k == cpb || c + CHUNK == full) { // the block's (or the last whole chunk's) end: scale once
+                t = a.add(e).fma(FloatVector.broadcast(S, s[b]), t);
+                a = z;
+                e = z;
+                k = 0;
+                b++;
+            }
+        }
+        t.intoArray(sc.lanes, 0);
+        y[yOff + r] = finish(sc.lanes, 0, x, xOff, w, r);
+    }
+
+    /**
+     * M > 1: y[m, r] for the x rows m0..m0+3 (those below M written). One W row, not two: a bigger tile overflows
+     * C2's inlining budget and its vectors fall back to Java objects.
+     */
+    private static void tile(float[] xs, float[] x, int xOff, int M, int m0, Int8Matrix w, int r, float[] y, int yOff, Scratch scratch) {
+        MemorySegment q = w.q();
+        int N = w.rows(), K = w.cols(), K4 = K / 4, full = K / CHUNK * CHUNK, cpb = w.blockSize() / CHUNK;
+        int X = 4 * K4, x0 = m0 * X, x1 = x0 + X, x2 = x1 + X, x3 = x2 + X; // the 4 split x rows
+        long o = (long) r * K;
+        float[] s = scratch.scales(w, r);
+        FloatVector z = FloatVector.zero(S), t0 = z, t1 = z, t2 = z, t3 = z, a0 = z, a1 = z, a2 = z, a3 = z, e0 = z, e1 = z, e2 = z, e3 = z, wv;
+        for (int c = 0, b = 0, k = 0; c < full; c += CHUNK) {
+            IntVector v = load(q, o + c);
+            int j = c / 4;
+                wv = w0(v);
+                a0 = wv.fma(FloatVector.fromArray(S, xs, x0 + j), a0);
+                a1 = wv.fma(FloatVector.fromArray(S, xs, x1 + j), a1);
+                a2 = wv.fma(FloatVector.fromArray(S, xs, x2 + j), a2);
+                a3 = wv.fma(FloatVector.fromArray(S, xs, x3 + j), a3);
+                j += K4;
+                wv = w1(v);
+                a0 = wv.fma(FloatVector.fromArray(S, xs, x0 + j), a0);
+                a1 = wv.fma(FloatVector.fromArray(S, xs, x1 + j), a1);
+                a2 = wv.fma(FloatVector.fromArray(S, xs, x2 + j), a2);
+                a3 = wv.fma(FloatVector.fromArray(S, xs, x3 + j), a3);
+                j += K4;
+                wv = w2(v);
+                e0 = wv.fma(FloatVector.fromArray(S, xs, x0 + j), e0);
+                e1 = wv.fma(FloatVector.fromArray(S, xs, x1 + j), e1);
+                e2 = wv.fma(FloatVector.fromArray(S, xs, x2 + j), e2);
+                e3 = wv.fma(FloatVector.fromArray(S, xs, x3 + j), e3);
+                j += K4;
+                wv = w3(v);
+                e0 = wv.fma(FloatVector.fromArray(S, xs, x0 + j), e0);
+                e1 = wv.fma(FloatVector.fromArray(S, xs, x1 + j), e1);
+                e2 = wv.fma(FloatVector.fromArray(S, xs, x2 + j), e2);
+                e3 = wv.fma(FloatVector.fromArray(S, xs, x3 + j), e3);
+            if (++k == cpb || c + CHUNK == full) {
+                FloatVector sc = FloatVector.broadcast(S, s[b]);
+                t0 = a0.add(e0).fma(sc, t0);
+                t1 = a1.add(e1).fma(sc, t1);
+                t2 = a2.add(e2).fma(sc, t2);
+                t3 = a3.add(e3).fma(sc, t3);
+                a0 = z;
+                a1 = z;
+                a2 = z;
+                a3 = z;
+                e0 = z;
+                e1 = z;
+                e2 = z;
+                e3 = z;
+                k = 0;
+                b++;
+            }
+        }
+        float[] lanes = scratch.lanes;
+        t0.intoArray(lanes, 0);
+        t1.intoArray(lanes, L);
+        t2.intoArray(lanes, 2 * L);
+        t3.intoArray(lanes, 3 * L);
+        for (int m = 0; m < MT && m0 + m < M; m++)
+            y[yOff + (m0 + m) * N + r] = finish(lanes, m * L, x, xOff + (m0 + m) * K, w, r);
+    }
+
+    /** per-thread buffers of a row range: summed lanes, and the scales of a W row as floats */
+    private static final class Scratch {
+        final float[] lanes = new float[4 * L];
+        float[] row = new float[0];
+
+        /** the scales of W row r */
+        float[] scales(Int8Matrix w, int r) {
+            int bpr = w.blocksPerRow();
+            float[] s = row;
+            if (s.length < bpr) row = s = new float[bpr];
+            MemorySegment.copy(w.scales(), Int8Matrix.F32_LE, 4L * r * bpr, s, 0, bpr);
+            return s;
+        }
+    }
+
+    // byte i of each lane moved to the top (the rest cleared) = q·2^24 as an int, converted exactly to fp32
+    // (four small methods, not one with a parameter: each stays under C2's inlining size, so no vector is boxed)
+
+    private static FloatVector w0(IntVector v) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, 24).convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector w1(IntVector v) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, 16).and(TOP).convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector w2(IntVector v) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, 8).and(TOP).convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector w3(IntVector v) {
+        return (FloatVector) v.and(TOP).convert(VectorOperators.I2F, 0);
+    }
+
+    /** y for the W row r and the x row at x[xo..]: the accumulated lanes at lanes[off..] unscaled, plus the tail columns */
+    private static float finish(float[] lanes, int off, float[] x, int xo, Int8Matrix w, int r) {
+        int K = w.cols(), full = K / CHUNK * CHUNK;
+        float sum = VecMath.sumLanes(lanes, off) * UNSCALE;
+        if (full == K) return sum;
+        MemorySegment q = w.q();
+        long o = (long) r * K;
+        float s = 0f;
+        for (int c = full; c < K; c++) s += x[xo + c] * q.get(ValueLayout.JAVA_BYTE, o + c);
+        return sum + s * w.scale(r, w.blocksPerRow() - 1);
+    }
+
+    private static IntVector load(MemorySegment q, long at) {
+        return IntVector.fromMemorySegment(I, q, at, ByteOrder.LITTLE_ENDIAN);
     }
 }
