@@ -40,7 +40,7 @@ public final class BatchScheduler implements Generator, AutoCloseable {
     private volatile boolean closed;
     // owned by the scheduler thread
     private final List<Ticket> active = new ArrayList<>();
-    private long steps;
+    private volatile long steps, rowSteps;
 
     /**
      * @param patcher  an incremental patcher ({@link CachedGenerator#supports})
@@ -145,6 +145,11 @@ public final class BatchScheduler implements Generator, AutoCloseable {
         return steps;
     }
 
+    /** Rows fed over all steps (more than {@link #steps()}: some steps decoded several generations together). */
+    public long rowSteps() {
+        return rowSteps;
+    }
+
     /** Stops the scheduler: running and queued generations fail with a CancellationException. */
     @Override
     public void close() {
@@ -220,6 +225,7 @@ public final class BatchScheduler implements Generator, AutoCloseable {
             Arrays.fill(rows, 0, n, null);
         }
         steps++;
+        rowSteps += n;
         List<Ticket> done = null;
         for (int r = 0; r < n; r++) {
             Ticket t = active.get(r);
