@@ -44,7 +44,7 @@ public final class BatchBench {
 
     static final int[] KERNEL_M = {1, 2, 3, 4, 6, 8, 12, 15, 16};
     static final int[] BATCHES = {1, 2, 4, 8};
-    static final int PROMPT_BYTES = 64;
+    static final int PROMPT_BYTES = 32;
 
     public static void run(PrintStream out, Options o) {
         Blt1bBench.Bandwidth bw = new Blt1bBench.Bandwidth();

@@ -87,7 +87,8 @@ final class ServeCommand implements Callable<Integer> {
 
     ServerLimits limits() {
         ServerLimits d = ServerLimits.defaults();
-        int concurrent = admission.concurrent(d.maxConcurrent()), queued = admission.queued(d.maxQueued());
+        // batching: by default as many generations run as one step holds (more than one per core)
+        int concurrent = admission.concurrent(Math.max(d.maxConcurrent(), maxBatch)), queued = admission.queued(d.maxQueued());
         if (httpThreads != null && httpThreads > 4 * AdmissionOptions.MAX_REQUESTS)
             throw new Blt4jException("--http-threads must be at most " + 4 * AdmissionOptions.MAX_REQUESTS + ", got " + httpThreads);
         int out = maxOutputBytes == null ? d.maxOutputBytes() : atLeast0("--max-output-bytes", maxOutputBytes);
