@@ -48,7 +48,7 @@ final class ServeCommand implements Callable<Integer> {
     Integer maxBodyBytes;
 
     @Option(names = "--max-batch", paramLabel = "N", defaultValue = "8",
-            description = "generations decoded together in one lockstep step, reading the weights once for all (continuous batching; 1: each on its own thread) (default: ${DEFAULT-VALUE})")
+            description = "generations decoded together in one lockstep step, reading the weights once for all (continuous batching; 1: each on its own thread; up to 16 each gets the bits it gets alone) (default: ${DEFAULT-VALUE})")
     int maxBatch;
 
     @Option(names = "--http-threads", paramLabel = "N", description = "request threads (default: enough for every running and waiting request, plus 16)")

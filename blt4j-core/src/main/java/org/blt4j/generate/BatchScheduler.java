@@ -25,6 +25,10 @@ import org.blt4j.patch.Patcher;
  * leaves at once when it ends: EOS (when asked), max bytes, its listener returning false (stop string, client gone,
  * time limit), {@link Ticket#cancel()}, or an error (an error of the shared step fails every row in it).
  *
+ * <p>A row whose byte ends a patch may wait a few steps so that the global stack (per patch, several times the weights
+ * of a byte) runs once for several rows (see {@link #step}): with B rows closing patches at different bytes it would
+ * otherwise run at nearly every step.
+ *
  * <p>Each generation keeps its own sampler (and seed), listener and budget. Rows do not affect each other (the
  * kernels give a row the same bits alone or batched), so a generation gives the same ids here as
  * {@link CachedGenerator} gives it alone. Listeners run on the scheduler's thread: they must be quick and must not
@@ -41,6 +45,8 @@ public final class BatchScheduler implements Generator, AutoCloseable {
     // owned by the scheduler thread
     private final List<Ticket> active = new ArrayList<>();
     private volatile long steps, rowSteps;
+    /** a row whose patch closed waits at most this many steps for others to share the global stack with */
+    static final int MAX_PARKED_STEPS = 4;
 
     /**
      * @param patcher  an incremental patcher ({@link CachedGenerator#supports})
@@ -70,6 +76,7 @@ public final class BatchScheduler implements Generator, AutoCloseable {
         private int[] gen;
         private int made;
         private long joinedAt = -1;
+        private long parkedAt = -1;   // the step at which its patch closed and it began to wait for the global stack
 
         private Ticket(int[] prompt, int maxBytes, Sampler sampler, boolean stopAtEos, Listener listener) {
             this.prompt = prompt;
@@ -204,16 +211,51 @@ public final class BatchScheduler implements Generator, AutoCloseable {
         }
     }
 
-    /** One lockstep step: every active row's newest id fed, its next id drawn; finished rows leave. */
+    /**
+     * One lockstep step. The rows not waiting go through the entropy model and the encoder ({@link IncrementalBlt#front});
+     * a row whose byte ends a patch then waits (it is <em>parked</em>) so that the global stack, whose weights are
+     * several times those of a byte, runs once for several such rows. The parked rows go on, all together, once they
+     * are half of the batch, or no other row is left to step, or the oldest has waited {@link #MAX_PARKED_STEPS};
+     * with one generation that is at once. Then the decoder runs for the rows going on ({@link IncrementalBlt#back}),
+     * each draws its next id, and finished rows leave. Parking delays a row, never changes its bits.
+     */
     private void step(IncrementalBlt.State[] rows, int[] ids, float[] logits) {
-        int n = active.size();
-        for (int r = 0; r < n; r++) {
-            Ticket t = active.get(r);
-            rows[r] = t.state;
-            ids[r] = t.gen[t.made - 1];
-        }
+        int n = 0;
+        for (Ticket t : active)
+            if (t.parkedAt < 0) {
+                rows[n] = t.state;
+                ids[n++] = t.gen[t.made - 1];
+            }
+        List<Ticket> going = new ArrayList<>(active.size());
         try {
-            inc.feed(rows, ids, n, logits);
+            if (n > 0) inc.front(rows, ids, n);
+            boolean stepped = false;
+            long oldest = Long.MAX_VALUE;
+            int parked = 0;
+            for (Ticket t : active) {
+                if (t.parkedAt < 0) {
+                    if (t.state.closesPatch()) t.parkedAt = steps;
+                    else {
+                        going.add(t);
+                        stepped = true;
+                    }
+                }
+                if (t.parkedAt >= 0) {
+                    parked++;
+                    oldest = Math.min(oldest, t.parkedAt);
+                }
+            }
+            if (parked > 0 && (2 * parked >= active.size() || !stepped || steps - oldest >= MAX_PARKED_STEPS)) {
+                for (Ticket t : active)
+                    if (t.parkedAt >= 0) {
+                        t.parkedAt = -1;
+                        if (!going.contains(t)) going.add(t);
+                    }
+            }
+            // rows in active order: a row's place in the product never matters, but keep it stable
+            going.sort(java.util.Comparator.comparingInt(active::indexOf));
+            for (int r = 0; r < going.size(); r++) rows[r] = going.get(r).state;
+            inc.back(rows, going.size(), logits);
         } catch (RuntimeException | Error e) {
             for (Ticket t : active) {
                 t.state = null;
@@ -222,13 +264,13 @@ public final class BatchScheduler implements Generator, AutoCloseable {
             active.clear();
             return;
         } finally {
-            Arrays.fill(rows, 0, n, null);
+            Arrays.fill(rows, null);
         }
         steps++;
-        rowSteps += n;
+        rowSteps += going.size();
         List<Ticket> done = null;
-        for (int r = 0; r < n; r++) {
-            Ticket t = active.get(r);
+        for (int r = 0; r < going.size(); r++) {
+            Ticket t = going.get(r);
             boolean more;
             try {
                 more = emit(t, logits, r * V);

@@ -19,8 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Decode is memory-bound, so the kernel is shaped for streaming: each thread reads a contiguous range of W rows as
  * two sequential streams, rows i and i + half together (measured on 2 Zen 3 cores: one stream per thread reads ~25
  * GB/s, two ~31, more than a plain summing loop gets); with M > 1 the same two streams go through register tiles of
- * 2 W rows × 2 x rows, each W vector widened once per pair of x rows (the W rows stay in L1 between pairs). Below {@link #WIDEN_MIN_M} rows, each y[m, n] is summed in
- * the same order whatever M, the row range or the thread count, so batched rows equal rows computed alone. From
+ * 2 W rows × 2 x rows, each W vector widened once per pair of x rows (the W rows stay in L1 between pairs). Below
+ * {@link #WIDEN_MIN_M} rows, each y[m, n] is summed in the same order whatever M, the row range or the thread count, so batched rows equal rows computed alone. From
  * {@link #WIDEN_MIN_M} rows on (a prompt) the product is compute-bound and goes through the fp32 GEMM instead.
  */
 public final class Bf16Gemm {
@@ -31,8 +31,12 @@ public final class Bf16Gemm {
     private static final int L = S.length();
     /** contiguous row ranges per thread (measured: 1 range of 2 streams beats 2 ranges, 4 streams, per thread) */
     private static final int CHUNKS_PER_THREAD = 1;
-    /** from this many x rows on, W is widened block by block and multiplied by the fp32 GEMM (prompt passes) */
-    static final int WIDEN_MIN_M = 16;
+    /**
+     * from this many x rows on, W is widened block by block and multiplied by the fp32 GEMM (prompt passes); below it
+     * the tiles (measured, bench batch: M = 15 through tiles 31 GFLOP/s against 23 for M = 16 widened), so a decode
+     * batch of up to 16 rows gives each row the bits it gets alone
+     */
+    static final int WIDEN_MIN_M = 17;
     /** a widened block of W: 1 MiB of fp32, about a core's L2 */
     private static final int WIDE_BLOCK_FLOATS = 1 << 18;
     private static final ThreadLocal<float[]> WIDE = ThreadLocal.withInitial(() -> new float[0]);
