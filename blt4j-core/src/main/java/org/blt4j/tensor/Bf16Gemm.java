@@ -144,30 +144,54 @@ public final class Bf16Gemm {
             return;
         }
         // tiles of 2 W rows (n and n + half: again two streams) × 2 x rows, each W vector widened once for both x
-        // rows; an odd M's last x row against the same 2 W rows
-        int half = (n1 - n0) / 2;
+        // rows (an odd M's last x row against the same 2 W rows), over K in blocks so that the block of every x row
+        // and of the two W rows stays in L1 while all x rows pass (without blocks, 4 x rows of K = 2048 fill L1 alone)
+        int half = (n1 - n0) / 2, h1 = I.loopBound(H), pairs = (M + 1) / 2;
+        int kb = Math.max(L, X_BLOCK_FLOATS / (2 * M) / L * L);       // lanes per block
+        float[] acc = ACC.get();
+        if (acc.length < pairs * 8 * L) ACC.set(acc = new float[pairs * 8 * L]);
         for (int n = n0; n < n0 + half; n++) {
             long b = n * 4L * H, c = (n + half) * 4L * H;
-            int m = 0;
-            for (; m + 2 <= M; m += 2) tile2x2(xs, 2 * m * H, H, w, b, c, y, yOff + m * N + n, half, N, lanes);
-            if (m < M) dot1x2(xs, 2 * m * H, H, w, b, c, y, yOff + m * N + n, half, lanes);
+            java.util.Arrays.fill(acc, 0, pairs * 8 * L, 0f);
+            for (int j0 = 0; j0 < h1; j0 += kb) {
+                int j1 = Math.min(h1, j0 + kb), m = 0;
+                for (; m + 2 <= M; m += 2) tile2x2(xs, 2 * m * H, H, w, b, c, j0, j1, acc, m / 2 * 8 * L);
+                if (m < M) tile2x1(xs, 2 * m * H, H, w, b, c, j0, j1, acc, m / 2 * 8 * L);
+            }
+            for (int m = 0; m < M; m++) {                              // acc: [p0 p1 q0 q1 P0 P1 Q0 Q1] per x pair
+                int a = m / 2 * 8 * L + (m & 1) * 4 * L, xo = 2 * m * H;
+                y[yOff + m * N + n] = sum2(acc, a, lanes) + tail(xs, xo, h1, H, w, b);
+                y[yOff + m * N + n + half] = sum2(acc, a + 2 * L, lanes) + tail(xs, xo, h1, H, w, c);
+            }
         }
         if (((n1 - n0) & 1) != 0) allRows(xs, M, H, w, n1 - 1, y, yOff, N, lanes);
     }
 
+    /** x floats (of all rows) per K block of the small-M tiles: 16 KiB, half of L1 */
+    private static final int X_BLOCK_FLOATS = 4096;
+    private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** (a0 + a1) summed over lanes, the two accumulators at acc[a..] and acc[a + L..]: as dot1 finishes. */
+    private static float sum2(float[] acc, int a, float[] lanes) {
+        FloatVector.fromArray(S, acc, a).add(FloatVector.fromArray(S, acc, a + L)).intoArray(lanes, 0);
+        return VecMath.sumLanes(lanes, 0);
+    }
+
     /**
-     * dot1 of the x rows at xs[xo..] and xs[xo + 2H..] with the W rows at bytes b and c: y[yo], y[yo + dn] and the
-     * same plus N for the second x row. Eight accumulators (two per pair, as in dot1), each W vector loaded and
-     * widened once for both x rows: 6 loads per 8 FMAs where dot2 needs 5 per 4, so the FMA units set the pace.
-     * (Measured on one Zen 4 core with W in L2: ~100 GFLOP/s against ~35 for dot2; a tile of 4 W rows × 2 x rows,
-     * 16 accumulators, ran at ~10: C2 does not keep that many vectors in registers.)
+     * dot1's accumulators, over the pairs [j0, j1), of the x rows at xs[xo..] and xs[xo + 2H..] with the W rows at
+     * bytes b and c, carried in acc[at ..] (8 vectors: p0 p1 q0 q1 for the first x row, P0 P1 Q0 Q1 for the second;
+     * p: W row b, q: W row c; 0: low halves × even x, 1: high halves × odd x). Each W vector is loaded and widened
+     * once for both x rows: 6 loads per 8 FMAs where dot2 needs 5 per 4. (Measured on one Zen 4 core with W in L2:
+     * ~100 GFLOP/s against ~35 for dot2; a tile of 4 W rows × 2 x rows, 16 accumulators, ran at ~10.)
      */
-    private static void tile2x2(float[] xs, int xo, int H, MemorySegment w, long b, long c, float[] y, int yo, int dn,
-                                int N, float[] lanes) {
-        FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S), q0 = FloatVector.zero(S), q1 = FloatVector.zero(S);
-        FloatVector P0 = FloatVector.zero(S), P1 = FloatVector.zero(S), Q0 = FloatVector.zero(S), Q1 = FloatVector.zero(S);
-        int h1 = I.loopBound(H), od = xo + H, xo2 = xo + 2 * H, od2 = xo2 + H;
-        for (int j = 0; j < h1; j += L) {
+    private static void tile2x2(float[] xs, int xo, int H, MemorySegment w, long b, long c, int j0, int j1,
+                                float[] acc, int at) {
+        FloatVector p0 = FloatVector.fromArray(S, acc, at), p1 = FloatVector.fromArray(S, acc, at + L),
+                q0 = FloatVector.fromArray(S, acc, at + 2 * L), q1 = FloatVector.fromArray(S, acc, at + 3 * L),
+                P0 = FloatVector.fromArray(S, acc, at + 4 * L), P1 = FloatVector.fromArray(S, acc, at + 5 * L),
+                Q0 = FloatVector.fromArray(S, acc, at + 6 * L), Q1 = FloatVector.fromArray(S, acc, at + 7 * L);
+        int od = xo + H, xo2 = xo + 2 * H, od2 = xo2 + H;
+        for (int j = j0; j < j1; j += L) {
             long o = 4L * j;
             IntVector v = load(w, b + o), u = load(w, c + o);
             FloatVector xe = FloatVector.fromArray(S, xs, xo + j), xe2 = FloatVector.fromArray(S, xs, xo2 + j);
@@ -182,14 +206,35 @@ public final class Bf16Gemm {
             q1 = hu.fma(xd, q1);
             Q1 = hu.fma(xd2, Q1);
         }
-        p0.add(p1).intoArray(lanes, 0);
-        q0.add(q1).intoArray(lanes, L);
-        y[yo] = VecMath.sumLanes(lanes, 0) + tail(xs, xo, h1, H, w, b);
-        y[yo + dn] = VecMath.sumLanes(lanes, L) + tail(xs, xo, h1, H, w, c);
-        P0.add(P1).intoArray(lanes, 0);
-        Q0.add(Q1).intoArray(lanes, L);
-        y[yo + N] = VecMath.sumLanes(lanes, 0) + tail(xs, xo2, h1, H, w, b);
-        y[yo + N + dn] = VecMath.sumLanes(lanes, L) + tail(xs, xo2, h1, H, w, c);
+        p0.intoArray(acc, at);
+        p1.intoArray(acc, at + L);
+        q0.intoArray(acc, at + 2 * L);
+        q1.intoArray(acc, at + 3 * L);
+        P0.intoArray(acc, at + 4 * L);
+        P1.intoArray(acc, at + 5 * L);
+        Q0.intoArray(acc, at + 6 * L);
+        Q1.intoArray(acc, at + 7 * L);
+    }
+
+    /** tile2x2 for one x row (an odd M's last): acc[at ..] holds p0 p1 q0 q1. */
+    private static void tile2x1(float[] xs, int xo, int H, MemorySegment w, long b, long c, int j0, int j1,
+                                float[] acc, int at) {
+        FloatVector p0 = FloatVector.fromArray(S, acc, at), p1 = FloatVector.fromArray(S, acc, at + L),
+                q0 = FloatVector.fromArray(S, acc, at + 2 * L), q1 = FloatVector.fromArray(S, acc, at + 3 * L);
+        int od = xo + H;
+        for (int j = j0; j < j1; j += L) {
+            long o = 4L * j;
+            IntVector v = load(w, b + o), u = load(w, c + o);
+            FloatVector xe = FloatVector.fromArray(S, xs, xo + j), xd = FloatVector.fromArray(S, xs, od + j);
+            p0 = lo(v).fma(xe, p0);
+            q0 = lo(u).fma(xe, q0);
+            p1 = hi(v).fma(xd, p1);
+            q1 = hi(u).fma(xd, q1);
+        }
+        p0.intoArray(acc, at);
+        p1.intoArray(acc, at + L);
+        q0.intoArray(acc, at + 2 * L);
+        q1.intoArray(acc, at + 3 * L);
     }
 
     /** y[m, n] for every m: W row n against x rows two at a time. */
