@@ -46,7 +46,7 @@ public final class BatchScheduler implements Generator, AutoCloseable {
     private final List<Ticket> active = new ArrayList<>();
     private volatile long steps, rowSteps;
     /** a row whose patch closed waits at most this many steps for others to share the global stack with */
-    static final int MAX_PARKED_STEPS = 4;
+    static final int MAX_PARKED_STEPS = 8;
 
     /**
      * @param patcher  an incremental patcher ({@link CachedGenerator#supports})
@@ -215,7 +215,7 @@ public final class BatchScheduler implements Generator, AutoCloseable {
      * One lockstep step. The rows not waiting go through the entropy model and the encoder ({@link IncrementalBlt#front});
      * a row whose byte ends a patch then waits (it is <em>parked</em>) so that the global stack, whose weights are
      * several times those of a byte, runs once for several such rows. The parked rows go on, all together, once they
-     * are half of the batch, or no other row is left to step, or the oldest has waited {@link #MAX_PARKED_STEPS};
+     * are more than half of the batch, or no other row is left to step, or the oldest has waited {@link #MAX_PARKED_STEPS};
      * with one generation that is at once. Then the decoder runs for the rows going on ({@link IncrementalBlt#back}),
      * each draws its next id, and finished rows leave. Parking delays a row, never changes its bits.
      */
@@ -245,7 +245,7 @@ public final class BatchScheduler implements Generator, AutoCloseable {
                     oldest = Math.min(oldest, t.parkedAt);
                 }
             }
-            if (parked > 0 && (2 * parked >= active.size() || !stepped || steps - oldest >= MAX_PARKED_STEPS)) {
+            if (parked > 0 && (2 * parked > active.size() || !stepped || steps - oldest >= MAX_PARKED_STEPS)) {
                 for (Ticket t : active)
                     if (t.parkedAt >= 0) {
                         t.parkedAt = -1;
