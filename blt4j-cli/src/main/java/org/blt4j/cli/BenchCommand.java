@@ -9,9 +9,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** blt4j bench: speed measurements (never part of the tests). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm, int8, train, generate, serve, entropy.",
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm, int8, train, generate, serve, entropy, batch.",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.Int8.class, BenchCommand.Train.class, BenchCommand.Generate.class, BenchCommand.Serve.class,
-                BenchCommand.Entropy.class})
+                BenchCommand.Entropy.class, BenchCommand.Batch.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -148,6 +148,45 @@ final class BenchCommand implements Runnable {
                 throw new org.blt4j.Blt4jException("--size must be demo, study-large or both, got " + size);
             if (steps < 1 || warmup < 0) throw new org.blt4j.Blt4jException("--steps must be >= 1 and --warmup >= 0");
             new TrainBench(steps, warmup, System.out).run(!size.equals("study-large"), !size.equals("demo"));
+            return 0;
+        }
+    }
+
+    @Command(name = "batch", mixinStandardHelpOptions = true,
+            description = {"Continuous batching: the bf16 product per M = 1..16 (GB/s of weights against the read bandwidth",
+                    "measured in the same run), and with --model DIR (blt/ and entropy/ inside, e.g. bench generate's --reuse",
+                    "folder; any weight format the loader reads) total bytes/s of 1, 2, 4 and 8 concurrent greedy",
+                    "generations through the batch scheduler, and the ratio to one."})
+    static final class Batch implements Callable<Integer> {
+        @Option(names = "--model", paramLabel = "DIR", description = "a folder with blt/ and entropy/ (weights mapped)")
+        Path model;
+
+        @Option(names = "--no-kernel", description = "skip the bf16 product per M")
+        boolean noKernel;
+
+        @Option(names = "--warmup", defaultValue = "30", description = "seconds of untimed decoding first (default: ${DEFAULT-VALUE})")
+        double warmup;
+
+        @Option(names = "--bytes", defaultValue = "32", description = "bytes per generation per round (default: ${DEFAULT-VALUE})")
+        int bytes;
+
+        @Option(names = "--rounds", defaultValue = "3", description = "rounds per batch size (default: ${DEFAULT-VALUE})")
+        int rounds;
+
+        @Option(names = "--corpus", paramLabel = "FILE", description = "text for the prompts (default: the bundled corpus)")
+        Path corpus;
+
+        @Override
+        public Integer call() throws Exception {
+            if (bytes < 4 || rounds < 1 || !(warmup >= 0)) throw new org.blt4j.Blt4jException("--bytes must be >= 4, --rounds >= 1, --warmup >= 0");
+            Path text = corpus;
+            if (text == null) {
+                text = Files.createTempFile("blt4j-corpus", ".txt.gz");
+                text.toFile().deleteOnExit();
+                Bundled.copyCorpus(text);
+            }
+            org.blt4j.bench.BatchBench.run(System.out, new org.blt4j.bench.BatchBench.Options(model, !noKernel, warmup, bytes,
+                    rounds, text));
             return 0;
         }
     }
