@@ -1,5 +1,8 @@
 package org.blt4j.tensor;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -32,39 +35,66 @@ public final class Int8Gemm {
 
     /** y[M, N] = x[M, K] · Wᵀ, x at xOff and y at yOff (both row-major, K = w.cols(), N = w.rows()). */
     public static void linear(float[] x, int xOff, int M, Int8Matrix w, float[] y, int yOff) {
-        if (w == null) throw new Blt4jException("int8 linear: no weight matrix");
-        int N = w.rows(), K = w.cols();
+        linearMany(x, xOff, M, new Int8Matrix[] {w}, new float[][] {y}, new int[] {yOff});
+    }
+
+    /**
+     * y_i[M, N_i] = x[M, K] · W_iᵀ for several weights with the same K that read the same x (e.g. wq, wk, wv): one
+     * parallel pass over the rows of all of them, as if they were one matrix [Σ N_i, K]; each y_i equals what
+     * {@link #linear} gives for that weight alone.
+     */
+    public static void linearMany(float[] x, int xOff, int M, Int8Matrix[] w, float[][] y, int[] yOff) {
+        if (w == null || w.length == 0) throw new Blt4jException("int8 linear: no weight matrix");
+        if (y == null || y.length != w.length || yOff == null || yOff.length != w.length)
+            throw new Blt4jException("int8 linear: " + w.length + " weights need as many outputs and output offsets");
         if (M < 0) throw new Blt4jException("int8 linear: M " + M + " must be >= 0");
+        if (w[0] == null) throw new Blt4jException("int8 linear: weight 0 is missing");
+        int K = w[0].cols();
         if (x == null || xOff < 0 || (long) xOff + (long) M * K > x.length)
             throw new Blt4jException("int8 linear: x needs " + (long) M * K + " values from offset " + xOff + ", has " + (x == null ? 0 : x.length));
-        if (y == null || yOff < 0 || (long) yOff + (long) M * N > y.length)
-            throw new Blt4jException("int8 linear: y needs " + (long) M * N + " values from offset " + yOff + ", has " + (y == null ? 0 : y.length));
+        long total = 0;
+        for (int i = 0; i < w.length; i++) {
+            if (w[i] == null) throw new Blt4jException("int8 linear: weight " + i + " is missing");
+            if (w[i].cols() != K) throw new Blt4jException("int8 linear: weight " + i + " has K " + w[i].cols() + ", weight 0 has " + K);
+            int N = w[i].rows();
+            if (y[i] == null || yOff[i] < 0 || (long) yOff[i] + (long) M * N > y[i].length)
+                throw new Blt4jException("int8 linear: y " + i + " needs " + (long) M * N + " values from offset " + yOff[i] + ", has " + (y[i] == null ? 0 : y[i].length));
+            total += N;
+        }
         if (M == 0) return;
-        int chunks = Math.min(N, Parallel.threads());
-        Parallel.forEach(chunks, 2L * M * N * K, t -> {
-            int n0 = (int) ((long) N * t / chunks), n1 = (int) ((long) N * (t + 1) / chunks);
-            int n = n0;
-            for (; n + 4 <= n1; n += 4) // four W rows at a time: four independent sums, x loaded once for them
-                for (int m = 0; m < M; m++) dot4(x, xOff + m * K, w, n, y, yOff + m * N + n);
-            for (; n < n1; n++)
-                for (int m = 0; m < M; m++) y[yOff + m * N + n] = dot(x, xOff + m * K, w, n);
+        long T = total;
+        int chunks = (int) Math.min(T, Parallel.threads());
+        Parallel.forEach(chunks, 2L * M * T * K, t -> {
+            long lo = T * t / chunks, hi = T * (t + 1) / chunks, base = 0; // global rows [lo, hi)
+            for (int i = 0; i < w.length && base < hi; base += w[i].rows(), i++) {
+                long n0 = Math.max(lo, base), n1 = Math.min(hi, base + w[i].rows());
+                if (n0 < n1) rows(x, xOff, M, w[i], (int) (n0 - base), (int) (n1 - base), y[i], yOff[i]);
+            }
         });
+    }
+
+    /** y[m, n] for W rows n in [n0, n1) and every m */
+    private static void rows(float[] x, int xOff, int M, Int8Matrix w, int n0, int n1, float[] y, int yOff) {
+        int N = w.rows(), K = w.cols(), n = n0;
+        for (; n + 4 <= n1; n += 4) // four W rows at a time: four independent sums, x loaded once for them
+            for (int m = 0; m < M; m++) dot4(x, xOff + m * K, w, n, y, yOff + m * N + n);
+        for (; n < n1; n++)
+            for (int m = 0; m < M; m++) y[yOff + m * N + n] = dot(x, xOff + m * K, w, n);
     }
 
     /** y[yo + r] = x[xo .. xo+K) · W row n + r for r = 0..3, each summed exactly as {@link #dot} sums it. */
     private static void dot4(float[] x, int xo, Int8Matrix w, int n, float[] y, int yo) {
-        byte[] q = w.q();
-        float[] scales = w.scales();
+        MemorySegment q = w.q();
         int K = w.cols(), B = w.blockSize(), bpr = w.blocksPerRow();
-        int q0 = n * K, q1 = q0 + K, q2 = q1 + K, q3 = q2 + K, so = n * bpr;
+        long q0 = (long) n * K, q1 = q0 + K, q2 = q1 + K, q3 = q2 + K;
         FloatVector t0 = FloatVector.zero(S), t1 = t0, t2 = t0, t3 = t0;
         float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
         for (int b = 0; b < bpr; b++) {
             int c0 = b * B, c1 = Math.min(K, c0 + B), bound = c0 + (c1 - c0) / BL * BL, c = c0;
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             for (; c < bound; c += BL) {
-                ByteVector b0 = ByteVector.fromArray(BS, q, q0 + c), b1 = ByteVector.fromArray(BS, q, q1 + c);
-                ByteVector b2 = ByteVector.fromArray(BS, q, q2 + c), b3 = ByteVector.fromArray(BS, q, q3 + c);
+                ByteVector b0 = load(q, q0 + c), b1 = load(q, q1 + c);
+                ByteVector b2 = load(q, q2 + c), b3 = load(q, q3 + c);
                 for (int p = 0; p < PARTS; p++) {
                     FloatVector xv = FloatVector.fromArray(S, x, xo + c + p * L);
                     a0 = xv.fma(widen(b0, p), a0);
@@ -76,12 +106,12 @@ public final class Int8Gemm {
             float r0 = 0f, r1 = 0f, r2 = 0f, r3 = 0f;
             for (; c < c1; c++) {
                 float xc = x[xo + c];
-                r0 += xc * q[q0 + c];
-                r1 += xc * q[q1 + c];
-                r2 += xc * q[q2 + c];
-                r3 += xc * q[q3 + c];
+                r0 += xc * q.get(ValueLayout.JAVA_BYTE, (long) q0 + c);
+                r1 += xc * q.get(ValueLayout.JAVA_BYTE, (long) q1 + c);
+                r2 += xc * q.get(ValueLayout.JAVA_BYTE, (long) q2 + c);
+                r3 += xc * q.get(ValueLayout.JAVA_BYTE, (long) q3 + c);
             }
-            float e0 = scales[so + b], e1 = scales[so + bpr + b], e2 = scales[so + 2 * bpr + b], e3 = scales[so + 3 * bpr + b];
+            float e0 = w.scale(n, b), e1 = w.scale(n + 1, b), e2 = w.scale(n + 2, b), e3 = w.scale(n + 3, b);
             t0 = a0.fma(FloatVector.broadcast(S, e0), t0);
             t1 = a1.fma(FloatVector.broadcast(S, e1), t1);
             t2 = a2.fma(FloatVector.broadcast(S, e2), t2);
@@ -97,6 +127,10 @@ public final class Int8Gemm {
         y[yo + 3] = t3.reduceLanes(VectorOperators.ADD) + s3;
     }
 
+    private static ByteVector load(MemorySegment q, long at) {
+        return ByteVector.fromMemorySegment(BS, q, at, ByteOrder.nativeOrder());
+    }
+
     /** part p of int8 lanes as fp32 */
     private static FloatVector widen(ByteVector v, int p) {
         return (FloatVector) v.castShape(S, p);
@@ -104,24 +138,23 @@ public final class Int8Gemm {
 
     /** x[xo .. xo+K) · W row n, block by block. */
     private static float dot(float[] x, int xo, Int8Matrix w, int n) {
-        byte[] q = w.q();
-        float[] scales = w.scales();
+        MemorySegment q = w.q();
         int K = w.cols(), B = w.blockSize(), bpr = w.blocksPerRow();
-        int qo = n * K, so = n * bpr;
+        long qo = (long) n * K;
         FloatVector total = FloatVector.zero(S);
         float tail = 0f;
         for (int b = 0; b < bpr; b++) {
             int c0 = b * B, c1 = Math.min(K, c0 + B), bound = c0 + (c1 - c0) / BL * BL, c = c0;
             FloatVector acc = FloatVector.zero(S);
             for (; c < bound; c += BL) {
-                ByteVector bv = ByteVector.fromArray(BS, q, qo + c);
+                ByteVector bv = load(q, qo + c);
                 for (int p = 0; p < PARTS; p++) {
                     acc = FloatVector.fromArray(S, x, xo + c + p * L).fma(widen(bv, p), acc);
                 }
             }
             float s = 0f;
-            for (; c < c1; c++) s += x[xo + c] * q[qo + c];
-            float scale = scales[so + b];
+            for (; c < c1; c++) s += x[xo + c] * q.get(ValueLayout.JAVA_BYTE, (long) qo + c);
+            float scale = w.scale(n, b);
             total = acc.fma(FloatVector.broadcast(S, scale), total);
             tail += s * scale;
         }

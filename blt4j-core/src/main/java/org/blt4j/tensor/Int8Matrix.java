@@ -1,5 +1,8 @@
 package org.blt4j.tensor;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import org.blt4j.Blt4jException;
 
 /**
@@ -17,34 +20,69 @@ import org.blt4j.Blt4jException;
  * and all q 0 (when max|w| is near Float.MAX_VALUE, scale is nudged down so that 127 · scale stays finite). -128 is
  * never produced. NaN and ±Inf weights are refused.
  *
- * <p>The arrays are held, not copied: callers must not change them afterwards.
+ * <p>The data lives in two {@link MemorySegment}s: q (int8) and scales (fp32, little-endian), either on the heap (from
+ * {@link #quantize} or the array constructor) or mapped from a checkpoint file ({@link #mapped}). Arrays and segments
+ * are held, not copied: callers must not change them afterwards.
  */
 public final class Int8Matrix {
-    /** the default block of input columns that share one scale */
-    public static final int DEFAULT_BLOCK = 32;
+    /** the default block of input columns that share one scale (64: 4/64 = 1/16 byte of scale per weight) */
+    public static final int DEFAULT_BLOCK = 64;
+    /** how scales are stored: fp32, little-endian, any alignment */
+    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final byte[] q;
-    private final float[] scales;
+    private final MemorySegment q, scales;
     private final int n, k, blockSize, blocksPerRow;
 
-    /** Wraps quantized data (e.g. read from a checkpoint); checks the shapes and that every scale is finite and ≥ 0. */
+    /** Wraps quantized data held in arrays (e.g. read from a checkpoint); checks the shapes and that every scale is finite and ≥ 0. */
     public Int8Matrix(byte[] q, float[] scales, int n, int k, int blockSize) {
+        this(q == null ? null : MemorySegment.ofArray(q), scales == null ? null : leSegment(scales), n, k, blockSize, true);
+    }
+
+    private Int8Matrix(MemorySegment q, MemorySegment scales, int n, int k, int blockSize, boolean checkScales) {
         checkShape(n, k, blockSize);
         int bpr = blocks(k, blockSize);
-        if (q == null || q.length != (long) n * k)
-            throw new Blt4jException("int8 matrix [" + n + ", " + k + "]: q has " + (q == null ? "no" : q.length) + " values, needs " + (long) n * k);
-        if (scales == null || scales.length != (long) n * bpr)
+        if (q == null || q.byteSize() != (long) n * k)
+            throw new Blt4jException("int8 matrix [" + n + ", " + k + "]: q has " + (q == null ? "no" : q.byteSize()) + " bytes, needs " + (long) n * k
+                    + " (int8 [N, K] row-major)");
+        if (scales == null || scales.byteSize() != 4L * n * bpr)
             throw new Blt4jException("int8 matrix [" + n + ", " + k + "] with block " + blockSize + ": scales has "
-                    + (scales == null ? "no" : scales.length) + " values, needs " + (long) n * bpr);
-        for (int i = 0; i < scales.length; i++)
-            if (!(scales[i] >= 0f) || scales[i] == Float.POSITIVE_INFINITY)
-                throw new Blt4jException("int8 matrix: scale " + i + " (row " + i / bpr + ", block " + i % bpr + ") is " + scales[i] + ", must be finite and >= 0");
+                    + (scales == null ? "no" : scales.byteSize()) + " bytes, needs " + 4L * n * bpr + " (f32 [N, ceil(K/B)] = [" + n + ", " + bpr + "])");
         this.q = q;
         this.scales = scales;
         this.n = n;
         this.k = k;
         this.blockSize = blockSize;
         this.blocksPerRow = bpr;
+        if (checkScales) checkScales();
+    }
+
+    /**
+     * Wraps quantized data in (mapped) segments: q int8 [n·k] row-major, scales f32 little-endian [n · ceil(k/block)].
+     * Checks the sizes only (scanning a large mapped matrix costs a read of it): call {@link #checkScales()} to check
+     * the scales too.
+     */
+    public static Int8Matrix mapped(MemorySegment q, MemorySegment scales, int n, int k, int block) {
+        return new Int8Matrix(q, scales, n, k, block, false);
+    }
+
+    /** Checks that every scale is finite and ≥ 0 (reads all of them); returns this. */
+    public Int8Matrix checkScales() {
+        long count = (long) n * blocksPerRow;
+        for (long i = 0; i < count; i++) {
+            float s = scales.get(F32_LE, 4 * i);
+            if (!(s >= 0f) || s == Float.POSITIVE_INFINITY)
+                throw new Blt4jException("int8 matrix: scale " + i + " (row " + i / blocksPerRow + ", block " + i % blocksPerRow + ") is " + s
+                        + ", must be finite and >= 0 (the scales tensor is corrupt or not this matrix's)");
+        }
+        return this;
+    }
+
+    /** scales as a little-endian segment: the array itself where the machine is little-endian, else a copy */
+    private static MemorySegment leSegment(float[] scales) {
+        if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) return MemorySegment.ofArray(scales);
+        MemorySegment s = MemorySegment.ofArray(new byte[4 * scales.length]);
+        for (int i = 0; i < scales.length; i++) s.set(F32_LE, 4L * i, scales[i]);
+        return s;
     }
 
     /** Quantizes w [n, k] (row-major) with {@link #DEFAULT_BLOCK} columns per scale. */
@@ -84,7 +122,7 @@ public final class Int8Matrix {
     public float[] dequantize() {
         float[] w = new float[n * k];
         for (int r = 0; r < n; r++)
-            for (int c = 0; c < k; c++) w[r * k + c] = q[r * k + c] * scales[r * blocksPerRow + c / blockSize];
+            for (int c = 0; c < k; c++) w[r * k + c] = code(r, c) * scale(r, c / blockSize);
         return w;
     }
 
@@ -108,19 +146,29 @@ public final class Int8Matrix {
         return blocksPerRow;
     }
 
-    /** the quantized values [N·K], row-major (the held array, not a copy) */
-    public byte[] q() {
+    /** the quantized values int8 [N·K], row-major (the held segment, not a copy) */
+    public MemorySegment q() {
         return q;
     }
 
-    /** the scales [N · ceil(K/B)], row-major (the held array, not a copy) */
-    public float[] scales() {
+    /** the scales f32 little-endian [N · ceil(K/B)], row-major (the held segment, not a copy) */
+    public MemorySegment scales() {
         return scales;
+    }
+
+    /** q of W[row, col] */
+    public byte code(int row, int col) {
+        return q.get(ValueLayout.JAVA_BYTE, (long) row * k + col);
+    }
+
+    /** the scale of block b of a row (columns [b·B, min(K, (b+1)·B))) */
+    public float scale(int row, int b) {
+        return scales.get(F32_LE, 4L * ((long) row * blocksPerRow + b));
     }
 
     /** bytes of the quantized weights and their scales */
     public long bytes() {
-        return q.length + 4L * scales.length;
+        return q.byteSize() + scales.byteSize();
     }
 
     private static int blocks(int k, int blockSize) {

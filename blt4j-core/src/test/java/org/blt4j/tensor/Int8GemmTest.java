@@ -90,4 +90,33 @@ class Int8GemmTest {
         Int8Gemm.linear(x, 0, 0, z, y, 0); // M = 0: nothing to do
         assertTrue(true);
     }
+
+    @Test
+    void linearManyEqualsEachWeightAlone() {
+        int M = 3, K = 100;
+        Random rnd = new Random(11);
+        float[] x = new float[M * K + 2];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        int[] ns = {7, 33, 1};
+        Int8Matrix[] w = new Int8Matrix[ns.length];
+        float[][] y = new float[ns.length][];
+        int[] yOff = new int[ns.length];
+        for (int i = 0; i < ns.length; i++) {
+            float[] wi = new float[ns[i] * K];
+            for (int j = 0; j < wi.length; j++) wi[j] = (float) rnd.nextGaussian();
+            w[i] = Int8Matrix.quantize(wi, ns[i], K, 32);
+            yOff[i] = i;
+            y[i] = new float[i + M * ns[i]];
+        }
+        for (int threads : new int[] {1, 2}) {
+            Parallel.withThreads(threads, () -> Int8Gemm.linearMany(x, 2, M, w, y, yOff));
+            for (int i = 0; i < ns.length; i++) {
+                float[] alone = new float[i + M * ns[i]];
+                Int8Gemm.linear(x, 2, M, w[i], alone, i);
+                assertArrayEquals(alone, y[i], "weight " + i + ", " + threads + " threads");
+            }
+        }
+        Int8Matrix other = Int8Matrix.quantize(new float[2 * 50], 2, 50, 32);
+        assertThrows(Blt4jException.class, () -> Int8Gemm.linearMany(x, 0, 1, new Int8Matrix[] {w[0], other}, new float[][] {y[0], new float[2]}, new int[2]));
+    }
 }
