@@ -82,7 +82,7 @@ final class BenchCommand implements Runnable {
         @Option(names = "--seq-len", defaultValue = "1024", description = "bytes per scored row, as in eval (default: ${DEFAULT-VALUE})")
         int seqLen;
 
-        @Option(names = "--block", defaultValue = "32", description = "int8 block when quantizing here (default: ${DEFAULT-VALUE})")
+        @Option(names = "--block", defaultValue = "64", description = "int8 block when quantizing here (default: ${DEFAULT-VALUE})")
         int block;
 
         @Override

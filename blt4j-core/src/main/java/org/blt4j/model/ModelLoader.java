@@ -181,7 +181,7 @@ public final class ModelLoader {
                             + "\") needs F32 [" + n + ", " + q.blocks(k) + "]");
                 st.checkFinite(sn);
                 try {
-                    out.put(s.name(), Int8Matrix.mapped(st.segment(s.name()), st.segment(sn), n, k, q.block()));
+                    out.put(s.name(), Int8Matrix.mapped(st.segment(s.name()), st.segment(sn), n, k, q.block()).checkScales());
                 } catch (Blt4jException e) {
                     throw new Blt4jException(file + ": int8 weight '" + s.name() + "': " + e.getMessage(), e);
                 }

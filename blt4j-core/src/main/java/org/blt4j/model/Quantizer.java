@@ -2,6 +2,9 @@ package org.blt4j.model;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -24,6 +27,8 @@ import org.blt4j.tensor.Int8Matrix;
  */
 public final class Quantizer {
     private Quantizer() {}
+
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** What was written: tensors quantized, kept, and the bytes of both folders' weights. */
     public record Report(int quantized, int kept, long srcBytes, long outBytes) {}
@@ -65,11 +70,11 @@ public final class Quantizer {
                 }
                 int n = s.shape()[0], k = s.shape()[1];
                 w.add(name, TensorData.lazy((start, dst, off, c) -> {
-                    byte[] v = current.of(st, name, n, k, block, log).q();
-                    for (int i = 0; i < c; i++) dst[off + i] = v[(int) start + i];
+                    MemorySegment v = current.of(st, name, n, k, block, log).q();
+                    for (int i = 0; i < c; i++) dst[off + i] = v.get(ValueLayout.JAVA_BYTE, start + i);
                 }, shape), DType.I8);
                 w.add(name + Quantization.SCALES, TensorData.lazy((start, dst, off, c) ->
-                        System.arraycopy(current.of(st, name, n, k, block, log).scales(), (int) start, dst, off, c),
+                        MemorySegment.copy(current.of(st, name, n, k, block, log).scales(), F32_LE, 4 * start, dst, off, c),
                         n, q.blocks(k)), DType.F32);
                 counts[0]++;
             }
