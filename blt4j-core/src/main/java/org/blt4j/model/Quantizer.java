@@ -50,13 +50,17 @@ public final class Quantizer {
         try (SafeTensors st = Checkpoint.weights(src)) {
             SafeTensorsWriter w = new SafeTensorsWriter(DType.F32).metadata(st.metadata());
             Current current = new Current();
+            for (String name : specs.keySet())
+                if (!st.contains(name))
+                    throw new Blt4jException(src.resolve(Checkpoint.WEIGHTS) + " has no tensor '" + name
+                            + "' that config.json implies; is this the right config?");
             for (String name : st.names()) {
                 ParamStore.Spec s = specs.get(name);
                 if (s == null)
                     throw new Blt4jException(src.resolve(Checkpoint.WEIGHTS) + ": tensor '" + name
                             + "' is not a parameter config.json implies; is this the right config?");
                 long[] shape = st.info(name).shape();
-                if (shape.length != s.shape().length || (shape.length == 2 && (shape[0] != s.shape()[0] || shape[1] != s.shape()[1])))
+                if (!java.util.Arrays.equals(shape, java.util.Arrays.stream(s.shape()).asLongStream().toArray()))
                     throw new Blt4jException(src.resolve(Checkpoint.WEIGHTS) + ": tensor '" + name + "' has shape "
                             + java.util.Arrays.toString(shape) + " but config.json implies " + java.util.Arrays.toString(s.shape()));
                 if (!Quantization.quantizes(s)) {
