@@ -34,7 +34,7 @@ public final class Flops {
 
     /**
      * Mean visible keys per query of a causal row of ctx positions under a window of w keys (query i sees
-     * max(0, i−w+1)..i): Σ_{i<ctx} min(i+1, w) / ctx = (w(w+1)/2 + (ctx−w)·w) / ctx with w ≤ ctx.
+     * max(0, i−w+1)..i): Σ_{i&lt;ctx} min(i+1, w) / ctx = (w(w+1)/2 + (ctx−w)·w) / ctx with w ≤ ctx.
      */
     public static double avgKeys(int ctx, int window) {
         if (ctx <= 0) throw new IllegalArgumentException("context must be positive, got " + ctx);

@@ -150,7 +150,7 @@ public final class IncrementalBlt {
     }
 
     /**
-     * Feeds ids[r] to rows[r] (the id at its next position) for r < B, and writes the logits predicting the byte after
+     * Feeds ids[r] to rows[r] (the id at its next position) for r &lt; B, and writes the logits predicting the byte after
      * it into logits[r*V ..] (logits may be null when no row needs them).
      */
     public void feed(State[] rows, int[] ids, int B, float[] logits) {

@@ -55,7 +55,7 @@ public record LmArgs(
         if (v == null) throw new Blt4jException("config: required field '" + field + "' is missing from args");
     }
 
-    /** Local attention window; null or <= 0 means unbounded (plain block-causal). */
+    /** Local attention window; null or &lt;= 0 means unbounded (plain block-causal). */
     public int window() {
         return slidingWindow == null || slidingWindow <= 0 ? Integer.MAX_VALUE : slidingWindow;
     }

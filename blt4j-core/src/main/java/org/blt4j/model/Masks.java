@@ -7,7 +7,7 @@ public final class Masks {
     private Masks() {}
 
     /**
-     * Local block-causal with window w: query i sees key j iff j ≤ i, i - j < w, and no document ends in [j, i)
+     * Local block-causal with window w: query i sees key j iff j ≤ i, i - j &lt; w, and no document ends in [j, i)
      * (a document ends with an EOS, inclusive). endsDoc[i] marks position i as the last of its document.
      */
     public static AttnMask localBlockCausal(boolean[] endsDoc, int window) {

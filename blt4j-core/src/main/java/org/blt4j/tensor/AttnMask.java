@@ -9,7 +9,7 @@ public interface AttnMask {
     /** first visible key of query q (inclusive) */
     int from(int q);
 
-    /** end of the visible keys of query q (exclusive); to(q) <= from(q) means none */
+    /** end of the visible keys of query q (exclusive); to(q) &lt;= from(q) means none */
     int to(int q);
 
     /** Key range given by two arrays. */

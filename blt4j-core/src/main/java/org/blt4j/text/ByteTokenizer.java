@@ -53,7 +53,7 @@ public final class ByteTokenizer {
         return id >= OFFSET && id < VOCAB_SIZE;
     }
 
-    /** The bytes of the byte ids, in order; special ids (< 4) and ids outside the vocabulary are dropped. */
+    /** The bytes of the byte ids, in order; special ids (&lt; 4) and ids outside the vocabulary are dropped. */
     public static byte[] decodeBytes(int[] ids) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length);
         for (int id : ids) if (isByte(id)) out.write(id - OFFSET);
