@@ -9,8 +9,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** blt4j bench: speed measurements (never part of the tests). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm, train, generate, serve, entropy, int8-accuracy.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class, BenchCommand.Generate.class, BenchCommand.Serve.class,
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm, int8, train, generate, serve, entropy, int8-accuracy.",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Int8.class, BenchCommand.Train.class, BenchCommand.Generate.class, BenchCommand.Serve.class,
                 BenchCommand.Entropy.class, BenchCommand.Int8Accuracy.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
@@ -27,6 +27,34 @@ final class BenchCommand implements Runnable {
         @Override
         public void run() {
             GemmBench.run(System.out);
+        }
+    }
+
+    @Command(name = "int8", mixinStandardHelpOptions = true,
+            description = "int8 against bf16 weight products at the blt-1b shapes, weights mapped from files: GB/s of weight bytes, "
+                    + "the speed-up over bf16 and the share of the memory bandwidth measured in the same run, for M = 1 (decode) and small M.")
+    static final class Int8 implements Callable<Integer> {
+        @Option(names = "--seconds", defaultValue = "0.3", description = "seconds per timing (default: ${DEFAULT-VALUE})")
+        double seconds;
+
+        @Option(names = "--m", split = ",", defaultValue = "1,2,4,8,16", description = "x rows per product (default: ${DEFAULT-VALUE})")
+        List<Integer> ms;
+
+        @Option(names = "--mib", defaultValue = "192", description = "MiB of bf16 weights per shape, as a stack of layers (default: ${DEFAULT-VALUE})")
+        int mib;
+
+        @Option(names = "--no-bandwidth", description = "skip the memory bandwidth measurement (it sums a 1 GiB array)")
+        boolean noBandwidth;
+
+        @Option(names = "--tmp", paramLabel = "DIR", description = "where the weight files are written (default: the system temp folder)")
+        Path tmp;
+
+        @Override
+        public Integer call() {
+            for (int m : ms) if (m < 1) throw new org.blt4j.Blt4jException("--m " + m + ": every M must be >= 1");
+            if (seconds <= 0 || mib < 1) throw new org.blt4j.Blt4jException("--seconds and --mib must be positive");
+            org.blt4j.bench.Int8Bench.run(System.out, new org.blt4j.bench.Int8Bench.Options(seconds, ms, mib, !noBandwidth, tmp));
+            return 0;
         }
     }
 

@@ -21,8 +21,8 @@ import org.blt4j.Blt4jException;
  * never produced. NaN and ±Inf weights are refused.
  *
  * <p>The data lives in two {@link MemorySegment}s: q (int8) and scales (fp32, little-endian), either on the heap (from
- * {@link #quantize} or the array constructor) or mapped from a checkpoint file ({@link #mapped}). Arrays and segments
- * are held, not copied: callers must not change them afterwards.
+ * {@link #quantize} or the array constructor, which copies q) or mapped from a checkpoint file ({@link #mapped}). The
+ * scales array and mapped segments are held, not copied: callers must not change them afterwards.
  */
 public final class Int8Matrix {
     /** the default block of input columns that share one scale (64: 4/64 = 1/16 byte of scale per weight) */
@@ -33,9 +33,12 @@ public final class Int8Matrix {
     private final MemorySegment q, scales;
     private final int n, k, blockSize, blocksPerRow;
 
-    /** Wraps quantized data held in arrays (e.g. read from a checkpoint); checks the shapes and that every scale is finite and ≥ 0. */
+    /**
+     * Quantized data from arrays (e.g. read from a checkpoint); checks the shapes and that every scale is finite and
+     * ≥ 0. q is copied (into an int[]-backed segment, see {@link #intBacked}); scales is held.
+     */
     public Int8Matrix(byte[] q, float[] scales, int n, int k, int blockSize) {
-        this(q == null ? null : MemorySegment.ofArray(q), scales == null ? null : leSegment(scales), n, k, blockSize, true);
+        this(q == null ? null : intBacked(q), scales == null ? null : leSegment(scales), n, k, blockSize, true);
     }
 
     private Int8Matrix(MemorySegment q, MemorySegment scales, int n, int k, int blockSize, boolean checkScales) {
@@ -75,6 +78,16 @@ public final class Int8Matrix {
                         + ", must be finite and >= 0 (the scales tensor is corrupt or not this matrix's)");
         }
         return this;
+    }
+
+    /**
+     * A copy of q in a segment over an int[]: C2 turns vector loads of int lanes from an int[] into plain vector
+     * loads, but not from a byte[] (it falls back to Java code, ~100× slower).
+     */
+    private static MemorySegment intBacked(byte[] q) {
+        MemorySegment s = MemorySegment.ofArray(new int[(q.length + 3) / 4]).asSlice(0, q.length);
+        s.copyFrom(MemorySegment.ofArray(q));
+        return s;
     }
 
     /** scales as a little-endian segment: the array itself where the machine is little-endian, else a copy */

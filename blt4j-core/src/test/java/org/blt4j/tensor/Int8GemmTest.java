@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import org.blt4j.Blt4jException;
 import org.junit.jupiter.api.Tag;
@@ -13,16 +15,25 @@ import org.junit.jupiter.api.Test;
 /** y = x Wᵀ with int8 W against a naive twin: dequantize, then plain loops in double. */
 @Tag("widths") // again at 256-bit vectors where 512 is preferred
 class Int8GemmTest {
-    /** y[m, n] = Σ_k x[m, k] · w[n, k] in double, with Σ |x · w| per element in sumAbs */
-    private static double[] naive(float[] x, int xOff, int M, float[] w, int N, int K, double[] sumAbs) {
+    /**
+     * The naive twin, scalar loops over the layout itself: y[m, n] = Σ_blocks scale[n, b] · Σ_{k in b} x[m, k] · q[n, k]
+     * in double, with Σ |x · q · scale| per element in sumAbs (the tolerance scales with it).
+     */
+    private static double[] naive(float[] x, int xOff, int M, Int8Matrix w, double[] sumAbs) {
+        int N = w.rows(), K = w.cols(), B = w.blockSize();
         double[] y = new double[M * N];
         for (int m = 0; m < M; m++)
             for (int n = 0; n < N; n++) {
                 double s = 0, a = 0;
-                for (int k = 0; k < K; k++) {
-                    double p = (double) x[xOff + m * K + k] * w[n * K + k];
-                    s += p;
-                    a += Math.abs(p);
+                for (int b = 0; b < w.blocksPerRow(); b++) {
+                    double bs = 0, ba = 0;
+                    for (int k = b * B; k < Math.min(K, b * B + B); k++) {
+                        double p = (double) x[xOff + m * K + k] * w.code(n, k);
+                        bs += p;
+                        ba += Math.abs(p);
+                    }
+                    s += bs * w.scale(n, b);
+                    a += ba * w.scale(n, b);
                 }
                 y[m * N + n] = s;
                 sumAbs[m * N + n] = a;
@@ -30,48 +41,82 @@ class Int8GemmTest {
         return y;
     }
 
-    private static void check(int M, int N, int K, int B, long seed) {
-        Random rnd = new Random(seed);
-        float[] x = new float[M * K + 3], w = new float[N * K];
-        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+    private static Int8Matrix random(int N, int K, int B, Random rnd) {
+        float[] w = new float[N * K];
         for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian() * 0.05f;
-        Int8Matrix q = Int8Matrix.quantize(w, N, K, B);
+        return Int8Matrix.quantize(w, N, K, B);
+    }
+
+    /** the same matrix in native segments, as a mapped checkpoint gives it */
+    private static Int8Matrix offHeap(Int8Matrix h, Arena arena) {
+        MemorySegment q = arena.allocate(h.q().byteSize()), s = arena.allocate(h.scales().byteSize());
+        q.copyFrom(h.q());
+        s.copyFrom(h.scales());
+        return Int8Matrix.mapped(q, s, h.rows(), h.cols(), h.blockSize());
+    }
+
+    private static void check(int M, Int8Matrix w, int threads, Random rnd, String what) {
+        int N = w.rows(), K = w.cols();
+        float[] x = new float[M * K + 3];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         double[] sumAbs = new double[M * N];
-        double[] want = naive(x, 3, M, q.dequantize(), N, K, sumAbs);
+        double[] want = naive(x, 3, M, w, sumAbs);
         float[] got = new float[M * N + 5];
-        Int8Gemm.linear(x, 3, M, q, got, 5);
+        Parallel.withThreads(threads, () -> Int8Gemm.linear(x, 3, M, w, got, 5));
         for (int i = 0; i < M * N; i++)
             assertEquals(want[i], got[5 + i], 1e-5 * sumAbs[i] + 1e-30,
-                    "M " + M + " N " + N + " K " + K + " B " + B + " at " + i);
+                    what + ": M " + M + " N " + N + " K " + K + " B " + w.blockSize() + " threads " + threads + " at " + i);
     }
+
+    /** (N, K, B): K a multiple of the block or not, of the lanes or not; N odd, even, 1; blocks of the fast path and others */
+    private static final int[][] SHAPES = {{1, 64, 64}, {5, 197, 64}, {9, 128, 64}, {33, 300, 128}, {4, 70, 64}, {2, 1000, 64},
+            {7, 100, 32}, {3, 150, 3}, {6, 96, 48}};
 
     @Test
     void agreesWithTheNaiveTwin() {
-        int seed = 0;
-        for (int M : new int[] {1, 2, 3, 7, 16})
-            for (int[] nk : new int[][] {{1, 32}, {5, 64}, {9, 100}, {33, 257}, {64, 31}, {17, 1000}})
-                check(M, nk[0], nk[1], 32, seed++);
-        for (int B : new int[] {1, 3, 8, 16, 20, 64, 128})
-            check(3, 11, 150, B, seed++);
-        check(1, 512, 2048, 32, seed++); // large enough to run in parallel
-        check(16, 300, 384, 32, seed++);
+        Random rnd = new Random(1);
+        try (Arena arena = Arena.ofShared()) { // shared: the kernel reads it from pool threads
+            for (int[] s : SHAPES) {
+                Int8Matrix heap = random(s[0], s[1], s[2], rnd), mapped = offHeap(heap, arena);
+                for (int M = 1; M <= 17; M++) {
+                    check(M, heap, 1 + M % 2, rnd, "heap");
+                    check(M, mapped, 2 - M % 2, rnd, "mapped");
+                }
+            }
+            // large enough to run on 2 threads: ranges split unevenly, a short last block
+            Int8Matrix big = random(131, 2100, 64, rnd);
+            for (int M : new int[] {1, 2, 9}) {
+                check(M, big, 2, rnd, "heap");
+                check(M, offHeap(big, arena), 2, rnd, "mapped");
+            }
+        }
     }
 
     @Test
     void batchedRowsEqualRowsAlone() {
-        int M = 5, N = 70, K = 333;
         Random rnd = new Random(7);
-        float[] x = new float[M * K], w = new float[N * K];
-        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
-        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
-        Int8Matrix q = Int8Matrix.quantize(w, N, K, 32);
-        float[] all = new float[M * N], one = new float[M * N];
-        Int8Gemm.linear(x, 0, M, q, all, 0);
-        for (int m = 0; m < M; m++) {
-            int mm = m;
-            Parallel.withThreads(1 + m % 2, () -> Int8Gemm.linear(x, mm * K, 1, q, one, mm * N));
+        try (Arena arena = Arena.ofShared()) { // shared: the kernel reads it from pool threads
+            for (int[] s : new int[][] {{37, 333, 64}, {70, 640, 128}, {21, 333, 32}}) {
+                int N = s[0], K = s[1], M = 17;
+                Int8Matrix heap = random(N, K, s[2], rnd), mapped = offHeap(heap, arena);
+                float[] x = new float[M * K];
+                for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+                for (Int8Matrix w : new Int8Matrix[] {heap, mapped}) {
+                    float[] one = new float[M * N];
+                    for (int m = 0; m < M; m++) {
+                        int mm = m;
+                        Parallel.withThreads(1 + m % 2, () -> Int8Gemm.linear(x, mm * K, 1, w, one, mm * N));
+                    }
+                    for (int rows = 2; rows <= M; rows++) // the first `rows` x rows batched, on 1 and 2 threads
+                        for (int threads = 1; threads <= 2; threads++) {
+                            int r = rows;
+                            float[] all = new float[r * N];
+                            Parallel.withThreads(threads, () -> Int8Gemm.linear(x, 0, r, w, all, 0));
+                            assertArrayEquals(java.util.Arrays.copyOf(one, r * N), all, "N " + N + " K " + K + " B " + s[2] + " M " + r + " threads " + threads);
+                        }
+                }
+            }
         }
-        assertArrayEquals(all, one);
     }
 
     @Test
