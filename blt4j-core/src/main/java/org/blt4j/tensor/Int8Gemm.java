@@ -19,16 +19,18 @@ import org.blt4j.Blt4jException;
  * multiplies stream i lane by lane; the 2^24 is taken out once per output.
  *
  * <p>The order of the sums, the same in every kernel path: per (W row, x row), per block of B columns, one vector
- * accumulator per stream, a_i (from 0), takes the products of stream i chunk by chunk (chunks of 4L columns, fma;
- * four chains, not one, as an FMA's latency would otherwise bound the kernel); then
- * t = ((a_0 + a_1) + (a_2 + a_3)) · scale + t; y = Σ lanes of t ({@link VecMath#sumLanes}) · 2^-24, plus the columns past the last whole chunk
- * (scalar, in column order) times the last block's scale. So y[m, n] does not depend on M, the row range or the thread
- * count: batched rows equal rows computed alone, bitwise. Needs B a multiple of the chunk (4L columns: 64 with
- * AVX-512, 32 with AVX2); other blocks go through {@link Int8GemmGeneric}.
+ * accumulator a (from 0) takes, chunk by chunk (4L columns), the products of streams 0 and 1 in turn (fma), another,
+ * e, those of streams 2 and 3 (two chains: one is bound by the FMA latency); then t = (a + e) · scale + t, in one
+ * loop over the row's chunks that folds at each block's end (with AVX-512 and B = 64 a block is one chunk);
+ * y = Σ lanes of t ({@link VecMath#sumLanes}) · 2^-24, plus the columns past the last whole chunk (scalar, in column
+ * order) times the last block's scale. So y[m, n] does not depend on M, the row range or the thread count: batched
+ * rows equal rows computed alone, bitwise. Needs B a multiple of the chunk (4L columns: 64 with AVX-512, 32 with
+ * AVX2); other blocks go through {@link Int8GemmGeneric}.
  *
- * <p>Tiles: M = 1 takes 2 W rows at a time, one from each half of the thread's range (two streams for the prefetchers);
- * M > 1 takes one W row × 4 x rows, so each widened W vector serves 4 FMA chains (x rows past M are zero padding,
- * their sums dropped), the rows from the two halves in turn.
+ * <p>Tiles: M = 1 takes one W row at a time, from each half of the thread's range in turn (two streams for the
+ * prefetchers); M > 1 takes one W row × 4 x rows, so each widened W vector serves 8 FMA chains (x rows past M are
+ * zero padding, their sums dropped). Bigger tiles overflow C2's inlining budget (NodeCountInliningCutoff) at times,
+ * and then the vectors fall back to Java objects, about 100× slower.
  */
 public final class Int8Gemm {
     private Int8Gemm() {}
@@ -111,109 +113,131 @@ public final class Int8Gemm {
 
     /** y[m, n] for W rows n in [n0, n1) and every m: rows from the two halves of the range in turn. */
     private static void rows(float[] xs, float[] x, int xOff, int M, Int8Matrix w, int n0, int n1, float[] y, int yOff) {
-        float[] lanes = new float[8 * L];
+        Scratch sc = new Scratch();
         int R = n1 - n0;
         int h = R / 2;
         if (M == 1) {
-            for (int n = n0; n < n0 + h; n++) pair(xs, x, xOff, w, n, n + h, y, yOff, lanes);
-            if ((R & 1) != 0) pair(xs, x, xOff, w, n1 - 1, n1 - 1, y, yOff, lanes);
+            for (int n = n0; n < n0 + h; n++) { // the row from each half in turn: two streams
+                one(xs, x, xOff, w, n, y, yOff, sc);
+                one(xs, x, xOff, w, n + h, y, yOff, sc);
+            }
+            if ((R & 1) != 0) one(xs, x, xOff, w, n1 - 1, y, yOff, sc);
             return;
         }
         for (int n = n0; n < n0 + h; n++) { // the row from each half in turn: two streams; a row stays in L1 over the x tiles
-            for (int m = 0; m < M; m += MT) tile(xs, x, xOff, M, m, w, n, y, yOff, lanes);
-            for (int m = 0; m < M; m += MT) tile(xs, x, xOff, M, m, w, n + h, y, yOff, lanes);
+            for (int m = 0; m < M; m += MT) tile(xs, x, xOff, M, m, w, n, y, yOff, sc);
+            for (int m = 0; m < M; m += MT) tile(xs, x, xOff, M, m, w, n + h, y, yOff, sc);
         }
         if ((R & 1) != 0)
-            for (int m = 0; m < M; m += MT) tile(xs, x, xOff, M, m, w, n1 - 1, y, yOff, lanes);
+            for (int m = 0; m < M; m += MT) tile(xs, x, xOff, M, m, w, n1 - 1, y, yOff, sc);
     }
 
-    /** M = 1: y[ra] and y[rb] (rb may equal ra). Two rows, not four: four overflow C2's inlining budget. */
-    private static void pair(float[] xs, float[] x, int xOff, Int8Matrix w, int ra, int rb, float[] y, int yOff, float[] lanes) {
+    /**
+     * M = 1: y[r]. One W row per call: two rows (or a bigger tile) at times overflow C2's inlining budget, and then the
+     * vectors fall back to Java objects (100× slower).
+     */
+    private static void one(float[] xs, float[] x, int xOff, Int8Matrix w, int r, float[] y, int yOff, Scratch sc) {
         MemorySegment q = w.q();
-        int K = w.cols(), B = w.blockSize(), bpr = w.blocksPerRow(), K4 = K / 4, full = K / CHUNK * CHUNK;
-        long oa = (long) ra * K, ob = (long) rb * K;
-        FloatVector ta = FloatVector.zero(S), tb = ta;
-        for (int b = 0; b < bpr; b++) {
-            int cv = Math.min(full, b * B + B);
-            FloatVector z = FloatVector.zero(S), a0 = z, a1 = z, a2 = z, a3 = z, c0 = z, c1 = z, c2 = z, c3 = z;
-            for (int col = b * B; col < cv; col += CHUNK) {
-                int j = col / 4;
-                IntVector va = load(q, oa + col), vb = load(q, ob + col);
-                FloatVector x0 = FloatVector.fromArray(S, xs, j);
-                a0 = w0(va).fma(x0, a0);
-                c0 = w0(vb).fma(x0, c0);
-                FloatVector x1 = FloatVector.fromArray(S, xs, K4 + j);
-                a1 = w1(va).fma(x1, a1);
-                c1 = w1(vb).fma(x1, c1);
-                FloatVector x2 = FloatVector.fromArray(S, xs, 2 * K4 + j);
-                a2 = w2(va).fma(x2, a2);
-                c2 = w2(vb).fma(x2, c2);
-                FloatVector x3 = FloatVector.fromArray(S, xs, 3 * K4 + j);
-                a3 = w3(va).fma(x3, a3);
-                c3 = w3(vb).fma(x3, c3);
+        int K = w.cols(), K4 = K / 4, full = K / CHUNK * CHUNK, cpb = w.blockSize() / CHUNK;
+        long o = (long) r * K;
+        float[] s = sc.scales(w, r);
+        FloatVector z = FloatVector.zero(S), t = z, a = z, e = z;
+        for (int c = 0, b = 0, k = 0; c < full; c += CHUNK) {
+            int j = c / 4;
+            IntVector v = load(q, o + c);
+            a = w0(v).fma(FloatVector.fromArray(S, xs, j), a);
+            e = w2(v).fma(FloatVector.fromArray(S, xs, 2 * K4 + j), e);
+            a = w1(v).fma(FloatVector.fromArray(S, xs, K4 + j), a);
+            e = w3(v).fma(FloatVector.fromArray(S, xs, 3 * K4 + j), e);
+            if (++k == cpb || c + CHUNK == full) { // the block's (or the last whole chunk's) end: scale once
+                t = a.add(e).fma(FloatVector.broadcast(S, s[b]), t);
+                a = z;
+                e = z;
+                k = 0;
+                b++;
             }
-            ta = a0.add(a1).add(a2.add(a3)).fma(FloatVector.broadcast(S, w.scale(ra, b)), ta);
-            tb = c0.add(c1).add(c2.add(c3)).fma(FloatVector.broadcast(S, w.scale(rb, b)), tb);
         }
-        ta.intoArray(lanes, 0);
-        tb.intoArray(lanes, L);
-        y[yOff + ra] = finish(lanes, 0, x, xOff, w, ra);
-        y[yOff + rb] = finish(lanes, L, x, xOff, w, rb);
+        t.intoArray(sc.lanes, 0);
+        y[yOff + r] = finish(sc.lanes, 0, x, xOff, w, r);
     }
 
     /**
      * M > 1: y[m, r] for the x rows m0..m0+3 (those below M written). One W row, not two: a bigger tile overflows
      * C2's inlining budget and its vectors fall back to Java objects.
      */
-    private static void tile(float[] xs, float[] x, int xOff, int M, int m0, Int8Matrix w, int r, float[] y, int yOff, float[] lanes) {
+    private static void tile(float[] xs, float[] x, int xOff, int M, int m0, Int8Matrix w, int r, float[] y, int yOff, Scratch scratch) {
         MemorySegment q = w.q();
-        int N = w.rows(), K = w.cols(), B = w.blockSize(), bpr = w.blocksPerRow(), K4 = K / 4, full = K / CHUNK * CHUNK;
+        int N = w.rows(), K = w.cols(), K4 = K / 4, full = K / CHUNK * CHUNK, cpb = w.blockSize() / CHUNK;
         int X = 4 * K4, x0 = m0 * X, x1 = x0 + X, x2 = x1 + X, x3 = x2 + X; // the 4 split x rows
         long o = (long) r * K;
-        FloatVector z = FloatVector.zero(S), t0 = z, t1 = z, t2 = z, t3 = z;
-        for (int b = 0; b < bpr; b++) {
-            int c0 = b * B, cv = Math.min(full, c0 + B);
-            FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z; // a[x row][stream]
-            FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z, wv;
-            for (int c = c0; c < cv; c += CHUNK) {
-                IntVector v = load(q, o + c);
-                int j = c / 4;
+        float[] s = scratch.scales(w, r);
+        FloatVector z = FloatVector.zero(S), t0 = z, t1 = z, t2 = z, t3 = z, a0 = z, a1 = z, a2 = z, a3 = z, e0 = z, e1 = z, e2 = z, e3 = z, wv;
+        for (int c = 0, b = 0, k = 0; c < full; c += CHUNK) {
+            IntVector v = load(q, o + c);
+            int j = c / 4;
                 wv = w0(v);
-                a00 = wv.fma(FloatVector.fromArray(S, xs, x0 + j), a00);
-                a10 = wv.fma(FloatVector.fromArray(S, xs, x1 + j), a10);
-                a20 = wv.fma(FloatVector.fromArray(S, xs, x2 + j), a20);
-                a30 = wv.fma(FloatVector.fromArray(S, xs, x3 + j), a30);
+                a0 = wv.fma(FloatVector.fromArray(S, xs, x0 + j), a0);
+                a1 = wv.fma(FloatVector.fromArray(S, xs, x1 + j), a1);
+                a2 = wv.fma(FloatVector.fromArray(S, xs, x2 + j), a2);
+                a3 = wv.fma(FloatVector.fromArray(S, xs, x3 + j), a3);
                 j += K4;
                 wv = w1(v);
-                a01 = wv.fma(FloatVector.fromArray(S, xs, x0 + j), a01);
-                a11 = wv.fma(FloatVector.fromArray(S, xs, x1 + j), a11);
-                a21 = wv.fma(FloatVector.fromArray(S, xs, x2 + j), a21);
-                a31 = wv.fma(FloatVector.fromArray(S, xs, x3 + j), a31);
+                a0 = wv.fma(FloatVector.fromArray(S, xs, x0 + j), a0);
+                a1 = wv.fma(FloatVector.fromArray(S, xs, x1 + j), a1);
+                a2 = wv.fma(FloatVector.fromArray(S, xs, x2 + j), a2);
+                a3 = wv.fma(FloatVector.fromArray(S, xs, x3 + j), a3);
                 j += K4;
                 wv = w2(v);
-                a02 = wv.fma(FloatVector.fromArray(S, xs, x0 + j), a02);
-                a12 = wv.fma(FloatVector.fromArray(S, xs, x1 + j), a12);
-                a22 = wv.fma(FloatVector.fromArray(S, xs, x2 + j), a22);
-                a32 = wv.fma(FloatVector.fromArray(S, xs, x3 + j), a32);
+                e0 = wv.fma(FloatVector.fromArray(S, xs, x0 + j), e0);
+                e1 = wv.fma(FloatVector.fromArray(S, xs, x1 + j), e1);
+                e2 = wv.fma(FloatVector.fromArray(S, xs, x2 + j), e2);
+                e3 = wv.fma(FloatVector.fromArray(S, xs, x3 + j), e3);
                 j += K4;
                 wv = w3(v);
-                a03 = wv.fma(FloatVector.fromArray(S, xs, x0 + j), a03);
-                a13 = wv.fma(FloatVector.fromArray(S, xs, x1 + j), a13);
-                a23 = wv.fma(FloatVector.fromArray(S, xs, x2 + j), a23);
-                a33 = wv.fma(FloatVector.fromArray(S, xs, x3 + j), a33);
+                e0 = wv.fma(FloatVector.fromArray(S, xs, x0 + j), e0);
+                e1 = wv.fma(FloatVector.fromArray(S, xs, x1 + j), e1);
+                e2 = wv.fma(FloatVector.fromArray(S, xs, x2 + j), e2);
+                e3 = wv.fma(FloatVector.fromArray(S, xs, x3 + j), e3);
+            if (++k == cpb || c + CHUNK == full) {
+                FloatVector sc = FloatVector.broadcast(S, s[b]);
+                t0 = a0.add(e0).fma(sc, t0);
+                t1 = a1.add(e1).fma(sc, t1);
+                t2 = a2.add(e2).fma(sc, t2);
+                t3 = a3.add(e3).fma(sc, t3);
+                a0 = z;
+                a1 = z;
+                a2 = z;
+                a3 = z;
+                e0 = z;
+                e1 = z;
+                e2 = z;
+                e3 = z;
+                k = 0;
+                b++;
             }
-            FloatVector sc = FloatVector.broadcast(S, w.scale(r, b));
-            t0 = a00.add(a01).add(a02.add(a03)).fma(sc, t0);
-            t1 = a10.add(a11).add(a12.add(a13)).fma(sc, t1);
-            t2 = a20.add(a21).add(a22.add(a23)).fma(sc, t2);
-            t3 = a30.add(a31).add(a32.add(a33)).fma(sc, t3);
         }
+        float[] lanes = scratch.lanes;
         t0.intoArray(lanes, 0);
         t1.intoArray(lanes, L);
         t2.intoArray(lanes, 2 * L);
         t3.intoArray(lanes, 3 * L);
         for (int m = 0; m < MT && m0 + m < M; m++)
             y[yOff + (m0 + m) * N + r] = finish(lanes, m * L, x, xOff + (m0 + m) * K, w, r);
+    }
+
+    /** per-thread buffers of a row range: summed lanes, and the scales of a W row as floats */
+    private static final class Scratch {
+        final float[] lanes = new float[4 * L];
+        float[] row = new float[0];
+
+        /** the scales of W row r */
+        float[] scales(Int8Matrix w, int r) {
+            int bpr = w.blocksPerRow();
+            float[] s = row;
+            if (s.length < bpr) row = s = new float[bpr];
+            MemorySegment.copy(w.scales(), Int8Matrix.F32_LE, 4L * r * bpr, s, 0, bpr);
+            return s;
+        }
     }
 
     // byte i of each lane moved to the top (the rest cleared) = q·2^24 as an int, converted exactly to fp32
