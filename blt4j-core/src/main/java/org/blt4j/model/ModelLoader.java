@@ -51,6 +51,7 @@ public final class ModelLoader {
         requireFits(specs, inPlace, "entropy model " + dir);
         ParamStore params = fill(ParamStore.allocate(specs, mapped, int8), st, dir);
         if (inPlace.isEmpty()) st.close();
+        else params.attach(st);                          // unmapped by EntropyModel.close
         return new EntropyModel(args, params);
     }
 
@@ -114,6 +115,7 @@ public final class ModelLoader {
             tables.add(st.rows(s.name()));
         }
         if (tables.isEmpty() && inPlace.isEmpty()) st.close();
+        else params.attach(st);                          // unmapped by ByteLatentTransformer.close
         return new ByteLatentTransformer(args, params, tables);
     }
 

@@ -40,6 +40,8 @@ public final class ParamStore {
     private final Map<String, Param> params;
     private final Map<String, MemorySegment> mapped;
     private final Map<String, Int8Matrix> int8;
+    /** the mapped file(s) the weights read in place live in: released by {@link #close} */
+    private final java.util.List<AutoCloseable> files = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private ParamStore(float[] data, Map<String, Param> params, Map<String, MemorySegment> mapped, Map<String, Int8Matrix> int8) {
         this.data = data;
@@ -151,6 +153,26 @@ public final class ParamStore {
     }
 
     /** A buffer with the same layout (gradients, optimizer moments). */
+    /** Makes this store own {@code file} (the mapped file its in-place weights or hash tables are read from). */
+    public void attach(AutoCloseable file) {
+        files.add(java.util.Objects.requireNonNull(file));
+    }
+
+    /**
+     * Releases the mapped files this store owns (unmapping them): weights read in place must not be used afterwards.
+     * The heap values stay. Idempotent.
+     */
+    public void closeFiles() {
+        for (AutoCloseable f : files) {
+            try {
+                f.close();
+            } catch (Exception e) {
+                throw new Blt4jException("cannot close a mapped weights file: " + e, e);
+            }
+        }
+        files.clear();
+    }
+
     public float[] newBuffer() {
         return new float[data.length];
     }
