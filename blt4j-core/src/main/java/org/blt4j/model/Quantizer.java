@@ -37,6 +37,9 @@ public final class Quantizer {
         Quantization q = new Quantization(block);
         if (HfLayout.isHf(src))
             throw new Blt4jException(src + " is in the Hugging Face layout: convert it with ./blt4j convert --to hub first");
+        if (ReferenceLayout.isReference(src))
+            throw new Blt4jException(src + " is in the reference trainer's layout (params.json + consolidated.pth): convert it"
+                    + " with ./blt4j convert --to hub first");
         if (Quantization.of(src) != null)
             throw new Blt4jException(src.resolve(Checkpoint.CONFIG) + ": field \"" + Quantization.KEY
                     + "\" says this checkpoint is quantized already; quantize its fp32/bf16 original");

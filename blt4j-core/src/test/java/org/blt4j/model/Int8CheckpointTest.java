@@ -142,6 +142,9 @@ class Int8CheckpointTest {
         assertMessage(assertThrows(Blt4jException.class, () -> Quantizer.quantize(bltQ, tmp.resolve("again"), 64, null)),
                 "quantization", "already");
         assertFalse(Files.exists(tmp.resolve("again")));
+        Path ref = org.blt4j.io.ReferenceFixtures.root().resolve("blt-fp32");
+        assertMessage(assertThrows(Blt4jException.class, () -> Quantizer.quantize(ref, tmp.resolve("ref"), 64, null)),
+                "reference trainer", "convert --to hub");
         // a NaN in a linear weight and in a norm: refused naming the tensor, nothing written
         for (String t : List.of("local_encoder.layers.0.attention.wq.weight", "local_decoder.norm.weight")) {
             Path poisoned = rewrite("nan-" + t, (name, f) -> { if (name.equals(t)) f[f.length / 2] = Float.NaN; });
