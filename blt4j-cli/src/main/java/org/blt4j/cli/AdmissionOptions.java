@@ -8,7 +8,7 @@ final class AdmissionOptions {
     /** The most requests each may allow: each running or waiting request holds a thread. */
     static final int MAX_REQUESTS = 10_000;
 
-    @Option(names = "--max-concurrent", paramLabel = "N", description = "generations running at once (default: one per core)")
+    @Option(names = "--max-concurrent", paramLabel = "N", description = "generations running at once (default: one per core; serve: at least --max-batch)")
     Integer maxConcurrent;
 
     @Option(names = "--max-queued", paramLabel = "N", description = "requests waiting for a turn; more get 429 (default: 32)")

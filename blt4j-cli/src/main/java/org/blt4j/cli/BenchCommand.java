@@ -9,9 +9,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** blt4j bench: speed measurements (never part of the tests). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm, int8, train, generate, serve, entropy.",
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm, int8, train, generate, serve, entropy, batch, int8-accuracy.",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.Int8.class, BenchCommand.Train.class, BenchCommand.Generate.class, BenchCommand.Serve.class,
-                BenchCommand.Entropy.class})
+                BenchCommand.Entropy.class, BenchCommand.Batch.class, BenchCommand.Int8Accuracy.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -82,6 +82,50 @@ final class BenchCommand implements Runnable {
         }
     }
 
+    @Command(name = "int8-accuracy", mixinStandardHelpOptions = true,
+            description = "int8 against fp32 (docs/int8.md): bits per byte of a BLT and its entropy model and of their int8 "
+                    + "copies on the held-out split, and how often the int8 entropy model puts patch boundaries where fp32 does.")
+    static final class Int8Accuracy implements Callable<Integer> {
+        @Option(names = "--model", required = true, paramLabel = "DIR", description = "the fp32/bf16 BLT (or its run folder)")
+        Path model;
+
+        @Option(names = "--entropy-model", required = true, paramLabel = "DIR", description = "its fp32/bf16 entropy model")
+        Path entropyModel;
+
+        @Option(names = "--int8-model", paramLabel = "DIR", description = "the BLT's int8 copy (default: quantized here into a temporary folder)")
+        Path int8Model;
+
+        @Option(names = "--int8-entropy-model", paramLabel = "DIR", description = "the entropy model's int8 copy")
+        Path int8EntropyModel;
+
+        @Option(names = "--data", paramLabel = "FILE", defaultValue = "data/sotu.txt.gz", description = "corpus (default: ${DEFAULT-VALUE})")
+        Path data;
+
+        @Option(names = "--heldout-fraction", defaultValue = "0.1", description = "its last fraction is scored (default: ${DEFAULT-VALUE})")
+        double heldOutFraction;
+
+        @Option(names = "--max-bytes", defaultValue = "200000", description = "score the first N held-out bytes (default: ${DEFAULT-VALUE})")
+        long maxBytes;
+
+        @Option(names = "--seq-len", defaultValue = "1024", description = "bytes per scored row, as in eval (default: ${DEFAULT-VALUE})")
+        int seqLen;
+
+        @Option(names = "--block", defaultValue = "64", description = "int8 block when quantizing here (default: ${DEFAULT-VALUE})")
+        int block;
+
+        @Override
+        public Integer call() throws Exception {
+            if (maxBytes < 1 || seqLen < 2 || block < 1) throw new org.blt4j.Blt4jException("--max-bytes, --block must be >= 1 and --seq-len >= 2");
+            if (!Files.isRegularFile(data)) throw new org.blt4j.Blt4jException("--data " + data + " is not a readable file");
+            org.blt4j.bench.Int8AccuracyBench.run(System.out, new org.blt4j.bench.Int8AccuracyBench.Options(
+                    org.blt4j.io.ModelDirs.resolveModel(model), org.blt4j.io.ModelDirs.resolveModel(entropyModel),
+                    int8Model == null ? null : org.blt4j.io.ModelDirs.resolveModel(int8Model),
+                    int8EntropyModel == null ? null : org.blt4j.io.ModelDirs.resolveModel(int8EntropyModel),
+                    data, heldOutFraction, maxBytes, seqLen, block));
+            return 0;
+        }
+    }
+
     @Command(name = "generate", mixinStandardHelpOptions = true,
             description = "Generation bytes/s, cached vs uncached, at the demo size (512-byte prompt, 256 bytes); "
                     + "with --1b also a blt-1b-shaped model with mapped bf16 weights against the memory bandwidth.")
@@ -148,6 +192,45 @@ final class BenchCommand implements Runnable {
                 throw new org.blt4j.Blt4jException("--size must be demo, study-large or both, got " + size);
             if (steps < 1 || warmup < 0) throw new org.blt4j.Blt4jException("--steps must be >= 1 and --warmup >= 0");
             new TrainBench(steps, warmup, System.out).run(!size.equals("study-large"), !size.equals("demo"));
+            return 0;
+        }
+    }
+
+    @Command(name = "batch", mixinStandardHelpOptions = true,
+            description = {"Continuous batching: the bf16 product per M = 1..16 (GB/s of weights against the read bandwidth",
+                    "measured in the same run), and with --model DIR (blt/ and entropy/ inside, e.g. bench generate's --reuse",
+                    "folder; any weight format the loader reads) total bytes/s of 1, 2, 4 and 8 concurrent greedy",
+                    "generations through the batch scheduler, and the ratio to one."})
+    static final class Batch implements Callable<Integer> {
+        @Option(names = "--model", paramLabel = "DIR", description = "a folder with blt/ and entropy/ (weights mapped)")
+        Path model;
+
+        @Option(names = "--no-kernel", description = "skip the bf16 product per M")
+        boolean noKernel;
+
+        @Option(names = "--warmup", defaultValue = "30", description = "seconds of untimed decoding first (default: ${DEFAULT-VALUE})")
+        double warmup;
+
+        @Option(names = "--bytes", defaultValue = "32", description = "bytes per generation per round (default: ${DEFAULT-VALUE})")
+        int bytes;
+
+        @Option(names = "--rounds", defaultValue = "3", description = "rounds per batch size (default: ${DEFAULT-VALUE})")
+        int rounds;
+
+        @Option(names = "--corpus", paramLabel = "FILE", description = "text for the prompts (default: the bundled corpus)")
+        Path corpus;
+
+        @Override
+        public Integer call() throws Exception {
+            if (bytes < 4 || rounds < 1 || !(warmup >= 0)) throw new org.blt4j.Blt4jException("--bytes must be >= 4, --rounds >= 1, --warmup >= 0");
+            Path text = corpus;
+            if (text == null) {
+                text = Files.createTempFile("blt4j-corpus", ".txt.gz");
+                text.toFile().deleteOnExit();
+                Bundled.copyCorpus(text);
+            }
+            org.blt4j.bench.BatchBench.run(System.out, new org.blt4j.bench.BatchBench.Options(model, !noKernel, warmup, bytes,
+                    rounds, text));
             return 0;
         }
     }

@@ -52,6 +52,10 @@ final class ConvertCommand implements Callable<Integer> {
             if (isHf) throw new Blt4jException(model + " is already in the HF layout (config.json has model_type blt, no \"args\")");
             Path dir = ModelDirs.resolveModel(model);
             Path em = entropyModel == null ? null : ModelDirs.resolveModel(entropyModel);
+            for (Path d : em == null ? java.util.List.of(dir) : java.util.List.of(dir, em))
+                if (org.blt4j.model.Quantization.of(d) != null)
+                    throw new Blt4jException(d.resolve(Checkpoint.CONFIG) + ": field \"quantization\": an int8 checkpoint "
+                            + "cannot be converted to the HF layout; convert the fp32/bf16 original");
             HfLayout.toHf(dir, em, out);
             for (String d : HfConfig.hfDifferences(Checkpoint.readArgs(dir, BltArgs.class)))
                 System.err.println("warning: transformers computes this model differently: " + d);

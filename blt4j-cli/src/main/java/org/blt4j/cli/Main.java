@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** The blt4j command line. */
 @Command(name = "blt4j", mixinStandardHelpOptions = true, version = "blt4j 0.1.0",
         description = "The Byte Latent Transformer on the JVM.",
-        subcommands = {PatchCommand.class, InspectCommand.class, ConvertCommand.class, ForwardCommand.class, TrainCommand.Entropy.class,
+        subcommands = {PatchCommand.class, InspectCommand.class, ConvertCommand.class, QuantizeCommand.class, ForwardCommand.class, TrainCommand.Entropy.class,
                 TrainCommand.Blt.class, TrainCommand.Token.class, TrainDiLoCoCommand.class, EvalCommand.class, EvalNoiseCommand.class, DemoCommand.class, GenerateCommand.class, ServeCommand.class,
                 BenchCommand.class, PlotCommand.class, BpeTrainCommand.class, StudyCommand.class,
                 CommandLine.HelpCommand.class})

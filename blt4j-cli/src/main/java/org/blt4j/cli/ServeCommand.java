@@ -47,6 +47,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body-bytes", paramLabel = "N", description = "largest request body; more gets 413 (default: 65536)")
     Integer maxBodyBytes;
 
+    @Option(names = "--max-batch", paramLabel = "N", defaultValue = "8",
+            description = "generations decoded together in one lockstep step, reading the weights once for all (continuous batching; 1: each on its own thread; up to 16 each gets the bits it gets alone) (default: ${DEFAULT-VALUE})")
+    int maxBatch;
+
     @Option(names = "--http-threads", paramLabel = "N", description = "request threads (default: enough for every running and waiting request, plus 16)")
     Integer httpThreads;
 
@@ -54,6 +58,7 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (port < 0 || port > 65535) throw new Blt4jException("--port must be in [0, 65535] (0: any free port), got " + port);
         ServerLimits limits = limits();
+        if (maxBatch < 1 || maxBatch > 256) throw new Blt4jException("--max-batch must be in [1, 256], got " + maxBatch);
         // the JDK server's own guards (read once, when its classes load): a request must arrive within 30 s, and an
         // answer that takes longer than the longest wait plus the longest generation (a client that stops reading a
         // stream) has its connection closed
@@ -65,7 +70,7 @@ final class ServeCommand implements Callable<Integer> {
         LoadedModels models = this.models.load();
         BltServer server;
         try {
-            server = BltServer.start(models, limits, host, port, cache.cached(), line -> System.err.println(line));
+            server = BltServer.start(models, limits, host, port, cache.cached(), maxBatch, line -> System.err.println(line));
         } catch (java.io.IOException e) {
             throw new Blt4jException("cannot listen on " + host + ":" + port + " (" + e.getMessage() + "): pick another --port or --host");
         }
@@ -74,13 +79,16 @@ final class ServeCommand implements Callable<Integer> {
         System.err.printf("blt4j: limits: prompt %d B, answer %d B, %d running + %d queued (%.0f s wait), %.0f s per generation, body %d B%n",
                 limits.maxPromptBytes(), limits.maxOutputBytes(), limits.maxConcurrent(), limits.maxQueued(),
                 limits.queueTimeoutMs() / 1000.0, limits.timeLimitMs() / 1000.0, limits.maxBodyBytes());
+        System.err.printf("blt4j: %s%n", server.batching() ? "continuous batching of up to " + maxBatch + " generations"
+                : "one generation per thread (no batching)");
         Thread.currentThread().join(); // until killed
         return 0;
     }
 
     ServerLimits limits() {
         ServerLimits d = ServerLimits.defaults();
-        int concurrent = admission.concurrent(d.maxConcurrent()), queued = admission.queued(d.maxQueued());
+        // batching: by default as many generations run as one step holds (more than one per core)
+        int concurrent = admission.concurrent(Math.max(d.maxConcurrent(), maxBatch)), queued = admission.queued(d.maxQueued());
         if (httpThreads != null && httpThreads > 4 * AdmissionOptions.MAX_REQUESTS)
             throw new Blt4jException("--http-threads must be at most " + 4 * AdmissionOptions.MAX_REQUESTS + ", got " + httpThreads);
         int out = maxOutputBytes == null ? d.maxOutputBytes() : atLeast0("--max-output-bytes", maxOutputBytes);

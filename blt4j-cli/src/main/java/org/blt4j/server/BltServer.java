@@ -19,12 +19,16 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.blt4j.Blt4jException;
 import org.blt4j.generate.PromptContext;
+import org.blt4j.generate.BatchScheduler;
+import org.blt4j.generate.CachedGenerator;
 import org.blt4j.generate.CompletionStream;
 import org.blt4j.generate.Generator;
 import org.blt4j.generate.LoadedModels;
@@ -37,6 +41,11 @@ import org.blt4j.text.ByteTokenizer;
  * The HTTP server: OpenAI-style completions (plain JSON or server-sent events), entropy patching of a text, and a
  * page that shows both. Built on the JDK's {@code com.sun.net.httpserver} with a bounded thread pool; model work goes
  * through two {@link Admission} gates (generations, patch requests) with bounded queues. No request names a file.
+ *
+ * <p>Generations are batched continuously ({@link BatchScheduler}) when the server caches and its patcher is
+ * incremental and maxBatch &gt; 1: the admitted ones join one lockstep step per iteration (up to maxBatch rows; more
+ * wait their turn), so the weights are read once for all of them. With maxBatch 1 each generation runs on its request's
+ * thread with a generator of its own, as before. The answers are the same either way.
  *
  * <pre>
  * GET  /                 the page (self-contained HTML)
@@ -63,9 +72,15 @@ public final class BltServer implements AutoCloseable {
     private final long startedSeconds = Instant.now().getEpochSecond();
     private final SecureRandom random = new SecureRandom();
     private final AtomicInteger running = new AtomicInteger();
+    /** the continuous-batching scheduler; null: one generator per request */
+    private final BatchScheduler batcher;
 
-    private BltServer(LoadedModels models, ServerLimits limits, String host, int port, boolean cached, Consumer<String> log)
-            throws IOException {
+    /** Generations batched together at most, unless told otherwise. */
+    public static final int DEFAULT_MAX_BATCH = 8;
+
+    private BltServer(LoadedModels models, ServerLimits limits, String host, int port, boolean cached, int maxBatch,
+                      Consumer<String> log) throws IOException {
+        if (maxBatch < 1) throw new Blt4jException("--max-batch must be at least 1, got " + maxBatch);
         this.models = models;
         this.limits = limits;
         this.cached = cached;
@@ -84,6 +99,9 @@ public final class BltServer implements AutoCloseable {
                     return t;
                 });
         executor.allowCoreThreadTimeOut(true);
+        var patcher = models.patcherArgs().build();
+        this.batcher = cached && maxBatch > 1 && CachedGenerator.supports(patcher)
+                ? new BatchScheduler(models.blt(), models.entropyModel(), patcher, maxBatch) : null;
         this.http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
         http.createContext("/", this::handle);
         http.setExecutor(executor);
@@ -93,6 +111,7 @@ public final class BltServer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             http.stop(0);
             executor.shutdownNow();
+            if (batcher != null) batcher.close();
             throw e;
         }
     }
@@ -106,7 +125,27 @@ public final class BltServer implements AutoCloseable {
      */
     public static BltServer start(LoadedModels models, ServerLimits limits, String host, int port, boolean cached,
                                   Consumer<String> log) throws IOException {
-        return new BltServer(models, limits, host, port, cached, log);
+        return new BltServer(models, limits, host, port, cached, DEFAULT_MAX_BATCH, log);
+    }
+
+    /**
+     * Starts a server that batches up to maxBatch generations in one lockstep step (1: each on its own thread).
+     *
+     * @see #start(LoadedModels, ServerLimits, String, int, boolean, Consumer)
+     */
+    public static BltServer start(LoadedModels models, ServerLimits limits, String host, int port, boolean cached,
+                                  int maxBatch, Consumer<String> log) throws IOException {
+        return new BltServer(models, limits, host, port, cached, maxBatch, log);
+    }
+
+    /** The scheduler, null when not batching (for tests). */
+    BatchScheduler batcher() {
+        return batcher;
+    }
+
+    /** Whether generations are batched continuously (else each runs on its own thread). */
+    public boolean batching() {
+        return batcher != null;
     }
 
     public int port() {
@@ -130,6 +169,7 @@ public final class BltServer implements AutoCloseable {
         front.close();
         http.stop(0);
         executor.shutdownNow();
+        if (batcher != null) batcher.close();
     }
 
     // ---- routing ----
@@ -212,7 +252,7 @@ public final class BltServer implements AutoCloseable {
         try {
             String id = "cmpl-" + HexFormat.of().toHexDigits(random.nextLong());
             long created = Instant.now().getEpochSecond();
-            Generator generator = models.generator(cached);
+            Generator generator = batcher != null ? batcher : models.generator(cached);
             PromptContext.Prompt cut = PromptContext.cut(req.promptBytes(), 0, PromptContext.of(models.blt().args()));
             int[] prompt = cut.ids();
             long deadline = System.nanoTime() + limits.timeLimitMs() * 1_000_000;
@@ -236,25 +276,43 @@ public final class BltServer implements AutoCloseable {
             ex.sendResponseHeaders(200, 0);
             o.status = 200;
             OutputStream out = ex.getResponseBody();
-            boolean[] gone = {false};
+            AtomicBoolean gone = new AtomicBoolean();
+            // batched: the sink runs on the scheduler's thread and only queues the events; this thread writes them
+            LinkedBlockingQueue<String> events = batcher == null ? null : new LinkedBlockingQueue<>();
             CompletionStream.Sink sink = (chunk, starts) -> {
-                if (gone[0]) return;
+                if (gone.get()) return;
                 ObjectNode r = head(id, created);
                 ObjectNode choice = r.putArray("choices").addObject().put("text", chunk).put("index", 0);
                 choice.putNull("logprobs");
                 choice.putNull("finish_reason");
                 choice.putPOJO("patch_starts", starts);
                 try {
-                    event(out, o, mapper.writeValueAsString(r));
+                    String e = mapper.writeValueAsString(r);
+                    if (events != null) events.add(e);
+                    else event(out, o, e);
                 } catch (IOException e) {
-                    gone[0] = true;
+                    gone.set(true);
                 }
             };
             CompletionStream cs = new CompletionStream(models.eosId(), !req.ignoreEos(), new StopStrings(req.stop()),
-                    () -> !gone[0] && System.nanoTime() < deadline, sink);
-            generator.generate(prompt, req.maxTokens(), sampler, !req.ignoreEos(), cs);
+                    () -> !gone.get() && System.nanoTime() < deadline, sink);
+            if (batcher == null) {
+                generator.generate(prompt, req.maxTokens(), sampler, !req.ignoreEos(), cs);
+            } else {
+                BatchScheduler.Ticket t = batcher.submit(prompt, req.maxTokens(), sampler, !req.ignoreEos(), cs);
+                try {
+                    while (!t.result().isDone() || !events.isEmpty()) {
+                        String e = events.poll(20, TimeUnit.MILLISECONDS);
+                        if (e != null && !gone.get()) writeOrGone(out, o, e, gone, t);
+                    }
+                } finally {
+                    t.cancel();  // interrupted: leave the batch
+                }
+                t.await();       // its error, if any
+            }
             CompletionStream.Finish why = cs.finish();
-            if (gone[0]) throw new IOException("client closed the stream");
+            if (events != null) for (String e; (e = events.poll()) != null && !gone.get(); ) writeOrGone(out, o, e, gone, null);
+            if (gone.get()) throw new IOException("client closed the stream");
             ObjectNode r = head(id, created);
             ObjectNode choice = r.putArray("choices").addObject().put("text", "").put("index", 0);
             choice.putNull("logprobs");
@@ -267,6 +325,16 @@ public final class BltServer implements AutoCloseable {
         } finally {
             running.decrementAndGet();
             generations.leave();
+        }
+    }
+
+    /** Writes one event; when the client is gone, says so and lets its generation leave the batch. */
+    private static void writeOrGone(OutputStream out, Outcome o, String e, AtomicBoolean gone, BatchScheduler.Ticket t) {
+        try {
+            event(out, o, e);
+        } catch (IOException io) {
+            gone.set(true);
+            if (t != null) t.cancel();
         }
     }
 

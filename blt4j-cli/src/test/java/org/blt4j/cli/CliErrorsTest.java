@@ -82,7 +82,7 @@ class CliErrorsTest {
                 golden.resolve("entropy_model_forward").toString()};
         for (String[] bad : new String[][] {{"--port", "-1"}, {"--port", "99999"}, {"--max-concurrent", "2000000000"},
                 {"--max-queued", "2000000000"}, {"--http-threads", "2000000000"}, {"--max-concurrent", "0"},
-                {"--queue-timeout", "NaN"}, {"--time-limit", "0"}}) {
+                {"--queue-timeout", "NaN"}, {"--time-limit", "0"}, {"--max-batch", "0"}, {"--max-batch", "100000"}}) {
             String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(models), java.util.Arrays.stream(bad)).toArray(String[]::new);
             assertClear(run(args), bad[0]);
         }

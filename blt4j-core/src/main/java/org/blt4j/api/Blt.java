@@ -40,7 +40,8 @@ import org.blt4j.text.ByteTokenizer;
 public final class Blt implements AutoCloseable {
     private final LoadedModels models;
     private final int context;
-    private volatile boolean closed;
+    private boolean closed;         // guarded by this
+    private int running;            // calls in progress, guarded by this
 
     private Blt(LoadedModels models) {
         this.models = models;
@@ -121,7 +122,15 @@ public final class Blt implements AutoCloseable {
         if (prompt == null) throw new Blt4jException("the prompt must not be null");
         if (options == null) throw new Blt4jException("the generate options must not be null");
         if (onText == null) throw new Blt4jException("onText must not be null");
-        checkOpen();
+        enter();
+        try {
+            return generateOpen(prompt, options, onText);
+        } finally {
+            exit();
+        }
+    }
+
+    private Generation generateOpen(String prompt, GenerateOptions options, Consumer<String> onText) {
         PromptContext.Prompt p = PromptContext.cut(prompt.getBytes(StandardCharsets.UTF_8), 0, context);
         CompletionStream cs = new CompletionStream(models.eosId(), options.stopAtEos(), new StopStrings(options.stops()),
                 null, (chunk, patchStarts) -> onText.accept(chunk));
@@ -140,13 +149,17 @@ public final class Blt implements AutoCloseable {
      */
     public Patches patch(String text) {
         if (text == null) throw new Blt4jException("the text must not be null");
-        checkOpen();
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        int[] ids = ByteTokenizer.encode(bytes, true, false);
-        TextPatcher.Result r = TextPatcher.inMemory(ids, models.patcherArgs().build(), models.entropyModel(),
-                ChunkedEntropies.Chunking.exact(models.entropyModel().args(), Parallel.poolSize()));
-        Double t = models.threshold();
-        return new Patches(r.lengths(), r.entropies(), pieces(bytes, r.lengths()), bytes.length, t == null ? Double.NaN : t);
+        enter();
+        try {
+            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            int[] ids = ByteTokenizer.encode(bytes, true, false);
+            TextPatcher.Result r = TextPatcher.inMemory(ids, models.patcherArgs().build(), models.entropyModel(),
+                    ChunkedEntropies.Chunking.exact(models.entropyModel().args(), Parallel.poolSize()));
+            Double t = models.threshold();
+            return new Patches(r.lengths(), r.entropies(), pieces(bytes, r.lengths()), bytes.length, t == null ? Double.NaN : t);
+        } finally {
+            exit();
+        }
     }
 
     /** The text of each patch over BOS + bytes, each character in the patch of its first byte. */
@@ -171,21 +184,25 @@ public final class Blt implements AutoCloseable {
      */
     public double bitsPerByte(String text) {
         if (text == null) throw new Blt4jException("the text must not be null");
-        checkOpen();
-        int[] ids = ByteTokenizer.encode(text.getBytes(StandardCharsets.UTF_8), true, false);
-        if (ids.length < 2) throw new Blt4jException("the text is empty: give at least one byte");
-        if (ids.length > context)
-            throw new Blt4jException("the text has " + (ids.length - 1) + " bytes, more than the " + (context - 1)
-                    + " the model attends to");
-        Patcher patcher = models.patcherArgs().build();
-        float[] h = patcher.needsEntropies() ? ChunkedEntropies.compute(models.entropyModel(), ids,
-                ChunkedEntropies.Chunking.exact(models.entropyModel().args(), Parallel.poolSize()), ChunkedEntropies.Progress.NONE) : null;
-        int[] lengths = patcher.patchLengths(ids, h, true);
-        float[] logits = models.blt().forward(ids, lengths);
-        int n = ids.length - 1;
-        int[] y = java.util.Arrays.copyOfRange(ids, 1, ids.length);
-        double nats = CrossEntropy.lossAndGrad(logits, y, null, n, models.blt().args().vocabSize(), 0f, null);
-        return nats / Math.log(2) / n;
+        enter();
+        try {
+            int[] ids = ByteTokenizer.encode(text.getBytes(StandardCharsets.UTF_8), true, false);
+            if (ids.length < 2) throw new Blt4jException("the text is empty: give at least one byte");
+            if (ids.length > context)
+                throw new Blt4jException("the text has " + (ids.length - 1) + " bytes, more than the " + (context - 1)
+                        + " the model attends to");
+            Patcher patcher = models.patcherArgs().build();
+            float[] h = patcher.needsEntropies() ? ChunkedEntropies.compute(models.entropyModel(), ids,
+                    ChunkedEntropies.Chunking.exact(models.entropyModel().args(), Parallel.poolSize()), ChunkedEntropies.Progress.NONE) : null;
+            int[] lengths = patcher.patchLengths(ids, h, true);
+            float[] logits = models.blt().forward(ids, lengths);
+            int n = ids.length - 1;
+            int[] y = java.util.Arrays.copyOfRange(ids, 1, ids.length);
+            double nats = CrossEntropy.lossAndGrad(logits, y, null, n, models.blt().args().vocabSize(), 0f, null);
+            return nats / Math.log(2) / n;
+        } finally {
+            exit();
+        }
     }
 
     /** The model's display name (its folder's name). */
@@ -199,15 +216,35 @@ public final class Blt implements AutoCloseable {
     }
 
     /**
-     * Marks this {@code Blt} closed: later calls fail. The weights are memory-mapped read-only and are unmapped when
-     * the models become unreachable; closing does not wait for calls in progress.
+     * Closes this {@code Blt}: later calls fail, and the checkpoint files its models read in place (the BLT's hash
+     * tables, mapped bf16 or int8 weights) are unmapped as soon as no call is running: at once when none is, else when
+     * the last running call returns (so a call in progress, or an {@code onText} callback that closes, finishes
+     * normally). Idempotent.
      */
     @Override
     public void close() {
-        closed = true;
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+            if (running > 0) return;      // the last call to return releases
+        }
+        models.close();
     }
 
-    private void checkOpen() {
+    /** Whether the models are released (closed and no call running); for tests. */
+    synchronized boolean released() {
+        return closed && running == 0;
+    }
+
+    private synchronized void enter() {
         if (closed) throw new Blt4jException("this Blt is closed");
+        running++;
+    }
+
+    private void exit() {
+        synchronized (this) {
+            if (--running > 0 || !closed) return;
+        }
+        models.close();
     }
 }

@@ -16,7 +16,8 @@ import org.blt4j.patch.PatchingMode;
  * @param name        a short display name (the model folder's name; never a full path)
  * @param patcherArgs the BLT config's patching, with the threshold overridden when asked
  */
-public record LoadedModels(String name, ByteLatentTransformer blt, EntropyModel entropyModel, PatcherArgs patcherArgs) {
+public record LoadedModels(String name, ByteLatentTransformer blt, EntropyModel entropyModel, PatcherArgs patcherArgs)
+        implements AutoCloseable {
 
     /**
      * Loads both models (hub checkpoints, step folders or run folders).
@@ -26,7 +27,13 @@ public record LoadedModels(String name, ByteLatentTransformer blt, EntropyModel 
     public static LoadedModels load(Path model, Path entropyModel, Double threshold) {
         Path bltDir = ModelDirs.resolveModel(model);
         ByteLatentTransformer blt = ModelLoader.blt(bltDir, true);
-        EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModel));
+        EntropyModel em;
+        try {
+            em = ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModel));
+        } catch (RuntimeException | Error e) {
+            blt.close();                                  // no mapped file left behind by a failed load
+            throw e;
+        }
         Path leaf = model.toAbsolutePath().normalize().getFileName();
         LoadedModels m = new LoadedModels(leaf == null ? "blt" : leaf.toString(), blt, em, blt.args().patcherArgs());
         return threshold == null ? m : m.withThreshold(threshold);
@@ -55,6 +62,16 @@ public record LoadedModels(String name, ByteLatentTransformer blt, EntropyModel 
     /** A generator over these models: see {@link Generators#create}. */
     public Generator generator(boolean cached) {
         return Generators.create(blt, entropyModel, patcherArgs.build(), cached);
+    }
+
+    /** Unmaps the models' checkpoint files (see {@link ByteLatentTransformer#close}); neither may be used afterwards. */
+    @Override
+    public void close() {
+        try {
+            blt.close();
+        } finally {
+            entropyModel.close();
+        }
     }
 
     /** The model's EOS id. */

@@ -33,8 +33,8 @@ public final class Checkpoint {
 
     // ---- reading ----
 
-    /** config.json's "args" object. */
-    public static JsonNode rawArgs(Path dir) {
+    /** config.json's root object ({"args": ..., and e.g. "quantization": ...}). */
+    public static ObjectNode rawConfig(Path dir) {
         Path file = configFile(dir);
         JsonNode root;
         try {
@@ -46,6 +46,13 @@ public final class Checkpoint {
         }
         if (root == null || !root.isObject())
             throw new Blt4jException(file + ": expected a JSON object {\"args\": {...}}");
+        return (ObjectNode) root;
+    }
+
+    /** config.json's "args" object. */
+    public static JsonNode rawArgs(Path dir) {
+        Path file = dir.resolve(CONFIG);
+        ObjectNode root = rawConfig(dir);
         JsonNode args = root.get("args");
         if (args == null)
             throw new Blt4jException(file + " has no \"args\" object: expected {\"args\": {...}} as in the released checkpoints");
@@ -104,6 +111,25 @@ public final class Checkpoint {
         install(stage, dir);
     }
 
+    /**
+     * Writes a new checkpoint folder from a whole config.json root (which must hold an "args" object) and a prepared
+     * writer, whose tensors are read as it writes (so they can stream from another mapped file). Refuses an existing
+     * {@code dir}; the folder appears complete or not at all.
+     */
+    public static void writeNew(Path dir, ObjectNode config, SafeTensorsWriter weights) {
+        if (config == null || !config.path("args").isObject())
+            throw new Blt4jException("checkpoint config must be a JSON object with an \"args\" object");
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS))
+            throw new Blt4jException(dir + " already exists: pass a new folder (nothing is overwritten)");
+        byte[] bytes;
+        try {
+            bytes = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(config);
+        } catch (JacksonException e) {
+            throw new Blt4jException("cannot encode checkpoint config: " + Json.describe(e), e);
+        }
+        install(stage(dir, bytes, weights), dir);
+    }
+
     /** As above, with args given as a map (values: numbers, strings, booleans, lists, maps, null). */
     public static void write(Path dir, Map<String, ?> args, Map<String, TensorData> weights, DType dtype) {
         JsonNode node;
@@ -120,6 +146,10 @@ public final class Checkpoint {
         rawArgs(srcDir); // validates the config before anything is written
         Path stage;
         try (SafeTensors src = weights(srcDir)) {
+            for (String name : src.names())
+                if (src.info(name).dtype() == DType.I8)
+                    throw new Blt4jException(srcDir.resolve(WEIGHTS) + ": tensor '" + name + "' is I8 (an int8 checkpoint,"
+                            + " docs/int8.md): it cannot be converted to a float type; convert the original");
             byte[] config;
             try {
                 config = Files.readAllBytes(srcDir.resolve(CONFIG));

@@ -8,13 +8,16 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * The floating-point element types blt4j reads and writes in safetensors files, with exact conversions to and from
- * fp32. Safetensors data is little-endian and need not be aligned, so all accesses use unaligned little-endian layouts.
+ * The element types blt4j reads and writes in safetensors files, with exact conversions to and from fp32: three
+ * floating-point types and I8, the signed bytes of int8-quantized weights (docs/int8.md; written from fp32 values by
+ * rounding and clamping to [-128, 127]). Safetensors data is little-endian and need not be aligned, so all accesses
+ * use unaligned little-endian layouts.
  */
 public enum DType {
     F32(4),
     BF16(2),
-    F16(2);
+    F16(2),
+    I8(1);
 
     static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -33,7 +36,7 @@ public enum DType {
         return byteSize;
     }
 
-    /** The name used in safetensors headers ("F32", "BF16", "F16"). */
+    /** The name used in safetensors headers ("F32", "BF16", "F16", "I8"). */
     public String safetensorsName() {
         return name();
     }
@@ -44,7 +47,7 @@ public enum DType {
         return Optional.empty();
     }
 
-    /** "F32, BF16, F16", for error messages. */
+    /** "F32, BF16, F16, I8", for error messages. */
     public static String supportedNames() {
         return Arrays.stream(values()).map(DType::safetensorsName).collect(Collectors.joining(", "));
     }
@@ -74,6 +77,16 @@ public enum DType {
         return Float.floatToFloat16(f);
     }
 
+    /** Rounded to nearest and clamped to [-128, 127] (NaN gives 0). */
+    public static byte floatToI8(float f) {
+        return (byte) Math.max(-128, Math.min(127, Math.round(f)));
+    }
+
+    /** Whether every value of this type is finite (the integer types). */
+    public boolean alwaysFinite() {
+        return this == I8;
+    }
+
     // ---- element access in a segment ----
 
     /** The element at byte offset {@code byteOffset} of {@code seg}, as fp32. */
@@ -82,6 +95,7 @@ public enum DType {
             case F32 -> seg.get(F32_LE, byteOffset);
             case BF16 -> bf16ToFloat(seg.get(I16_LE, byteOffset));
             case F16 -> f16ToFloat(seg.get(I16_LE, byteOffset));
+            case I8 -> seg.get(ValueLayout.JAVA_BYTE, byteOffset);
         };
     }
 
@@ -91,6 +105,7 @@ public enum DType {
             case F32 -> seg.set(F32_LE, byteOffset, v);
             case BF16 -> seg.set(I16_LE, byteOffset, floatToBf16(v));
             case F16 -> seg.set(I16_LE, byteOffset, floatToF16(v));
+            case I8 -> seg.set(ValueLayout.JAVA_BYTE, byteOffset, floatToI8(v));
         }
     }
 
@@ -98,6 +113,10 @@ public enum DType {
     public void decode(MemorySegment src, long srcOffset, float[] dst, int dstOff, int count) {
         if (this == F32) {
             MemorySegment.copy(src, F32_LE, srcOffset, dst, dstOff, count);
+            return;
+        }
+        if (this == I8) {
+            for (int i = 0; i < count; i++) dst[dstOff + i] = src.get(ValueLayout.JAVA_BYTE, srcOffset + i);
             return;
         }
         short[] buf = new short[Math.min(count, CHUNK)];
@@ -114,6 +133,10 @@ public enum DType {
     public void encode(float[] src, int srcOff, MemorySegment dst, long dstOffset, int count) {
         if (this == F32) {
             MemorySegment.copy(src, srcOff, dst, F32_LE, dstOffset, count);
+            return;
+        }
+        if (this == I8) {
+            for (int i = 0; i < count; i++) dst.set(ValueLayout.JAVA_BYTE, dstOffset + i, floatToI8(src[srcOff + i]));
             return;
         }
         short[] buf = new short[Math.min(count, CHUNK)];

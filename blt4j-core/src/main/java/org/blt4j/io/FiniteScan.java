@@ -16,6 +16,7 @@ final class FiniteScan {
 
     /** The index of the first non-finite element of {@code count} elements of type {@code t} at {@code seg}, or -1. */
     static long firstNonFinite(MemorySegment seg, DType t, long count) {
+        if (t.alwaysFinite()) return -1;
         long exp, ones, high;  // per lane: the exponent mask, 1 and the top bit
         switch (t) {
             case F32 -> { exp = 0x7f800000_7f800000L; ones = 0x00000001_00000001L; high = 0x80000000_80000000L; }

@@ -18,7 +18,8 @@ import java.util.Objects;
 import org.blt4j.Blt4jException;
 
 /**
- * Writes fp32 tensors to a safetensors file, stored as one {@link DType} for the whole file. Tensors are laid out in
+ * Writes fp32 tensors to a safetensors file, stored as the file's {@link DType} unless a tensor names its own (e.g. I8
+ * weights with F32 scales and BF16 embeddings in one int8 checkpoint). Tensors are laid out in
  * the order they were added; the header is padded with spaces to a multiple of 8 bytes, as the reference does.
  * {@link #write} is atomic: the file is written to a hidden sibling, fsynced and renamed over the target, so the
  * target is either the old file or the complete new one; on failure the sibling is deleted.
@@ -29,6 +30,7 @@ public final class SafeTensorsWriter {
 
     private final DType dtype;
     private final Map<String, TensorData> tensors = new LinkedHashMap<>();
+    private final Map<String, DType> dtypes = new LinkedHashMap<>();
     private final Map<String, String> metadata = new LinkedHashMap<>();
 
     public SafeTensorsWriter(DType dtype) {
@@ -51,12 +53,19 @@ public final class SafeTensorsWriter {
     }
 
     public SafeTensorsWriter add(String name, TensorData tensor) {
+        return add(name, tensor, dtype);
+    }
+
+    /** Adds a tensor stored as {@code type} (its values are rounded to it when written). */
+    public SafeTensorsWriter add(String name, TensorData tensor, DType type) {
         Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(type, "type");
         Objects.requireNonNull(tensor, "tensor");
         if (name.equals(SafeTensorsHeader.METADATA_KEY))
             throw new Blt4jException("'" + SafeTensorsHeader.METADATA_KEY + "' is reserved and cannot name a tensor");
         if (tensors.putIfAbsent(name, tensor) != null)
             throw new Blt4jException("tensor '" + name + "' was added twice");
+        dtypes.put(name, type);
         return this;
     }
 
@@ -102,14 +111,15 @@ public final class SafeTensorsWriter {
         }
         long offset = 0;
         for (Map.Entry<String, TensorData> e : tensors.entrySet()) {
+            DType type = dtypes.get(e.getKey());
             long bytes;
             try {
-                bytes = Math.multiplyExact(e.getValue().numel(), (long) dtype.byteSize());
+                bytes = Math.multiplyExact(e.getValue().numel(), (long) type.byteSize());
             } catch (ArithmeticException ex) {
                 throw new Blt4jException("tensor '" + e.getKey() + "' is too large to write");
             }
             ObjectNode t = root.putObject(e.getKey());
-            t.put("dtype", dtype.safetensorsName());
+            t.put("dtype", type.safetensorsName());
             ArrayNode shape = t.putArray("shape");
             for (long d : e.getValue().shape()) shape.add(d);
             t.putArray("data_offsets").add(offset).add(offset + bytes);
@@ -129,15 +139,17 @@ public final class SafeTensorsWriter {
 
     private void writeData(FileChannel ch) throws IOException {
         float[] buf = new float[CHUNK];
-        ByteBuffer bytes = ByteBuffer.allocate(CHUNK * dtype.byteSize());
+        ByteBuffer bytes = ByteBuffer.allocate(CHUNK * 4);
         MemorySegment seg = MemorySegment.ofBuffer(bytes);
-        for (TensorData t : tensors.values()) {
+        for (Map.Entry<String, TensorData> e : tensors.entrySet()) {
+            TensorData t = e.getValue();
+            DType type = dtypes.get(e.getKey());
             long numel = t.numel();
             for (long start = 0; start < numel; start += CHUNK) {
                 int n = (int) Math.min(CHUNK, numel - start);
                 t.source().read(start, buf, 0, n);
-                dtype.encode(buf, 0, seg, 0, n);
-                writeFully(ch, bytes.clear().limit(n * dtype.byteSize()));
+                type.encode(buf, 0, seg, 0, n);
+                writeFully(ch, bytes.clear().limit(n * type.byteSize()));
             }
         }
     }

@@ -10,7 +10,7 @@ import org.blt4j.tensor.RowTable;
  * The Byte Latent Transformer (docs/computation.md §5): hash n-gram byte embeddings → local encoder (bytes → patch slots by
  * cross-attention) → latent global transformer over patches → local decoder (bytes cross-attend to patches) → logits.
  */
-public final class ByteLatentTransformer {
+public final class ByteLatentTransformer implements AutoCloseable {
     private final BltArgs args;
     private final ParamStore params;
     private final boolean hashTablesInParams;
@@ -72,6 +72,15 @@ public final class ByteLatentTransformer {
     public BltArgs args() { return args; }
 
     public ParamStore params() { return params; }
+
+    /**
+     * Unmaps the checkpoint file this model reads weights from in place (mapped bf16 or int8 weights, hash tables), if
+     * any; the model must not be used afterwards. Idempotent; a model on the heap has nothing to release.
+     */
+    @Override
+    public void close() {
+        params.closeFiles();
+    }
 
     /** The hash n-gram embedding tables, in table order (in params, or apart when they were given apart). */
     public List<RowTable> hashTables() { return hashTables; }

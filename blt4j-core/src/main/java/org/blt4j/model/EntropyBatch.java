@@ -143,16 +143,33 @@ final class EntropyBatch {
         }
     }
 
-    /** y[M, out] = x[M, in] · Wᵀ through the row-wise GEMM; a bf16 weight is widened to fp32 first (exactly). */
+    /**
+     * y[M, out] = x[M, in] · Wᵀ through the row-wise GEMM; a bf16 weight is widened to fp32 first (exactly), an int8
+     * one dequantized (q · scale, as {@link org.blt4j.tensor.Int8Matrix#dequantize}).
+     */
     private void linear(Linear l, float[] in, int M, float[] y) {
         FlopCounter.linear(M, l.out(), l.in());
         float[] w = l.w();
         int off = l.off();
-        if (w == null) {
+        if (l.int8() != null) {
+            w = dequantized(l.int8());
+            off = 0;
+        } else if (w == null) {
             w = widened(l.bf16(), l.out() * l.in());
             off = 0;
         }
         Gemm.linearRowwise(in, 0, M, l.in(), w, off, l.out(), y, 0);
+    }
+
+    private float[] dequantized(org.blt4j.tensor.Int8Matrix m) {
+        int n = m.rows(), k = m.cols(), B = m.blockSize();
+        if (wide.length < n * k) wide = new float[n * k];
+        for (int r = 0; r < n; r++)
+            for (int b = 0; b < m.blocksPerRow(); b++) {
+                float s = m.scale(r, b);
+                for (int c = b * B, e = Math.min(k, c + B); c < e; c++) wide[r * k + c] = m.code(r, c) * s;
+            }
+        return wide;
     }
 
     private float[] widened(MemorySegment bf16, int n) {

@@ -18,7 +18,7 @@ import org.blt4j.tensor.RowTable;
  * {@link #entropies}), training ({@link #forwardBackward}), and one position per sequence over KV caches
  * ({@link Stepper}, {@link #prefill}).
  */
-public final class EntropyModel {
+public final class EntropyModel implements AutoCloseable {
     private final LmArgs args;
     private final ParamStore params;
     private final RowTable tokEmbeddings;        // [vocab, dim]
@@ -56,6 +56,15 @@ public final class EntropyModel {
     public LmArgs args() { return args; }
 
     public ParamStore params() { return params; }
+
+    /**
+     * Unmaps the checkpoint file this model reads weights from in place (mapped bf16 or int8 weights, hash tables), if
+     * any; the model must not be used afterwards. Idempotent; a model on the heap has nothing to release.
+     */
+    @Override
+    public void close() {
+        params.closeFiles();
+    }
 
     RowTable tokEmbeddings() { return tokEmbeddings; }
 

@@ -40,6 +40,7 @@ public final class IncrementalBlt {
     // scratch, [rows]
     private int rows;
     private float[] H, h;
+    private int[] idRows;
     private EntropyModel.State[] emRows;
     private LocalEncoder.State[] encRows;
     private LocalDecoder.State[] decRows;
@@ -96,6 +97,7 @@ public final class IncrementalBlt {
         rows = Math.max(B, 2 * rows);
         H = new float[rows];
         h = new float[rows * dim];
+        idRows = new int[rows];
         emRows = new EntropyModel.State[rows];
         encRows = new LocalEncoder.State[rows];
         decRows = new LocalDecoder.State[rows];
@@ -111,6 +113,11 @@ public final class IncrementalBlt {
         float[] entropies = new float[64];
         boolean openHasEos;                      // the open patch holds an EOS
         boolean closesNext;                      // the newest fed byte ends its patch
+        float[] hFed;                            // [dim] the encoder's state of the newest id, between front and back
+        int idFed = -1;                          // the newest id, between front and back
+
+        /** Whether the newest fed id ends its patch (then {@link #back} runs the global stack for it). */
+        public boolean closesPatch() { return closesNext; }
 
         /** Number of ids fed. */
         public int length() { return enc.length(); }
@@ -151,22 +158,56 @@ public final class IncrementalBlt {
 
     /**
      * Feeds ids[r] to rows[r] (the id at its next position) for r &lt; B, and writes the logits predicting the byte after
-     * it into logits[r*V ..] (logits may be null when no row needs them).
+     * it into logits[r*V ..] (logits may be null when no row needs them). The same as {@link #front} then
+     * {@link #back} on the same rows.
      */
     public void feed(State[] rows, int[] ids, int B, float[] logits) {
+        front(rows, ids, B);
+        back(rows, B, logits);
+    }
+
+    /**
+     * The first half of {@link #feed}: the entropy model and the encoder take ids[r] for rows[r], r &lt; B, and the
+     * patcher decides whether it ends its patch ({@link State#closesPatch()}). The rows must then go through
+     * {@link #back}, in any groups and at any later time (a row waits meanwhile), before they are fed again. Lets a
+     * caller gather the rows that close a patch so that the global stack reads its weights once for several of them.
+     */
+    public void front(State[] rows, int[] ids, int B) {
         ensure(B);
         for (int r = 0; r < B; r++) {
             if (ids[r] < 0 || ids[r] >= V)
                 throw new Blt4jException("token id " + ids[r] + " is outside the vocabulary [0, " + V + ")");
+            if (rows[r].idFed >= 0) throw new IllegalStateException("row " + r + " is waiting for back()");
             emRows[r] = rows[r].em;
             encRows[r] = rows[r].enc;
-            decRows[r] = rows[r].dec;
         }
         if (em != null) emStep.step(emRows, ids, B, H);
         for (int r = 0; r < B; r++) rows[r].decide(ids[r], em == null ? 0f : H[r]);
         encStep.step(encRows, ids, B, h);
+        for (int r = 0; r < B; r++) {
+            State s = rows[r];
+            if (s.hFed == null) s.hFed = new float[dim];
+            System.arraycopy(h, r * dim, s.hFed, 0, dim);
+            s.idFed = ids[r];
+        }
+    }
+
+    /**
+     * The second half of {@link #feed} for rows that went through {@link #front}: the patches they close (slots, one
+     * global position, the decoder's keys and values) and the decoder, logits into logits[r*V ..] for r &lt; B.
+     */
+    public void back(State[] rows, int B, float[] logits) {
+        ensure(B);
+        for (int r = 0; r < B; r++) {
+            State s = rows[r];
+            if (s.idFed < 0) throw new IllegalStateException("row " + r + " has not been through front()");
+            decRows[r] = s.dec;
+            idRows[r] = s.idFed;
+            System.arraycopy(s.hFed, 0, h, r * dim, dim);
+            s.idFed = -1;
+        }
         closePatches(rows, B);
-        decStep.step(decRows, ids, h, B, logits);
+        decStep.step(decRows, idRows, h, B, logits);
     }
 
     /** Rows whose newest byte ends a patch: its slots, one global position, the decoder's keys and values of it. */

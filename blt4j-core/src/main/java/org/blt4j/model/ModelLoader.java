@@ -14,12 +14,15 @@ import org.blt4j.io.Checkpoint;
 import org.blt4j.io.DType;
 import org.blt4j.io.SafeTensors;
 import org.blt4j.nn.ParamStore;
+import org.blt4j.tensor.Int8Matrix;
 import org.blt4j.tensor.RowTable;
 
 /**
  * Loads models from hub-layout checkpoint folders (config.json {"args": ...} + model.safetensors), in any stored
  * dtype (F32, BF16, F16), converting to fp32 on the heap. The BLT's hash tables can stay memory-mapped. Folders in the
- * Hugging Face layout (HfLayout) and the reference trainer's (ReferenceLayout) are read onto the heap.
+ * Hugging Face layout (HfLayout) and the reference trainer's (ReferenceLayout) are read onto the heap. A folder
+ * written by {@link Quantizer} (config.json "quantization", docs/int8.md) keeps its int8 weights and their scales
+ * mapped and is for inference only.
  */
 public final class ModelLoader {
     private ModelLoader() {}
@@ -36,13 +39,19 @@ public final class ModelLoader {
         if (ReferenceLayout.isReference(dir)) return ReferenceLayout.loadEntropyModel(dir);   // reference layout: on the heap
         if (HfLayout.isHf(dir)) return HfLayout.loadPatcher(dir);                             // the HF folder's patcher
         LmArgs args = Checkpoint.readArgs(dir, LmArgs.class);
+        Quantization quant = Quantization.of(dir);
         SafeTensors st = Checkpoint.weights(dir);
-        checkNoExtra(st, EntropyModel.specs(args), dir);
+        List<ParamStore.Spec> specs = EntropyModel.specs(args);
+        Map<String, Int8Matrix> int8 = int8Weights(st, specs, quant, dir);
+        checkNoExtra(st, withScales(specs, quant), dir);
         checkFinite(st);
-        Map<String, MemorySegment> mapped = mapBf16 ? bf16Weights(st, EntropyModel.specs(args), dir) : Map.of();
-        requireFits(EntropyModel.specs(args), mapped.keySet(), "entropy model " + dir);
-        ParamStore params = fill(ParamStore.allocate(EntropyModel.specs(args), mapped), st, dir);
-        if (mapped.isEmpty()) st.close();
+        Map<String, MemorySegment> mapped = mapBf16 ? bf16Weights(st, specs, dir) : Map.of();
+        Set<String> inPlace = new java.util.HashSet<>(mapped.keySet());
+        inPlace.addAll(int8.keySet());
+        requireFits(specs, inPlace, "entropy model " + dir);
+        ParamStore params = fill(ParamStore.allocate(specs, mapped, int8), st, dir);
+        if (inPlace.isEmpty()) st.close();
+        else params.attach(st);                          // unmapped by EntropyModel.close
         return new EntropyModel(args, params);
     }
 
@@ -52,6 +61,7 @@ public final class ModelLoader {
         for (ParamStore.Spec s : specs) {
             if (s.shape().length != 2 || s.name().contains("tok_embeddings") || !st.contains(s.name())) continue;
             requireShape(st, s, dir);
+            if (st.info(s.name()).dtype() == DType.I8) continue; // int8 weights: int8Weights
             if (st.info(s.name()).dtype() == DType.BF16) out.put(s.name(), st.segment(s.name()));
         }
         return out;
@@ -76,12 +86,17 @@ public final class ModelLoader {
         if (ReferenceLayout.isReference(dir)) return ReferenceLayout.loadBlt(dir);   // reference layout: on the heap
         BltArgs args = Checkpoint.readArgs(dir, BltArgs.class);
         ReferenceArgs.check(Checkpoint.rawArgs(dir), dir);
+        Quantization quant = Quantization.of(dir);
+        if (quant != null && !mapHashTables)
+            throw new Blt4jException("checkpoint " + dir + " holds int8 weights (config.json \"" + Quantization.KEY
+                    + "\"): it is for inference only; train from the fp32/bf16 checkpoint it was quantized from");
         SafeTensors st = Checkpoint.weights(dir);
         List<ParamStore.Spec> specs = new ArrayList<>(ByteLatentTransformer.specs(args));
         List<ParamStore.Spec> hashSpecs = ByteLatentTransformer.hashTableSpecs(args);
         List<ParamStore.Spec> all = new ArrayList<>(specs);
         all.addAll(hashSpecs);
-        checkNoExtra(st, all, dir);
+        Map<String, Int8Matrix> int8 = int8Weights(st, all, quant, dir);
+        checkNoExtra(st, withScales(all, quant), dir);
         checkFinite(st);
         if (!mapHashTables) {
             requireFits(all, Set.of(), "BLT " + dir);
@@ -90,14 +105,17 @@ public final class ModelLoader {
             return new ByteLatentTransformer(args, params, null);
         }
         Map<String, MemorySegment> mapped = mapBf16 ? bf16Weights(st, specs, dir) : Map.of();
-        requireFits(specs, mapped.keySet(), "BLT " + dir);
-        ParamStore params = fill(ParamStore.allocate(specs, mapped), st, dir);
+        Set<String> inPlace = new java.util.HashSet<>(mapped.keySet());
+        inPlace.addAll(int8.keySet());
+        requireFits(specs, inPlace, "BLT " + dir);
+        ParamStore params = fill(ParamStore.allocate(specs, mapped, int8), st, dir);
         List<RowTable> tables = new ArrayList<>();
         for (ParamStore.Spec s : hashSpecs) {
             requireShape(st, s, dir);
             tables.add(st.rows(s.name()));
         }
-        if (tables.isEmpty() && mapped.isEmpty()) st.close();
+        if (tables.isEmpty() && inPlace.isEmpty()) st.close();
+        else params.attach(st);                          // unmapped by ByteLatentTransformer.close
         return new ByteLatentTransformer(args, params, tables);
     }
 
@@ -117,18 +135,23 @@ public final class ModelLoader {
             specs.addAll(ByteLatentTransformer.specs(a));
             specs.addAll(ByteLatentTransformer.hashTableSpecs(a));
         } else specs.addAll(EntropyModel.specs(Checkpoint.readArgs(dir, LmArgs.class)));
+        Quantization quant = Quantization.of(dir);
         try (SafeTensors st = Checkpoint.weights(dir)) {
-            checkNoExtra(st, specs, dir);
+            Map<String, Int8Matrix> int8 = int8Weights(st, specs, quant, dir);
+            List<ParamStore.Spec> stored = withScales(specs, quant);
+            checkNoExtra(st, stored, dir);
             Set<DType> dtypes = new java.util.TreeSet<>();
             long bytes = 0;
             for (ParamStore.Spec s : specs) {
-                requireShape(st, s, dir);
+                if (!int8.containsKey(s.name())) requireShape(st, s, dir);
                 dtypes.add(st.info(s.name()).dtype());
                 bytes += st.info(s.name()).byteLength();
+                if (int8.containsKey(s.name())) bytes += st.info(s.name() + Quantization.SCALES).byteLength();
             }
             checkFinite(st);
-            return String.format("weights %s: %d tensors, %,d bytes of %s, all finite", st.path().getFileName(),
-                    specs.size(), bytes, dtypes);
+            return String.format("weights %s: %d tensors, %,d bytes of %s, all finite%s", st.path().getFileName(),
+                    stored.size(), bytes, dtypes, quant == null ? ""
+                            : String.format("; int8 (block %d): %d weights with their scales", quant.block(), int8.size()));
         }
     }
 
@@ -154,6 +177,63 @@ public final class ModelLoader {
         JsonNode raw = args(dir);
         if (HfLayout.isHf(dir) || ReferenceLayout.isReference(dir)) return org.blt4j.io.Json.MAPPER.convertValue(raw, type);
         return Checkpoint.readArgs(dir, type);
+    }
+
+    /**
+     * The int8 weights of a quantized folder, read in place: every parameter {@link Quantization#quantizes} must be
+     * stored as I8 [N, K] with its scales F32 [N, ceil(K/B)]. Without quantization no tensor may be I8. Closes st on error.
+     */
+    private static Map<String, Int8Matrix> int8Weights(SafeTensors st, List<ParamStore.Spec> specs, Quantization q, Path dir) {
+        try {
+            Map<String, Int8Matrix> out = new LinkedHashMap<>();
+            String file = "checkpoint " + dir + ": " + Checkpoint.WEIGHTS;
+            for (ParamStore.Spec s : specs) {
+                if (!st.contains(s.name())) continue; // requireShape names it later
+                DType t = st.info(s.name()).dtype();
+                boolean quantized = q != null && Quantization.quantizes(s);
+                if (!quantized) {
+                    if (t == DType.I8)
+                        throw new Blt4jException(file + ": tensor '" + s.name() + "' is I8, but " + (q == null
+                                ? Checkpoint.CONFIG + " has no \"" + Quantization.KEY + "\" entry; was it written by ./blt4j quantize?"
+                                : "only linear weights are quantized (docs/int8.md); this one must stay a float type"));
+                    continue;
+                }
+                requireShape(st, s, dir);
+                if (t != DType.I8)
+                    throw new Blt4jException(file + ": tensor '" + s.name() + "' is " + t + ", but " + Checkpoint.CONFIG
+                            + " \"" + Quantization.KEY + "\" says linear weights are I8; re-run ./blt4j quantize on the original");
+                int n = s.shape()[0], k = s.shape()[1];
+                String sn = s.name() + Quantization.SCALES;
+                if (!st.contains(sn))
+                    throw new Blt4jException(file + " has no tensor '" + sn + "' (F32 [" + n + ", " + q.blocks(k)
+                            + "]), the scales of int8 weight '" + s.name() + "'; re-run ./blt4j quantize on the original");
+                var si = st.info(sn);
+                if (si.dtype() != DType.F32 || !java.util.Arrays.equals(si.shape(), new long[] {n, q.blocks(k)}))
+                    throw new Blt4jException(file + ": tensor '" + sn + "' is " + si.dtype() + " " + si.shapeString()
+                            + ", but block " + q.block() + " (" + Checkpoint.CONFIG + " \"" + Quantization.KEY
+                            + "\") needs F32 [" + n + ", " + q.blocks(k) + "]");
+                st.checkFinite(sn);
+                try {
+                    out.put(s.name(), Int8Matrix.mapped(st.segment(s.name()), st.segment(sn), n, k, q.block()).checkScales());
+                } catch (Blt4jException e) {
+                    throw new Blt4jException(file + ": int8 weight '" + s.name() + "': " + e.getMessage(), e);
+                }
+            }
+            return out;
+        } catch (RuntimeException e) {
+            st.close();
+            throw e;
+        }
+    }
+
+    /** The specs plus, for a quantized folder, the scales tensor of every quantized weight (names the file may hold). */
+    private static List<ParamStore.Spec> withScales(List<ParamStore.Spec> specs, Quantization q) {
+        if (q == null) return specs;
+        List<ParamStore.Spec> out = new ArrayList<>(specs);
+        for (ParamStore.Spec s : specs)
+            if (Quantization.quantizes(s))
+                out.add(new ParamStore.Spec(s.name() + Quantization.SCALES, s.shape()[0], q.blocks(s.shape()[1])));
+        return out;
     }
 
     /** The heap must hold the specs' fp32 values, except those read in place from the mapped file. */

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.blt4j.Blt4jException;
+import org.blt4j.tensor.Int8Matrix;
 
 /**
  * All parameters of one model in one flat fp32 buffer, with named views under the reference's state-dict names.
@@ -38,11 +39,15 @@ public final class ParamStore {
     private final float[] data;
     private final Map<String, Param> params;
     private final Map<String, MemorySegment> mapped;
+    private final Map<String, Int8Matrix> int8;
+    /** the mapped file(s) the weights read in place live in: released by {@link #close} */
+    private final java.util.List<AutoCloseable> files = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private ParamStore(float[] data, Map<String, Param> params, Map<String, MemorySegment> mapped) {
+    private ParamStore(float[] data, Map<String, Param> params, Map<String, MemorySegment> mapped, Map<String, Int8Matrix> int8) {
         this.data = data;
         this.params = params;
         this.mapped = mapped;
+        this.int8 = int8;
     }
 
     /** Number of values of the specs, in long. */
@@ -91,10 +96,25 @@ public final class ParamStore {
      * (memory-mapped) segments, have offset -1 in the buffer, and {@link #linear} reads them in place (inference only).
      */
     public static ParamStore allocate(List<Spec> specs, Map<String, MemorySegment> bf16) {
+        return allocate(specs, bf16, Map.of());
+    }
+
+    /**
+     * Same, and the 2-D weights named in {@code int8} are int8 matrices (read in place from an int8 checkpoint,
+     * docs/int8.md): offset -1 as well, and {@link #linear} gives int8 layers (inference only).
+     */
+    public static ParamStore allocate(List<Spec> specs, Map<String, MemorySegment> bf16, Map<String, Int8Matrix> int8) {
         Map<String, Param> params = new LinkedHashMap<>();
         long total = 0;
         for (Spec s : specs) {
             if (params.containsKey(s.name())) throw new IllegalArgumentException("duplicate parameter " + s.name());
+            if (int8.containsKey(s.name())) {
+                Int8Matrix m = int8.get(s.name());
+                if (s.shape().length != 2 || bf16.containsKey(s.name()) || m.rows() != s.shape()[0] || m.cols() != s.shape()[1])
+                    throw new IllegalArgumentException("int8 parameter " + s.name() + " does not match its shape");
+                params.put(s.name(), new Param(s.name(), -1, s.shape().clone()));
+                continue;
+            }
             if (bf16.containsKey(s.name())) {
                 if (s.shape().length != 2 || bf16.get(s.name()).byteSize() != 2 * s.numel())
                     throw new IllegalArgumentException("mapped bf16 parameter " + s.name() + " does not match its shape");
@@ -109,22 +129,50 @@ public final class ParamStore {
         }
         for (String name : bf16.keySet())
             if (!params.containsKey(name)) throw new IllegalArgumentException("mapped parameter " + name + " has no spec");
-        return new ParamStore(new float[(int) total], params, Map.copyOf(bf16));
+        for (String name : int8.keySet())
+            if (!params.containsKey(name)) throw new IllegalArgumentException("int8 parameter " + name + " has no spec");
+        return new ParamStore(new float[(int) total], params, Map.copyOf(bf16), Map.copyOf(int8));
     }
 
-    /** Whether the parameter is a mapped bf16 weight (not in {@link #data()}). */
+    /** Whether the parameter is a mapped bf16 or an int8 weight (not in {@link #data()}). */
     public boolean isMapped(String name) {
-        return mapped.containsKey(name);
+        return mapped.containsKey(name) || int8.containsKey(name);
     }
 
-    /** Bytes of the mapped bf16 weights. */
+    /** Bytes of the mapped bf16 and int8 weights (scales included). */
     public long mappedBytes() {
         long b = 0;
         for (MemorySegment m : mapped.values()) b += m.byteSize();
+        for (Int8Matrix m : int8.values()) b += m.bytes();
         return b;
     }
 
+    /** Number of int8 weights. */
+    public int int8Count() {
+        return int8.size();
+    }
+
     /** A buffer with the same layout (gradients, optimizer moments). */
+    /** Makes this store own {@code file} (the mapped file its in-place weights or hash tables are read from). */
+    public void attach(AutoCloseable file) {
+        files.add(java.util.Objects.requireNonNull(file));
+    }
+
+    /**
+     * Releases the mapped files this store owns (unmapping them): weights read in place must not be used afterwards.
+     * The heap values stay. Idempotent.
+     */
+    public void closeFiles() {
+        for (AutoCloseable f : files) {
+            try {
+                f.close();
+            } catch (Exception e) {
+                throw new Blt4jException("cannot close a mapped weights file: " + e, e);
+            }
+        }
+        files.clear();
+    }
+
     public float[] newBuffer() {
         return new float[data.length];
     }
@@ -151,6 +199,8 @@ public final class ParamStore {
         Param p = get(name, out, in);
         MemorySegment m = mapped.get(name);
         if (m != null) return Linear.bf16(m, out, in);
+        Int8Matrix q = int8.get(name);
+        if (q != null) return Linear.int8(q);
         return new Linear(data, p.offset(), out, in);
     }
 

@@ -18,9 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Decode is memory-bound, so the kernel is shaped for streaming: each thread reads a contiguous range of W rows as
  * two sequential streams, rows i and i + half together (measured on 2 Zen 3 cores: one stream per thread reads ~25
- * GB/s, two ~31, more than a plain summing loop gets); with M > 1 every W row is loaded once for all M rows of x (two
- * x rows per pass; a row of W stays in L1 between passes). Below {@link #WIDEN_MIN_M} rows, each y[m, n] is summed in
- * the same order whatever M, the row range or the thread count, so batched rows equal rows computed alone. From
+ * GB/s, two ~31, more than a plain summing loop gets); with M > 1 the same two streams go through register tiles of
+ * 2 W rows × 2 x rows, each W vector widened once per pair of x rows (the W rows stay in L1 between pairs). Below
+ * {@link #WIDEN_MIN_M} rows, each y[m, n] is summed in the same order whatever M, the row range or the thread count, so batched rows equal rows computed alone. From
  * {@link #WIDEN_MIN_M} rows on (a prompt) the product is compute-bound and goes through the fp32 GEMM instead.
  */
 public final class Bf16Gemm {
@@ -31,8 +31,12 @@ public final class Bf16Gemm {
     private static final int L = S.length();
     /** contiguous row ranges per thread (measured: 1 range of 2 streams beats 2 ranges, 4 streams, per thread) */
     private static final int CHUNKS_PER_THREAD = 1;
-    /** from this many x rows on, W is widened block by block and multiplied by the fp32 GEMM (prompt passes) */
-    static final int WIDEN_MIN_M = 16;
+    /**
+     * from this many x rows on, W is widened block by block and multiplied by the fp32 GEMM (prompt passes); below it
+     * the tiles (measured, bench batch: M = 15 through tiles 31 GFLOP/s against 23 for M = 16 widened), so a decode
+     * batch of up to 16 rows gives each row the bits it gets alone
+     */
+    static final int WIDEN_MIN_M = 17;
     /** a widened block of W: 1 MiB of fp32, about a core's L2 */
     private static final int WIDE_BLOCK_FLOATS = 1 << 18;
     private static final ThreadLocal<float[]> WIDE = ThreadLocal.withInitial(() -> new float[0]);
@@ -135,17 +139,102 @@ public final class Bf16Gemm {
         float[] lanes = new float[2 * L];
         if (M == 1) { // decode: two W rows half the range apart at a time = two streams for the prefetchers
             int half = (n1 - n0) / 2;
-            for (int n = n0; n < n0 + half; n++) dot1x2(xs, H, w, n * 4L * H, (n + half) * 4L * H, y, yOff + n, half, lanes);
+            for (int n = n0; n < n0 + half; n++) dot1x2(xs, 0, H, w, n * 4L * H, (n + half) * 4L * H, y, yOff + n, half, lanes);
             if (((n1 - n0) & 1) != 0) y[yOff + n1 - 1] = dot1(xs, 0, H, w, (n1 - 1) * 4L * H, lanes);
             return;
         }
-        // rows i and i + half in turn: again two streams, one W row at a time in registers
-        int half = (n1 - n0) / 2;
+        // tiles of 2 W rows (n and n + half: again two streams) × 2 x rows, each W vector widened once for both x
+        // rows (an odd M's last x row against the same 2 W rows), over K in blocks so that the block of every x row
+        // and of the two W rows stays in L1 while all x rows pass (without blocks, 4 x rows of K = 2048 fill L1 alone)
+        int half = (n1 - n0) / 2, h1 = I.loopBound(H), pairs = (M + 1) / 2;
+        int kb = Math.max(L, X_BLOCK_FLOATS / (2 * M) / L * L);       // lanes per block
+        float[] acc = ACC.get();
+        if (acc.length < pairs * 8 * L) ACC.set(acc = new float[pairs * 8 * L]);
         for (int n = n0; n < n0 + half; n++) {
-            allRows(xs, M, H, w, n, y, yOff, N, lanes);
-            allRows(xs, M, H, w, n + half, y, yOff, N, lanes);
+            long b = n * 4L * H, c = (n + half) * 4L * H;
+            java.util.Arrays.fill(acc, 0, pairs * 8 * L, 0f);
+            for (int j0 = 0; j0 < h1; j0 += kb) {
+                int j1 = Math.min(h1, j0 + kb), m = 0;
+                for (; m + 2 <= M; m += 2) tile2x2(xs, 2 * m * H, H, w, b, c, j0, j1, acc, m / 2 * 8 * L);
+                if (m < M) tile2x1(xs, 2 * m * H, H, w, b, c, j0, j1, acc, m / 2 * 8 * L);
+            }
+            for (int m = 0; m < M; m++) {                              // acc: [p0 p1 q0 q1 P0 P1 Q0 Q1] per x pair
+                int a = m / 2 * 8 * L + (m & 1) * 4 * L, xo = 2 * m * H;
+                y[yOff + m * N + n] = sum2(acc, a, lanes) + tail(xs, xo, h1, H, w, b);
+                y[yOff + m * N + n + half] = sum2(acc, a + 2 * L, lanes) + tail(xs, xo, h1, H, w, c);
+            }
         }
         if (((n1 - n0) & 1) != 0) allRows(xs, M, H, w, n1 - 1, y, yOff, N, lanes);
+    }
+
+    /** x floats (of all rows) per K block of the small-M tiles: 16 KiB, half of L1 */
+    private static final int X_BLOCK_FLOATS = 4096;
+    private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** (a0 + a1) summed over lanes, the two accumulators at acc[a..] and acc[a + L..]: as dot1 finishes. */
+    private static float sum2(float[] acc, int a, float[] lanes) {
+        FloatVector.fromArray(S, acc, a).add(FloatVector.fromArray(S, acc, a + L)).intoArray(lanes, 0);
+        return VecMath.sumLanes(lanes, 0);
+    }
+
+    /**
+     * dot1's accumulators, over the pairs [j0, j1), of the x rows at xs[xo..] and xs[xo + 2H..] with the W rows at
+     * bytes b and c, carried in acc[at ..] (8 vectors: p0 p1 q0 q1 for the first x row, P0 P1 Q0 Q1 for the second;
+     * p: W row b, q: W row c; 0: low halves × even x, 1: high halves × odd x). Each W vector is loaded and widened
+     * once for both x rows: 6 loads per 8 FMAs where dot2 needs 5 per 4. (Measured on one Zen 4 core with W in L2:
+     * ~100 GFLOP/s against ~35 for dot2; a tile of 4 W rows × 2 x rows, 16 accumulators, ran at ~10.)
+     */
+    private static void tile2x2(float[] xs, int xo, int H, MemorySegment w, long b, long c, int j0, int j1,
+                                float[] acc, int at) {
+        FloatVector p0 = FloatVector.fromArray(S, acc, at), p1 = FloatVector.fromArray(S, acc, at + L),
+                q0 = FloatVector.fromArray(S, acc, at + 2 * L), q1 = FloatVector.fromArray(S, acc, at + 3 * L),
+                P0 = FloatVector.fromArray(S, acc, at + 4 * L), P1 = FloatVector.fromArray(S, acc, at + 5 * L),
+                Q0 = FloatVector.fromArray(S, acc, at + 6 * L), Q1 = FloatVector.fromArray(S, acc, at + 7 * L);
+        int od = xo + H, xo2 = xo + 2 * H, od2 = xo2 + H;
+        for (int j = j0; j < j1; j += L) {
+            long o = 4L * j;
+            IntVector v = load(w, b + o), u = load(w, c + o);
+            FloatVector xe = FloatVector.fromArray(S, xs, xo + j), xe2 = FloatVector.fromArray(S, xs, xo2 + j);
+            FloatVector xd = FloatVector.fromArray(S, xs, od + j), xd2 = FloatVector.fromArray(S, xs, od2 + j);
+            FloatVector lv = lo(v), lu = lo(u), hv = hi(v), hu = hi(u);
+            p0 = lv.fma(xe, p0);
+            P0 = lv.fma(xe2, P0);
+            q0 = lu.fma(xe, q0);
+            Q0 = lu.fma(xe2, Q0);
+            p1 = hv.fma(xd, p1);
+            P1 = hv.fma(xd2, P1);
+            q1 = hu.fma(xd, q1);
+            Q1 = hu.fma(xd2, Q1);
+        }
+        p0.intoArray(acc, at);
+        p1.intoArray(acc, at + L);
+        q0.intoArray(acc, at + 2 * L);
+        q1.intoArray(acc, at + 3 * L);
+        P0.intoArray(acc, at + 4 * L);
+        P1.intoArray(acc, at + 5 * L);
+        Q0.intoArray(acc, at + 6 * L);
+        Q1.intoArray(acc, at + 7 * L);
+    }
+
+    /** tile2x2 for one x row (an odd M's last): acc[at ..] holds p0 p1 q0 q1. */
+    private static void tile2x1(float[] xs, int xo, int H, MemorySegment w, long b, long c, int j0, int j1,
+                                float[] acc, int at) {
+        FloatVector p0 = FloatVector.fromArray(S, acc, at), p1 = FloatVector.fromArray(S, acc, at + L),
+                q0 = FloatVector.fromArray(S, acc, at + 2 * L), q1 = FloatVector.fromArray(S, acc, at + 3 * L);
+        int od = xo + H;
+        for (int j = j0; j < j1; j += L) {
+            long o = 4L * j;
+            IntVector v = load(w, b + o), u = load(w, c + o);
+            FloatVector xe = FloatVector.fromArray(S, xs, xo + j), xd = FloatVector.fromArray(S, xs, od + j);
+            p0 = lo(v).fma(xe, p0);
+            q0 = lo(u).fma(xe, q0);
+            p1 = hi(v).fma(xd, p1);
+            q1 = hi(u).fma(xd, q1);
+        }
+        p0.intoArray(acc, at);
+        p1.intoArray(acc, at + L);
+        q0.intoArray(acc, at + 2 * L);
+        q1.intoArray(acc, at + 3 * L);
     }
 
     /** y[m, n] for every m: W row n against x rows two at a time. */
@@ -175,14 +264,15 @@ public final class Bf16Gemm {
         return VecMath.sumLanes(lanes, 0) + tail(xs, xo, h1, H, w, b);
     }
 
-    /** dot1 of x row 0 with the W rows at bytes b and c: y[yo] and y[yo + dy]. */
-    private static void dot1x2(float[] xs, int H, MemorySegment w, long b, long c, float[] y, int yo, int dy, float[] lanes) {
+    /** dot1 of the x row at xs[xs0..] with the W rows at bytes b and c: y[yo] and y[yo + dy]. */
+    private static void dot1x2(float[] xs, int xs0, int H, MemorySegment w, long b, long c, float[] y, int yo, int dy,
+                               float[] lanes) {
         FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
         int h1 = I.loopBound(H);
         for (int j = 0; j < h1; j += L) {
             long o = 4L * j;
             IntVector v = load(w, b + o), u = load(w, c + o);
-            FloatVector xe = FloatVector.fromArray(S, xs, j), xo = FloatVector.fromArray(S, xs, H + j);
+            FloatVector xe = FloatVector.fromArray(S, xs, xs0 + j), xo = FloatVector.fromArray(S, xs, xs0 + H + j);
             a0 = lo(v).fma(xe, a0);
             a1 = hi(v).fma(xo, a1);
             c0 = lo(u).fma(xe, c0);
@@ -190,8 +280,8 @@ public final class Bf16Gemm {
         }
         a0.add(a1).intoArray(lanes, 0);
         c0.add(c1).intoArray(lanes, L);
-        y[yo] = VecMath.sumLanes(lanes, 0) + tail(xs, 0, h1, H, w, b);
-        y[yo + dy] = VecMath.sumLanes(lanes, L) + tail(xs, 0, h1, H, w, c);
+        y[yo] = VecMath.sumLanes(lanes, 0) + tail(xs, xs0, h1, H, w, b);
+        y[yo + dy] = VecMath.sumLanes(lanes, L) + tail(xs, xs0, h1, H, w, c);
     }
 
     /** dot1 for the x rows at xs[xo..] and xs[xo + 2H..] against one W row: y[yo] and y[yo + N]. */

@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import org.blt4j.Blt4jException;
@@ -75,10 +74,10 @@ final class Int8GemmGeneric {
             s2 += r2 * e2;
             s3 += r3 * e3;
         }
-        y[yo] = t0.reduceLanes(VectorOperators.ADD) + s0;
-        y[yo + 1] = t1.reduceLanes(VectorOperators.ADD) + s1;
-        y[yo + 2] = t2.reduceLanes(VectorOperators.ADD) + s2;
-        y[yo + 3] = t3.reduceLanes(VectorOperators.ADD) + s3;
+        y[yo] = VecMath.sum(t0) + s0;
+        y[yo + 1] = VecMath.sum(t1) + s1;
+        y[yo + 2] = VecMath.sum(t2) + s2;
+        y[yo + 3] = VecMath.sum(t3) + s3;
     }
 
     private static ByteVector load(MemorySegment q, long at) {
@@ -112,6 +111,6 @@ final class Int8GemmGeneric {
             total = acc.fma(FloatVector.broadcast(S, scale), total);
             tail += s * scale;
         }
-        return total.reduceLanes(VectorOperators.ADD) + tail;
+        return VecMath.sum(total) + tail;
     }
 }

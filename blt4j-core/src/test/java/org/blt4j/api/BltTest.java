@@ -47,6 +47,39 @@ class BltTest {
         blt.close();
     }
 
+    /** close() unmaps the BLT's checkpoint (its hash tables are read in place): at once when idle, else after the last call. */
+    @Test
+    void closeReleasesTheMappedFilesWhenNoCallRuns() {
+        Blt b = Blt.load(bltDir, emDir, T);
+        assertFalse(b.released());
+        b.close();
+        assertTrue(b.released());
+        b.close();                                                        // idempotent
+        assertTrue(assertThrows(Blt4jException.class, () -> b.patch("x")).getMessage().contains("closed"));
+
+        Blt c = Blt.load(bltDir, emDir, T);
+        String expected = c.generate("The ", GenerateOptions.greedy().withMaxBytes(24));
+        StringBuilder got = new StringBuilder();
+        boolean[] releasedInside = {true};
+        c.generate("The ", GenerateOptions.greedy().withMaxBytes(24), piece -> {
+            if (got.isEmpty()) {
+                c.close();                                                // from inside the call: it goes on
+                releasedInside[0] = c.released();
+            }
+            got.append(piece);
+        });
+        assertFalse(releasedInside[0], "released while its call was running");
+        assertEquals(expected, got.toString());
+        assertTrue(c.released());
+
+        ByteLatentTransformer m = ModelLoader.blt(bltDir, true);         // the model's own close unmaps the file
+        int[] ids = ByteTokenizer.encode("ab".getBytes(StandardCharsets.UTF_8), true, false);
+        m.forward(ids, new int[] {1, 1, 1});
+        m.close();
+        String why = assertThrows(Blt4jException.class, () -> m.forward(ids, new int[] {1, 1, 1})).getMessage();
+        assertTrue(why.contains("closed"), why);
+    }
+
     @Test
     void streamedPiecesJoinToTheWholeResult() {
         for (GenerateOptions o : List.of(GenerateOptions.greedy().withMaxBytes(48),

@@ -22,10 +22,12 @@ class DTypeTest {
         assertEquals(4, DType.F32.byteSize());
         assertEquals(2, DType.BF16.byteSize());
         assertEquals(2, DType.F16.byteSize());
+        assertEquals(1, DType.I8.byteSize());
+        assertEquals(Optional.of(DType.I8), DType.forName("I8"));
         assertEquals(Optional.of(DType.BF16), DType.forName("BF16"));
         assertEquals(Optional.empty(), DType.forName("bf16"));
         assertEquals(Optional.empty(), DType.forName("I64"));
-        assertEquals("F32, BF16, F16", DType.supportedNames());
+        assertEquals("F32, BF16, F16, I8", DType.supportedNames());
     }
 
     @Test
@@ -82,7 +84,7 @@ class DTypeTest {
     void bulkCodecsAgreeWithScalarOnes() {
         SplittableRandom r = new SplittableRandom(11);
         float[] src = new float[10_001]; // more than one internal chunk
-        for (int i = 0; i < src.length; i++) src[i] = (float) r.nextGaussian();
+        for (int i = 0; i < src.length; i++) src[i] = (float) (r.nextGaussian() * (i % 2 == 0 ? 1 : 100));
         for (DType t : DType.values()) {
             MemorySegment seg = MemorySegment.ofArray(new byte[3 + src.length * t.byteSize()]);
             t.encode(src, 0, seg, 3, src.length); // odd offset: unaligned access must work
@@ -93,6 +95,7 @@ class DTypeTest {
                     case F32 -> src[i];
                     case BF16 -> DType.bf16ToFloat(DType.floatToBf16(src[i]));
                     case F16 -> DType.f16ToFloat(DType.floatToF16(src[i]));
+                    case I8 -> (float) Math.max(-128, Math.min(127, Math.round(src[i])));
                 };
                 assertEquals(expect, back[i + 1], t + " element " + i);
                 assertEquals(expect, t.get(seg, 3 + (long) i * t.byteSize()));

@@ -39,11 +39,34 @@ class SafeTensorsTest {
             case F32 -> v;
             case BF16 -> DType.bf16ToFloat(DType.floatToBf16(v));
             case F16 -> DType.f16ToFloat(DType.floatToF16(v));
+            case I8 -> DType.floatToI8(v);
         };
     }
 
+    /** One file, tensors of several types (an int8 checkpoint: I8 weights, F32 scales, BF16 embeddings). */
+    @Test
+    void mixedTypes() {
+        float[] q = {-128.4f, -127f, -0.6f, 0.4f, 2.5f, 126.6f, 300f, Float.NaN}, scales = {0.5f, 0.25f}, emb = random(6, 3);
+        Path file = tmp.resolve("mixed.safetensors");
+        new SafeTensorsWriter(DType.BF16)
+                .add("w", TensorData.of(q, 2, 4), DType.I8)
+                .add("w.scales", TensorData.of(scales, 2, 1), DType.F32)
+                .add("emb", emb, 3, 2)
+                .write(file);
+        try (SafeTensors st = SafeTensors.open(file)) {
+            assertEquals(DType.I8, st.info("w").dtype());
+            assertEquals(8, st.info("w").byteLength());
+            assertEquals(DType.F32, st.info("w.scales").dtype());
+            assertEquals(DType.BF16, st.info("emb").dtype());
+            assertArrayEquals(new float[] {-128, -127, -1, 0, 3, 127, 127, 0}, st.floats("w"));   // rounded, clamped; NaN → 0
+            assertArrayEquals(scales, st.floats("w.scales"));
+            for (int i = 0; i < emb.length; i++) assertEquals(round(DType.BF16, emb[i]), st.floats("emb")[i]);
+            st.checkFinite("w");   // integers are always finite
+        }
+    }
+
     @ParameterizedTest
-    @EnumSource(DType.class)
+    @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})   // I8: mixedTypes
     void roundTrip(DType dtype) {
         float[] a = random(12 * 5, 1), big = random(1000, 2), scalar = {3.25f};
         Path file = tmp.resolve("m.safetensors");

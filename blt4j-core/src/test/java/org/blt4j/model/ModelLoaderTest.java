@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.blt4j.Blt4jException;
 import org.blt4j.golden.GoldenCases;
@@ -108,7 +109,7 @@ class ModelLoaderTest {
                 "encoder_hash_tok_embedding.1.weight"};   // the last one stays mapped
         float[] poison = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
         int k = 0;
-        for (DType dtype : DType.values())
+        for (DType dtype : List.of(DType.F32, DType.BF16, DType.F16))   // the floating-point types
             for (String t : tensors)
                 for (float bad : poison) {
                     Map<String, TensorData> w = new LinkedHashMap<>();
