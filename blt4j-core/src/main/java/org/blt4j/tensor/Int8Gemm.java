@@ -20,7 +20,7 @@ import org.blt4j.Blt4jException;
  *
  * <p>The order of the sums, the same in every kernel path: per (W row, x row), per block of B columns, one vector
  * accumulator p (from 0) takes, chunk by chunk (4L columns), the products of streams 0, 1, 2 and 3 in turn (fma:
- * one chain; measured in L2 on one core, 1.3-1.4× faster than two chains summed at the block's end, which cost one
+ * one chain; measured in L2 on one core, about 1.3× faster than two chains summed at the block's end, which cost one
  * more vector op per chunk); then t = p · scale + t, in one loop over the row's chunks that folds at each block's end
  * (with AVX-512 and B = 64 a block is one chunk, and the chains of different chunks overlap);
  * y = Σ lanes of t ({@link VecMath#sumLanes}) · 2^-24, plus the columns past the last whole chunk (scalar, in column
