@@ -159,12 +159,7 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Path text = corpus;
-            if (text == null) {
-                text = Files.createTempFile("blt4j-corpus", ".txt.gz");
-                text.toFile().deleteOnExit();
-                Bundled.copyCorpus(text);
-            }
+            Path text = Bundled.corpusOr(corpus);
             org.blt4j.bench.GenerateBench.run(System.out, new org.blt4j.bench.GenerateBench.Options(
                     text, blt, entropy, full, big || bigOnly, hashVocab, tmp, !bigOnly, reuse));
             return 0;
@@ -223,12 +218,7 @@ final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             if (bytes < 4 || rounds < 1 || !(warmup >= 0)) throw new org.blt4j.Blt4jException("--bytes must be >= 4, --rounds >= 1, --warmup >= 0");
-            Path text = corpus;
-            if (text == null) {
-                text = Files.createTempFile("blt4j-corpus", ".txt.gz");
-                text.toFile().deleteOnExit();
-                Bundled.copyCorpus(text);
-            }
+            Path text = Bundled.corpusOr(corpus);
             org.blt4j.bench.BatchBench.run(System.out, new org.blt4j.bench.BatchBench.Options(model, !noKernel, warmup, bytes,
                     rounds, text));
             return 0;

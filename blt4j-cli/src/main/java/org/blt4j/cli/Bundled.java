@@ -25,6 +25,15 @@ final class Bundled {
         }
     }
 
+    /** {@code corpus} when given, else the bundled corpus copied to a temporary file deleted at exit (the benches' prompts). */
+    static Path corpusOr(Path corpus) throws IOException {
+        if (corpus != null) return corpus;
+        Path text = Files.createTempFile("blt4j-corpus", ".txt.gz");
+        text.toFile().deleteOnExit();
+        copyCorpus(text);
+        return text;
+    }
+
     /** A bundled config (configs/NAME) with {@code section.key=value} overrides applied. */
     static TrainConfig config(String name, List<String> overrides) throws IOException {
         ObjectNode tree;
