@@ -44,10 +44,7 @@ class ConvertCommandTest {
     /** testdata/reference-layout/blt-fp32 (golden blt_k4_projection saved by torch) → hub: the golden tensors, bit for bit. */
     @Test
     void referenceFolderConvertsToHub() throws Exception {
-        Path ref = null;
-        for (Path d = Path.of("").toAbsolutePath(); d != null && ref == null; d = d.getParent())
-            if (Files.isDirectory(d.resolve("testdata/reference-layout"))) ref = d.resolve("testdata/reference-layout/blt-fp32");
-        assertTrue(ref != null, "testdata/reference-layout not found");
+        Path ref = org.blt4j.io.ReferenceFixtures.root().resolve("blt-fp32");
         Path golden = org.blt4j.server.TestModels.goldenRoot().resolve("blt_k4_projection"), hub = tmp.resolve("hub");
         assertEquals(0, CliErrorsTest.run("convert", "--model", ref.toString(), "--to", "hub", "--out", hub.toString()).code());
         assertTrue(Files.isRegularFile(hub.resolve("entropy_model/model.safetensors")));

@@ -11,19 +11,9 @@ public final class TestModels {
 
     private TestModels() {}
 
-    /**
-     * $BLT_GOLDEN_DIR, else -Dblt.golden.dir, else the repository's testdata/golden, found by walking up from the
-     * working directory (the same rule as the core module's GoldenCases.root, which this module's tests cannot see).
-     */
+    /** The golden cases folder, by the core tests' rule ({@link org.blt4j.golden.GoldenCases#root}). */
     public static Path goldenRoot() {
-        String env = System.getenv("BLT_GOLDEN_DIR");
-        if (env != null && !env.isBlank()) return Path.of(env);
-        String prop = System.getProperty("blt.golden.dir");
-        if (prop != null && !prop.isBlank()) return Path.of(prop);
-        Path vendored = Path.of("testdata", "golden");
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent())
-            if (Files.isDirectory(dir.resolve(vendored))) return dir.resolve(vendored);
-        return vendored;
+        return org.blt4j.golden.GoldenCases.root();
     }
 
     public static synchronized LoadedModels get() {

@@ -15,16 +15,9 @@ import org.junit.jupiter.api.Test;
 /** GenerateExample.main on the tiny golden models prints what the API generates directly. */
 class GenerateExampleTest {
 
-    /** $BLT_GOLDEN_DIR, else -Dblt.golden.dir, else the repository's testdata/golden (walking up), as the core tests find it. */
+    /** The golden cases folder, by the core tests' rule ({@link org.blt4j.golden.GoldenCases#root}). */
     static Path goldenRoot() {
-        String env = System.getenv("BLT_GOLDEN_DIR");
-        if (env != null && !env.isBlank()) return Path.of(env);
-        String prop = System.getProperty("blt.golden.dir");
-        if (prop != null && !prop.isBlank()) return Path.of(prop);
-        Path vendored = Path.of("testdata", "golden");
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent())
-            if (Files.isDirectory(dir.resolve(vendored))) return dir.resolve(vendored);
-        return vendored;
+        return org.blt4j.golden.GoldenCases.root();
     }
 
     /** README's "Java API" section shows main as it is in GenerateExample.java. */

@@ -1,6 +1,5 @@
 package org.blt4j.langchain4j;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The golden BLT (blt_base) and its entropy model, as the core tests find them. */
@@ -10,16 +9,9 @@ final class Golden {
 
     private Golden() {}
 
-    /** $BLT_GOLDEN_DIR, else -Dblt.golden.dir, else the repository's testdata/golden (walking up). */
+    /** The golden cases folder, by the core tests' rule ({@link org.blt4j.golden.GoldenCases#root}). */
     static Path root() {
-        String env = System.getenv("BLT_GOLDEN_DIR");
-        if (env != null && !env.isBlank()) return Path.of(env);
-        String prop = System.getProperty("blt.golden.dir");
-        if (prop != null && !prop.isBlank()) return Path.of(prop);
-        Path vendored = Path.of("testdata", "golden");
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent())
-            if (Files.isDirectory(dir.resolve(vendored))) return dir.resolve(vendored);
-        return vendored;
+        return org.blt4j.golden.GoldenCases.root();
     }
 
     static Path blt() {
