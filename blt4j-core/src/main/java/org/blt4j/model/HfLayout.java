@@ -147,9 +147,7 @@ public final class HfLayout {
         if (root.has("args")) throw new Blt4jException(file + " has an \"args\" object: " + hf + " is already in the hub layout");
         ObjectNode args = HfConfig.toHub(root, file);
         ObjectNode eargs = HfConfig.patcherToHub(root, file);
-        Path wfile = hf.resolve(Checkpoint.WEIGHTS);
-        if (!Files.isRegularFile(wfile)) throw new Blt4jException("no " + Checkpoint.WEIGHTS + " in " + hf);
-        try (SafeTensors st = SafeTensors.open(wfile)) {
+        try (SafeTensors st = openWeights(hf)) {
             Hub hub = hubTensors(st, args, eargs, file);
             DType dt = dtype(st, null);
             writeNew(out, stage -> {
@@ -228,17 +226,12 @@ public final class HfLayout {
             throw new Blt4jException(file + " has no patcher_config (or patch_in_forward is false): this HF folder holds no"
                     + " entropy model; pass the entropy model's own folder");
         ObjectNode args = HfConfig.toHub(root, file);
-        Path wfile = dir.resolve(Checkpoint.WEIGHTS);
-        if (!Files.isRegularFile(wfile)) throw new Blt4jException("no " + Checkpoint.WEIGHTS + " in " + dir);
-        try (SafeTensors st = SafeTensors.open(wfile)) {
+        try (SafeTensors st = openWeights(dir)) {
             Hub hub = hubTensors(st, args, eargs, file);
             for (String n : st.names()) if (n.startsWith(PATCHER)) st.checkFinite(n);
             LmArgs e = Json.MAPPER.convertValue(eargs, LmArgs.class);
             ParamStore params = ParamStore.allocate(EntropyModel.specs(e));
-            for (ParamStore.Param p : params.params()) {
-                TensorData t = hub.patcher().get(p.name());
-                t.source().read(0, params.data(), p.offset(), Math.toIntExact(t.numel()));
-            }
+            fill(params, hub.patcher());
             return new EntropyModel(e, params);
         }
     }
@@ -261,9 +254,7 @@ public final class HfLayout {
         ObjectNode args = HfConfig.toHub(root, file);
         ObjectNode eargs = HfConfig.patcherToHub(root, file);
         BltArgs a = Json.MAPPER.convertValue(args, BltArgs.class);
-        Path wfile = dir.resolve(Checkpoint.WEIGHTS);
-        if (!Files.isRegularFile(wfile)) throw new Blt4jException("no " + Checkpoint.WEIGHTS + " in " + dir);
-        try (SafeTensors st = SafeTensors.open(wfile)) {
+        try (SafeTensors st = openWeights(dir)) {
             Hub hub = hubTensors(st, args, eargs, file);
             for (String n : st.names()) st.checkFinite(n);
             List<ParamStore.Spec> all = new ArrayList<>(ByteLatentTransformer.specs(a));
@@ -272,15 +263,27 @@ public final class HfLayout {
             for (ParamStore.Spec s : all) n += s.numel();
             ParamStore.requireFits(n, 1, "BLT " + dir);
             ParamStore params = ParamStore.allocate(all);
-            for (ParamStore.Param p : params.params()) {
-                TensorData t = hub.blt().get(p.name());
-                t.source().read(0, params.data(), p.offset(), Math.toIntExact(t.numel()));
-            }
+            fill(params, hub.blt());
             return new ByteLatentTransformer(a, params, null);
         }
     }
 
     // ---- helpers ----
+
+    /** The folder's model.safetensors, opened; a clear error when there is none. */
+    private static SafeTensors openWeights(Path dir) {
+        Path wfile = dir.resolve(Checkpoint.WEIGHTS);
+        if (!Files.isRegularFile(wfile)) throw new Blt4jException("no " + Checkpoint.WEIGHTS + " in " + dir);
+        return SafeTensors.open(wfile);
+    }
+
+    /** Every parameter of {@code params} read from its tensor in {@code tensors} (by hub name). */
+    private static void fill(ParamStore params, Map<String, TensorData> tensors) {
+        for (ParamStore.Param p : params.params()) {
+            TensorData t = tensors.get(p.name());
+            t.source().read(0, params.data(), p.offset(), Math.toIntExact(t.numel()));
+        }
+    }
 
     private static void require(SafeTensors st, String name, int[] shape, Path file) {
         Path wf = file.resolveSibling(Checkpoint.WEIGHTS);
