@@ -19,7 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Decode is memory-bound, so the kernel is shaped for streaming: each thread reads a contiguous range of W rows as
  * two sequential streams, rows i and i + half together (measured on 2 Zen 3 cores: one stream per thread reads ~25
  * GB/s, two ~31, more than a plain summing loop gets); with M > 1 the same two streams go through register tiles of
- * 2 W rows × 2 x rows, each W vector widened once per pair of x rows (the W rows stay in L1 between pairs). Below
+ * 2 W rows × 4 x rows (then 2 × 2, 2 × 1 for the rest), each W vector widened once per 4 x rows (the W rows stay in
+ * L1 between tiles). Below
  * {@link #WIDEN_MIN_M} rows, each y[m, n] is summed in the same order whatever M, the row range or the thread count, so batched rows equal rows computed alone. From
  * {@link #WIDEN_MIN_M} rows on (a prompt) the product is compute-bound and goes through the fp32 GEMM instead.
  */
@@ -31,6 +32,12 @@ public final class Bf16Gemm {
     private static final int L = S.length();
     /** contiguous row ranges per thread (measured: 1 range of 2 streams beats 2 ranges, 4 streams, per thread) */
     private static final int CHUNKS_PER_THREAD = 1;
+    /**
+     * M > 1 is compute-bound, so its rows go out in smaller pieces, claimed one at a time: a helper thread that starts
+     * late (measured on 2 shared vCPUs: in about 1 call in 5 the helper joined only after the caller had done its
+     * half) then still takes a share instead of leaving the caller the whole second half.
+     */
+    private static final int SMALL_M_CHUNKS_PER_THREAD = 4;
     /**
      * from this many x rows on, W is widened block by block and multiplied by the fp32 GEMM (prompt passes); below it
      * the tiles (measured, bench batch: M = 15 through tiles 31 GFLOP/s against 23 for M = 16 widened), so a decode
@@ -71,7 +78,7 @@ public final class Bf16Gemm {
                 return;
             }
             long T = total;
-            int chunks = (int) Math.min(T, CHUNKS_PER_THREAD * Parallel.threads());
+            int chunks = (int) Math.min(T, (M == 1 ? CHUNKS_PER_THREAD : SMALL_M_CHUNKS_PER_THREAD) * Parallel.threads());
             Parallel.forEach(chunks, 2L * M * T * K, t -> {
                 long lo = T * t / chunks, hi = T * (t + 1) / chunks, base = 0;   // global rows [lo, hi)
                 for (int i = 0; i < w.length && base < hi; base += N[i], i++) {
@@ -155,6 +162,7 @@ public final class Bf16Gemm {
             java.util.Arrays.fill(acc, 0, pairs * 8 * L, 0f);
             for (int j0 = 0; j0 < h1; j0 += kb) {
                 int j1 = Math.min(h1, j0 + kb), m = 0;
+                for (; m + 4 <= M; m += 4) tile2x4(xs, 2 * m * H, H, w, b, c, j0, j1, acc, m / 2 * 8 * L);
                 for (; m + 2 <= M; m += 2) tile2x2(xs, 2 * m * H, H, w, b, c, j0, j1, acc, m / 2 * 8 * L);
                 if (m < M) tile2x1(xs, 2 * m * H, H, w, b, c, j0, j1, acc, m / 2 * 8 * L);
             }
@@ -214,6 +222,67 @@ public final class Bf16Gemm {
         P1.intoArray(acc, at + 5 * L);
         Q0.intoArray(acc, at + 6 * L);
         Q1.intoArray(acc, at + 7 * L);
+    }
+
+    /**
+     * tile2x2 for 4 x rows (two pairs: acc[at ..] and acc[at + 8L ..], each laid out as tile2x2's): each widened W
+     * vector serves 4 x rows, 10 loads per 16 FMAs. 16 accumulators and no helper beyond lo/hi keep C2's graph under
+     * its inlining cutoff (measured on one core with W in L2: about 1.4× tile2x2's GFLOP/s).
+     */
+    private static void tile2x4(float[] xs, int xo, int H, MemorySegment w, long b, long c, int j0, int j1,
+                                float[] acc, int at) {
+        int bt = at + 8 * L;
+        FloatVector p0 = FloatVector.fromArray(S, acc, at), p1 = FloatVector.fromArray(S, acc, at + L),
+                q0 = FloatVector.fromArray(S, acc, at + 2 * L), q1 = FloatVector.fromArray(S, acc, at + 3 * L),
+                P0 = FloatVector.fromArray(S, acc, at + 4 * L), P1 = FloatVector.fromArray(S, acc, at + 5 * L),
+                Q0 = FloatVector.fromArray(S, acc, at + 6 * L), Q1 = FloatVector.fromArray(S, acc, at + 7 * L),
+                r0 = FloatVector.fromArray(S, acc, bt), r1 = FloatVector.fromArray(S, acc, bt + L),
+                s0 = FloatVector.fromArray(S, acc, bt + 2 * L), s1 = FloatVector.fromArray(S, acc, bt + 3 * L),
+                R0 = FloatVector.fromArray(S, acc, bt + 4 * L), R1 = FloatVector.fromArray(S, acc, bt + 5 * L),
+                S0 = FloatVector.fromArray(S, acc, bt + 6 * L), S1 = FloatVector.fromArray(S, acc, bt + 7 * L);
+        int x1 = xo + 2 * H, x2 = x1 + 2 * H, x3 = x2 + 2 * H;
+        for (int j = j0; j < j1; j += L) {
+            long o = 4L * j;
+            IntVector v = load(w, b + o), u = load(w, c + o);
+            FloatVector lv = lo(v), lu = lo(u);
+            FloatVector e0 = FloatVector.fromArray(S, xs, xo + j), e1 = FloatVector.fromArray(S, xs, x1 + j),
+                    e2 = FloatVector.fromArray(S, xs, x2 + j), e3 = FloatVector.fromArray(S, xs, x3 + j);
+            p0 = lv.fma(e0, p0);
+            q0 = lu.fma(e0, q0);
+            P0 = lv.fma(e1, P0);
+            Q0 = lu.fma(e1, Q0);
+            r0 = lv.fma(e2, r0);
+            s0 = lu.fma(e2, s0);
+            R0 = lv.fma(e3, R0);
+            S0 = lu.fma(e3, S0);
+            FloatVector hv = hi(v), hu = hi(u);
+            FloatVector o0 = FloatVector.fromArray(S, xs, xo + H + j), o1 = FloatVector.fromArray(S, xs, x1 + H + j),
+                    o2 = FloatVector.fromArray(S, xs, x2 + H + j), o3 = FloatVector.fromArray(S, xs, x3 + H + j);
+            p1 = hv.fma(o0, p1);
+            q1 = hu.fma(o0, q1);
+            P1 = hv.fma(o1, P1);
+            Q1 = hu.fma(o1, Q1);
+            r1 = hv.fma(o2, r1);
+            s1 = hu.fma(o2, s1);
+            R1 = hv.fma(o3, R1);
+            S1 = hu.fma(o3, S1);
+        }
+        p0.intoArray(acc, at);
+        p1.intoArray(acc, at + L);
+        q0.intoArray(acc, at + 2 * L);
+        q1.intoArray(acc, at + 3 * L);
+        P0.intoArray(acc, at + 4 * L);
+        P1.intoArray(acc, at + 5 * L);
+        Q0.intoArray(acc, at + 6 * L);
+        Q1.intoArray(acc, at + 7 * L);
+        r0.intoArray(acc, bt);
+        r1.intoArray(acc, bt + L);
+        s0.intoArray(acc, bt + 2 * L);
+        s1.intoArray(acc, bt + 3 * L);
+        R0.intoArray(acc, bt + 4 * L);
+        R1.intoArray(acc, bt + 5 * L);
+        S0.intoArray(acc, bt + 6 * L);
+        S1.intoArray(acc, bt + 7 * L);
     }
 
     /** tile2x2 for one x row (an odd M's last): acc[at ..] holds p0 p1 q0 q1. */

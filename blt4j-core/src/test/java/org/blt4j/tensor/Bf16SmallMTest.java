@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The small-M bf16 product (M = 2 .. WIDEN_MIN_M - 1: tiles of 2 W rows × 2 x rows, an odd M's last x row and an odd row
+ * The small-M bf16 product (M = 2 .. WIDEN_MIN_M - 1: tiles of 2 W rows × 4 and × 2 x rows, an odd M's last x row and an odd row
  * range's last W row apart)
  * against a naive twin (scalar, in double, over the widened weights), and every row of a batch against the row alone,
  * bit for bit, on one thread and two. The shapes give each thread's row range an odd or even number of rows and K
