@@ -135,8 +135,8 @@ public final class Int8Gemm {
         MemorySegment q = w.q();
         int K = w.cols(), K4 = K / 4, full = K / CHUNK * CHUNK, cpb = w.blockSize() / CHUNK;
         long o = (long) r * K;
-        MemorySegment s = w.scales(); // row r's block scales from byte so (read in place: a copy per row costs more)
-        long so = 4L * r * w.blocksPerRow();
+        float[] s = w.scaleArray(); // row r's block scales from so
+        int so = r * w.blocksPerRow();
         FloatVector z = FloatVector.zero(S), t = z, p = z;
         for (int c = 0, b = 0, k = 0; c < full; c += CHUNK) {
             int j = c / 4;
@@ -146,7 +146,7 @@ public final class Int8Gemm {
             p = w2(v).fma(FloatVector.fromArray(S, xs, 2 * K4 + j), p);
             p = w3(v).fma(FloatVector.fromArray(S, xs, 3 * K4 + j), p);
             if (++k == cpb || c + CHUNK == full) { // the block's (or the last whole chunk's) end: scale once
-                t = p.fma(FloatVector.broadcast(S, s.get(Int8Matrix.F32_LE, so + 4L * b)), t);
+                t = p.fma(FloatVector.broadcast(S, s[so + b]), t);
                 p = z;
                 k = 0;
                 b++;
@@ -161,9 +161,11 @@ public final class Int8Gemm {
      * about 1.3× one row at a time), each summed exactly as {@link #one} sums it.
      */
     private static void two(float[] xs, float[] x, int xOff, Int8Matrix w, int r, int r2, float[] y, int yOff, Scratch sc) {
-        MemorySegment q = w.q(), s = w.scales();
+        MemorySegment q = w.q();
+        float[] s = w.scaleArray();
         int K = w.cols(), K4 = K / 4, full = K / CHUNK * CHUNK, cpb = w.blockSize() / CHUNK, bpr = w.blocksPerRow();
-        long o = (long) r * K, o2 = (long) r2 * K, so = 4L * r * bpr, so2 = 4L * r2 * bpr;
+        long o = (long) r * K, o2 = (long) r2 * K;
+        int so = r * bpr, so2 = r2 * bpr;
         FloatVector z = FloatVector.zero(S), t = z, p = z, u = z, g = z, xv;
         for (int c = 0, b = 0, k = 0; c < full; c += CHUNK) {
             int j = c / 4;
@@ -181,8 +183,8 @@ public final class Int8Gemm {
             p = w3(v).fma(xv, p);
             g = w3(v2).fma(xv, g);
             if (++k == cpb || c + CHUNK == full) {
-                t = p.fma(FloatVector.broadcast(S, s.get(Int8Matrix.F32_LE, so + 4L * b)), t);
-                u = g.fma(FloatVector.broadcast(S, s.get(Int8Matrix.F32_LE, so2 + 4L * b)), u);
+                t = p.fma(FloatVector.broadcast(S, s[so + b]), t);
+                u = g.fma(FloatVector.broadcast(S, s[so2 + b]), u);
                 p = z;
                 g = z;
                 k = 0;
@@ -204,8 +206,8 @@ public final class Int8Gemm {
         int N = w.rows(), K = w.cols(), K4 = K / 4, full = K / CHUNK * CHUNK, cpb = w.blockSize() / CHUNK;
         int X = 4 * K4, x0 = m0 * X, x1 = x0 + X, x2 = x1 + X, x3 = x2 + X; // the 4 split x rows
         long o = (long) r * K;
-        MemorySegment s = w.scales();
-        long so = 4L * r * w.blocksPerRow();
+        float[] s = w.scaleArray();
+        int so = r * w.blocksPerRow();
         FloatVector z = FloatVector.zero(S), t0 = z, t1 = z, t2 = z, t3 = z, a0 = z, a1 = z, a2 = z, a3 = z, wv;
         for (int c = 0, b = 0, k = 0; c < full; c += CHUNK) {
             IntVector v = load(q, o + c);
@@ -234,7 +236,7 @@ public final class Int8Gemm {
                 a2 = wv.fma(FloatVector.fromArray(S, xs, x2 + j), a2);
                 a3 = wv.fma(FloatVector.fromArray(S, xs, x3 + j), a3);
             if (++k == cpb || c + CHUNK == full) {
-                FloatVector sc = FloatVector.broadcast(S, s.get(Int8Matrix.F32_LE, so + 4L * b));
+                FloatVector sc = FloatVector.broadcast(S, s[so + b]);
                 t0 = a0.fma(sc, t0);
                 t1 = a1.fma(sc, t1);
                 t2 = a2.fma(sc, t2);
