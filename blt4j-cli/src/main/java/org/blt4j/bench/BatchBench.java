@@ -104,15 +104,13 @@ public final class BatchBench {
             int off = (997 * r) % Math.max(1, text.length - PROMPT_BYTES);
             prompts[r] = ByteTokenizer.encode(Arrays.copyOfRange(text, off, off + PROMPT_BYTES), true, false);
         }
-        // entropy patching at the threshold that gives ~4.5 bytes per patch on text this model makes
-        int[] gen = new CachedGenerator(blt, em, PatcherArgs.entropy(1e9).build()).generate(prompts[0], 64, Sampler.greedy(), false, null);
-        int[] calib = Arrays.copyOf(prompts[0], prompts[0].length + gen.length);
-        System.arraycopy(gen, 0, calib, prompts[0].length, gen.length);
-        double threshold = Training.autoThreshold(em.entropies(calib), 4.5);
-        Patcher patcher = PatcherArgs.entropy(threshold).build();
+        // entropy patching at a threshold that gives ~4.5 bytes per patch on the text this model makes with it
+        Calibration cal = calibrate(blt, em, prompts[0]);
+        Patcher patcher = PatcherArgs.entropy(cal.threshold()).build();
         IncrementalBlt inc = new IncrementalBlt(blt, em, patcher);
-        out.printf("entropy patching at %.4f nats (4.5 bytes per patch on generated text); weights per step: %.0f MB per byte "
-                + "+ %.0f MB per closed patch%n", threshold, inc.weightBytesPerByte() / 1e6, inc.weightBytesPerPatch() / 1e6);
+        out.printf("entropy patching at %.4f nats (calibrated on %d bytes this model generates with it: %.2f bytes per patch); "
+                        + "weights per step: %.0f MB per byte + %.0f MB per closed patch%n", cal.threshold(), CALIBRATION_BYTES,
+                cal.bytesPerPatch(), inc.weightBytesPerByte() / 1e6, inc.weightBytesPerPatch() / 1e6);
         try (BatchScheduler s = new BatchScheduler(blt, em, patcher, maxB)) {
             long w0 = System.nanoTime();
             int warm = 0;
@@ -124,19 +122,55 @@ public final class BatchBench {
             for (int B : BATCHES) {
                 double[] rates = new double[o.rounds()];
                 double bwB = bw.measure();
-                for (int k = 0; k < o.rounds(); k++) rates[k] = round(s, prompts, B, o.genBytes()).rate();
+                long[] bytes = new long[2]; // bytes and patches closed in the timed windows
+                for (int k = 0; k < o.rounds(); k++) {
+                    Round r = round(s, prompts, B, o.genBytes());
+                    rates[k] = r.rate();
+                    bytes[0] += r.bytes();
+                    bytes[1] += r.patches();
+                }
                 bwB = Math.max(bwB, bw.measure());
                 double best = Arrays.stream(rates).max().orElseThrow(), med = median(rates);
                 if (B == 1) one = best;
                 out.printf("B=%d concurrent: %.2f bytes/s in all (best of %d; median %.2f), %.2f per generation; %.2f× one; "
-                        + "bandwidth around it %.1f GB/s%n", B, best, o.rounds(), med, best / B, best / one, bwB / 1e9);
+                                + "%.2f bytes per patch in the timed windows; bandwidth around it %.1f GB/s%n", B, best, o.rounds(), med,
+                        best / B, best / one, (double) bytes[0] / Math.max(1, bytes[1]), bwB / 1e9);
             }
         }
     }
 
-    /** A round's decode: bytes made while all B generations were in the batch, and the seconds that took. */
-    record Round(long bytes, double seconds) {
+    /** A round's decode: bytes made while all B generations were in the batch, the seconds that took, patches closed. */
+    record Round(long bytes, double seconds, long patches) {
         double rate() { return bytes / seconds; }
+    }
+
+    static final int CALIBRATION_BYTES = 96;
+
+    /** A threshold and the bytes per patch it gave on the text generated with it. */
+    record Calibration(double threshold, double bytesPerPatch) {}
+
+    /**
+     * The threshold at which ~1 byte in 4.5 starts a patch on text this model generates greedily from the prompt.
+     * Patching changes what the model generates, so the threshold is taken from text generated with the previous
+     * guess (the first from text generated without patching), three times.
+     */
+    static Calibration calibrate(ByteLatentTransformer blt, EntropyModel em, int[] prompt) {
+        double threshold = 1e9, perPatch = Double.NaN;
+        for (int it = 0; it < 4; it++) {
+            int[] patches = {0, 0};
+            int[] gen = new CachedGenerator(blt, em, PatcherArgs.entropy(threshold).build()).generate(prompt, CALIBRATION_BYTES,
+                    Sampler.greedy(), false, (id, step) -> {
+                        if (patches[0] == 0) patches[0] = step.patchLengths().length;
+                        patches[1] = step.patchLengths().length;
+                        return true;
+                    });
+            if (it > 0) perPatch = (double) (gen.length - 1) / Math.max(1, patches[1] - patches[0]);
+            if (it == 3) break;
+            int[] text = Arrays.copyOf(prompt, prompt.length + gen.length);
+            System.arraycopy(gen, 0, text, prompt.length, gen.length);
+            threshold = Training.autoThreshold(Arrays.copyOfRange(em.entropies(text), prompt.length, text.length), 4.5);
+        }
+        return new Calibration(threshold, perPatch);
     }
 
     /**
@@ -144,13 +178,15 @@ public final class BatchBench {
      * joined (its first byte: every prompt has been prefilled) to the moment the first one finished.
      */
     static Round round(BatchScheduler s, int[][] prompts, int B, int n) {
-        List<long[]> stamps = new ArrayList<>();
+        List<long[]> stamps = new ArrayList<>(), closed = new ArrayList<>();
         List<BatchScheduler.Ticket> tickets = new ArrayList<>();
         for (int r = 0; r < B; r++) {
-            long[] t = new long[n];
+            long[] t = new long[n], p = new long[n]; // per byte: its time, the patches closed by then
             int[] k = {0};
             stamps.add(t);
+            closed.add(p);
             tickets.add(s.submit(prompts[r], n, Sampler.greedy(), false, (id, step) -> {
+                p[k[0]] = step.patchLengths().length;
                 t[k[0]++] = System.nanoTime();
                 return true;
             }));
@@ -166,9 +202,20 @@ public final class BatchBench {
             from = Math.max(from, t[0]);
             to = Math.min(to, t[n - 1]);
         }
-        long bytes = 0;
-        for (long[] t : stamps) for (long v : t) if (v > from && v <= to) bytes++;
-        return new Round(bytes, (to - from) / 1e9);
+        long bytes = 0, patches = 0;
+        for (int g = 0; g < stamps.size(); g++) {
+            long[] t = stamps.get(g), p = closed.get(g);
+            long before = -1, last = -1;
+            for (int i = 0; i < t.length; i++) {
+                if (t[i] <= from) before = p[i];
+                else if (t[i] <= to) {
+                    bytes++;
+                    last = p[i];
+                }
+            }
+            if (before >= 0 && last >= 0) patches += last - before;
+        }
+        return new Round(bytes, (to - from) / 1e9, patches);
     }
 
     private static double median(double[] v) {
