@@ -214,6 +214,10 @@ public final class BatchBench {
             from = Math.max(from, t[0]);
             to = Math.min(to, t[n - 1]);
         }
+        if (to <= from)
+            throw new Blt4jException("bench batch: the " + B + " generations of " + n + " bytes never ran together (they join "
+                    + "one prefill at a time, and on a small model the first ones finish before the last one joins); "
+                    + "use a larger --bytes");
         long bytes = 0, patches = 0;
         for (int g = 0; g < stamps.size(); g++) {
             long[] t = stamps.get(g), p = closed.get(g);
