@@ -3,6 +3,7 @@ package org.blt4j.tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -24,8 +25,9 @@ import org.blt4j.Blt4jException;
  * more vector op per chunk); then t = p · scale + t, in one loop over the row's chunks that folds at each block's end
  * (with AVX-512 and B = 64 a block is one chunk, and the chains of different chunks overlap);
  * y = Σ lanes of t ({@link VecMath#sumLanes}) · 2^-24, plus the columns past the last whole chunk (scalar, in column
- * order) times the last block's scale. So y[m, n] does not depend on M, the row range or the thread count: batched
- * rows equal rows computed alone, bitwise. Needs B a multiple of the chunk (4L columns: 64 with AVX-512, 32 with
+ * order) times the last block's scale. So y[m, n] does not depend on M (below {@link #WIDEN_MIN_M}), the row range or
+ * the thread count: batched rows equal rows computed alone, bitwise. From {@link #WIDEN_MIN_M} rows on (a prompt) W is
+ * dequantized block by block into the fp32 GEMM. Needs B a multiple of the chunk (4L columns: 64 with AVX-512, 32 with
  * AVX2); other blocks go through {@link Int8GemmGeneric}.
  *
  * <p>Tiles: M = 1 takes two W rows at a time, one from each half of the thread's range (two streams for the
@@ -41,6 +43,16 @@ public final class Int8Gemm {
     private static final int L = S.length();
     /** columns (= bytes of a W row) per chunk: 4 streams of L */
     static final int CHUNK = 4 * L;
+    /**
+     * From this many x rows on (a prompt), W is dequantized block by block and multiplied by the fp32 GEMM: the tiles
+     * widen every W vector again for each 4 x rows. Below it every row gets the bits it gets alone (batched decode:
+     * up to 16 rows), as in {@link Bf16Gemm#WIDEN_MIN_M}.
+     */
+    static final int WIDEN_MIN_M = 17;
+    /** a dequantized block of W: 1 MiB of fp32, about a core's L2 */
+    private static final int WIDE_BLOCK_FLOATS = 1 << 18;
+    private static final ThreadLocal<float[]> WIDE = ThreadLocal.withInitial(() -> new float[0]);
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     /** x rows per tile when M > 1 */
     private static final int MT = 4;
     private static final int TOP = 0xFF000000;
@@ -78,6 +90,10 @@ public final class Int8Gemm {
         if (M == 0) return;
         long timer = GemmTimer.start();
         try {
+            if (M >= WIDEN_MIN_M) { // a prompt: compute-bound, one fp32 GEMM per weight over dequantized blocks
+                for (int i = 0; i < w.length; i++) widened(x, xOff, M, w[i], y[i], yOff[i]);
+                return;
+            }
             float[] xs = split(x, xOff, M, K);
             long T = total;
             int chunks = (int) Math.min(T, Parallel.threads());
@@ -92,6 +108,41 @@ public final class Int8Gemm {
             });
         } finally {
             GemmTimer.stop(timer);
+        }
+    }
+
+    /**
+     * Many x rows: blocks of W rows dequantized to fp32 (w = q · scale, rounded once) and multiplied by the
+     * register-tiled {@link Gemm}, one block per task. The sums run in the GEMM's order, not the tiles'.
+     */
+    private static void widened(float[] x, int xOff, int M, Int8Matrix w, float[] y, int yOff) {
+        int N = w.rows(), K = w.cols(), nb = Math.max(16, WIDE_BLOCK_FLOATS / Math.max(1, K) / 16 * 16), blocks = (N + nb - 1) / nb;
+        Parallel.forEach(blocks, 2L * M * N * K, t -> {
+            int n0 = t * nb, rows = Math.min(nb, N - n0);
+            float[] buf = WIDE.get();
+            if (buf.length < rows * K) WIDE.set(buf = new float[nb * K]);
+            dequantize(w, n0, rows, buf);
+            Gemm.sgemm(false, true, M, rows, K, 1f, x, xOff, K, buf, 0, K, 0f, y, yOff + n0, N);
+        });
+    }
+
+    /** W rows [n0, n0 + rows) as fp32 q · scale into buf [rows, K]: 16 bytes at a time widened, then the tail. */
+    private static void dequantize(Int8Matrix w, int n0, int rows, float[] buf) {
+        MemorySegment q = w.q();
+        float[] sc = w.scaleArray();
+        int K = w.cols(), B = w.blockSize(), bpr = w.blocksPerRow(), V = S.length();
+        for (int r = 0; r < rows; r++) {
+            long o = (long) (n0 + r) * K;
+            int d = r * K, so = (n0 + r) * bpr;
+            for (int b = 0; b < bpr; b++) {
+                int c = b * B, end = Math.min(K, c + B);
+                float s = sc[so + b];
+                if (V == 16)
+                    for (; c + 16 <= end; c += 16)
+                        ((FloatVector) ByteVector.fromMemorySegment(B16, q, o + c, ByteOrder.LITTLE_ENDIAN)
+                                .convertShape(VectorOperators.B2F, S, 0)).mul(s).intoArray(buf, d + c);
+                for (; c < end; c++) buf[d + c] = q.get(ValueLayout.JAVA_BYTE, o + c) * s;
+            }
         }
     }
 

@@ -89,6 +89,12 @@ class Int8GemmTest {
                 check(M, big, 2, rnd, "heap");
                 check(M, offHeap(big, arena), 2, rnd, "mapped");
             }
+            // a prompt: dequantized blocks through the fp32 GEMM (several blocks, K with a vector tail and a short block)
+            Int8Matrix prompt = random(300, 1000, 64, rnd);
+            for (int M : new int[] {Int8Gemm.WIDEN_MIN_M, 40}) {
+                check(M, prompt, 2, rnd, "heap");
+                check(M, offHeap(prompt, arena), 1, rnd, "mapped");
+            }
         }
     }
 
@@ -97,7 +103,7 @@ class Int8GemmTest {
         Random rnd = new Random(7);
         try (Arena arena = Arena.ofShared()) { // shared: the kernel reads it from pool threads
             for (int[] s : new int[][] {{37, 333, 64}, {70, 640, 128}, {21, 333, 32}}) {
-                int N = s[0], K = s[1], M = 17;
+                int N = s[0], K = s[1], M = Int8Gemm.WIDEN_MIN_M - 1; // from WIDEN_MIN_M on, a prompt's GEMM
                 Int8Matrix heap = random(N, K, s[2], rnd), mapped = offHeap(heap, arena);
                 float[] x = new float[M * K];
                 for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
