@@ -150,22 +150,20 @@ public final class Bf16Gemm {
             if (((n1 - n0) & 1) != 0) y[yOff + n1 - 1] = dot1(xs, 0, H, w, (n1 - 1) * 4L * H, lanes);
             return;
         }
-        // tiles of 2 W rows (n and n + half: again two streams) × 2 x rows, each W vector widened once for both x
-        // rows (an odd M's last x row against the same 2 W rows), over K in blocks so that the block of every x row
-        // and of the two W rows stays in L1 while all x rows pass (without blocks, 4 x rows of K = 2048 fill L1 alone)
+        // tiles of 2 W rows (n and n + half: again two streams) × 4, 2 or 1 x rows, each W vector widened once for
+        // the tile's x rows, each tile over the whole of K (the pair of W rows stays in L1 from tile to tile). Blocks
+        // of K that kept every x row in L1 measured slower, in one process at the blt-1b shapes: whole K 1.0-1.36× at
+        // M = 8, 1.18-1.78× at M = 16, 0.96-1.08× at M = 2 and 4.
         int half = (n1 - n0) / 2, h1 = I.loopBound(H), pairs = (M + 1) / 2;
-        int kb = Math.max(L, X_BLOCK_FLOATS / (2 * M) / L * L);       // lanes per block
         float[] acc = ACC.get();
         if (acc.length < pairs * 8 * L) ACC.set(acc = new float[pairs * 8 * L]);
         for (int n = n0; n < n0 + half; n++) {
             long b = n * 4L * H, c = (n + half) * 4L * H;
             java.util.Arrays.fill(acc, 0, pairs * 8 * L, 0f);
-            for (int j0 = 0; j0 < h1; j0 += kb) {
-                int j1 = Math.min(h1, j0 + kb), m = 0;
-                for (; m + 4 <= M; m += 4) tile2x4(xs, 2 * m * H, H, w, b, c, j0, j1, acc, m / 2 * 8 * L);
-                for (; m + 2 <= M; m += 2) tile2x2(xs, 2 * m * H, H, w, b, c, j0, j1, acc, m / 2 * 8 * L);
-                if (m < M) tile2x1(xs, 2 * m * H, H, w, b, c, j0, j1, acc, m / 2 * 8 * L);
-            }
+            int t = 0;
+            for (; t + 4 <= M; t += 4) tile2x4(xs, 2 * t * H, H, w, b, c, 0, h1, acc, t / 2 * 8 * L);
+            for (; t + 2 <= M; t += 2) tile2x2(xs, 2 * t * H, H, w, b, c, 0, h1, acc, t / 2 * 8 * L);
+            if (t < M) tile2x1(xs, 2 * t * H, H, w, b, c, 0, h1, acc, t / 2 * 8 * L);
             for (int m = 0; m < M; m++) {                              // acc: [p0 p1 q0 q1 P0 P1 Q0 Q1] per x pair
                 int a = m / 2 * 8 * L + (m & 1) * 4 * L, xo = 2 * m * H;
                 y[yOff + m * N + n] = sum2(acc, a, lanes) + tail(xs, xo, h1, H, w, b);
@@ -175,8 +173,6 @@ public final class Bf16Gemm {
         if (((n1 - n0) & 1) != 0) allRows(xs, M, H, w, n1 - 1, y, yOff, N, lanes);
     }
 
-    /** x floats (of all rows) per K block of the small-M tiles: 16 KiB, half of L1 */
-    private static final int X_BLOCK_FLOATS = 4096;
     private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[0]);
 
     /** (a0 + a1) summed over lanes, the two accumulators at acc[a..] and acc[a + L..]: as dot1 finishes. */
