@@ -159,11 +159,10 @@ public final class Bf16Gemm {
         if (acc.length < pairs * 8 * L) ACC.set(acc = new float[pairs * 8 * L]);
         for (int n = n0; n < n0 + half; n++) {
             long b = n * 4L * H, c = (n + half) * 4L * H;
-            java.util.Arrays.fill(acc, 0, pairs * 8 * L, 0f);
             int t = 0;
-            for (; t + 4 <= M; t += 4) tile2x4(xs, 2 * t * H, H, w, b, c, 0, h1, acc, t / 2 * 8 * L);
-            for (; t + 2 <= M; t += 2) tile2x2(xs, 2 * t * H, H, w, b, c, 0, h1, acc, t / 2 * 8 * L);
-            if (t < M) tile2x1(xs, 2 * t * H, H, w, b, c, 0, h1, acc, t / 2 * 8 * L);
+            for (; t + 4 <= M; t += 4) tile2x4(xs, 2 * t * H, H, w, b, c, h1, acc, t / 2 * 8 * L);
+            for (; t + 2 <= M; t += 2) tile2x2(xs, 2 * t * H, H, w, b, c, h1, acc, t / 2 * 8 * L);
+            if (t < M) tile2x1(xs, 2 * t * H, H, w, b, c, h1, acc, t / 2 * 8 * L);
             for (int m = 0; m < M; m++) {                              // acc: [p0 p1 q0 q1 P0 P1 Q0 Q1] per x pair
                 int a = m / 2 * 8 * L + (m & 1) * 4 * L, xo = 2 * m * H;
                 y[yOff + m * N + n] = sum2(acc, a, lanes) + tail(xs, xo, h1, H, w, b);
@@ -182,20 +181,17 @@ public final class Bf16Gemm {
     }
 
     /**
-     * dot1's accumulators, over the pairs [j0, j1), of the x rows at xs[xo..] and xs[xo + 2H..] with the W rows at
-     * bytes b and c, carried in acc[at ..] (8 vectors: p0 p1 q0 q1 for the first x row, P0 P1 Q0 Q1 for the second;
+     * dot1's accumulators, over the pairs [0, h1), of the x rows at xs[xo..] and xs[xo + 2H..] with the W rows at
+     * bytes b and c, written to acc[at ..] (8 vectors: p0 p1 q0 q1 for the first x row, P0 P1 Q0 Q1 for the second;
      * p: W row b, q: W row c; 0: low halves × even x, 1: high halves × odd x). Each W vector is loaded and widened
      * once for both x rows: 6 loads per 8 FMAs where dot2 needs 5 per 4. (Measured on one Zen 4 core with W in L2:
      * ~100 GFLOP/s against ~35 for dot2; a tile of 4 W rows × 2 x rows, 16 accumulators, ran at ~10.)
      */
-    private static void tile2x2(float[] xs, int xo, int H, MemorySegment w, long b, long c, int j0, int j1,
+    private static void tile2x2(float[] xs, int xo, int H, MemorySegment w, long b, long c, int h1,
                                 float[] acc, int at) {
-        FloatVector p0 = FloatVector.fromArray(S, acc, at), p1 = FloatVector.fromArray(S, acc, at + L),
-                q0 = FloatVector.fromArray(S, acc, at + 2 * L), q1 = FloatVector.fromArray(S, acc, at + 3 * L),
-                P0 = FloatVector.fromArray(S, acc, at + 4 * L), P1 = FloatVector.fromArray(S, acc, at + 5 * L),
-                Q0 = FloatVector.fromArray(S, acc, at + 6 * L), Q1 = FloatVector.fromArray(S, acc, at + 7 * L);
+        FloatVector z = FloatVector.zero(S), p0 = z, p1 = z, q0 = z, q1 = z, P0 = z, P1 = z, Q0 = z, Q1 = z;
         int od = xo + H, xo2 = xo + 2 * H, od2 = xo2 + H;
-        for (int j = j0; j < j1; j += L) {
+        for (int j = 0; j < h1; j += L) {
             long o = 4L * j;
             IntVector v = load(w, b + o), u = load(w, c + o);
             FloatVector xe = FloatVector.fromArray(S, xs, xo + j), xe2 = FloatVector.fromArray(S, xs, xo2 + j);
@@ -225,19 +221,13 @@ public final class Bf16Gemm {
      * vector serves 4 x rows, 10 loads per 16 FMAs. 16 accumulators and no helper beyond lo/hi keep C2's graph under
      * its inlining cutoff (measured on one core with W in L2: about 1.4× tile2x2's GFLOP/s).
      */
-    private static void tile2x4(float[] xs, int xo, int H, MemorySegment w, long b, long c, int j0, int j1,
+    private static void tile2x4(float[] xs, int xo, int H, MemorySegment w, long b, long c, int h1,
                                 float[] acc, int at) {
         int bt = at + 8 * L;
-        FloatVector p0 = FloatVector.fromArray(S, acc, at), p1 = FloatVector.fromArray(S, acc, at + L),
-                q0 = FloatVector.fromArray(S, acc, at + 2 * L), q1 = FloatVector.fromArray(S, acc, at + 3 * L),
-                P0 = FloatVector.fromArray(S, acc, at + 4 * L), P1 = FloatVector.fromArray(S, acc, at + 5 * L),
-                Q0 = FloatVector.fromArray(S, acc, at + 6 * L), Q1 = FloatVector.fromArray(S, acc, at + 7 * L),
-                r0 = FloatVector.fromArray(S, acc, bt), r1 = FloatVector.fromArray(S, acc, bt + L),
-                s0 = FloatVector.fromArray(S, acc, bt + 2 * L), s1 = FloatVector.fromArray(S, acc, bt + 3 * L),
-                R0 = FloatVector.fromArray(S, acc, bt + 4 * L), R1 = FloatVector.fromArray(S, acc, bt + 5 * L),
-                S0 = FloatVector.fromArray(S, acc, bt + 6 * L), S1 = FloatVector.fromArray(S, acc, bt + 7 * L);
+        FloatVector z = FloatVector.zero(S), p0 = z, p1 = z, q0 = z, q1 = z, P0 = z, P1 = z, Q0 = z, Q1 = z,
+                r0 = z, r1 = z, s0 = z, s1 = z, R0 = z, R1 = z, S0 = z, S1 = z;
         int x1 = xo + 2 * H, x2 = x1 + 2 * H, x3 = x2 + 2 * H;
-        for (int j = j0; j < j1; j += L) {
+        for (int j = 0; j < h1; j += L) {
             long o = 4L * j;
             IntVector v = load(w, b + o), u = load(w, c + o);
             FloatVector lv = lo(v), lu = lo(u);
@@ -282,12 +272,11 @@ public final class Bf16Gemm {
     }
 
     /** tile2x2 for one x row (an odd M's last): acc[at ..] holds p0 p1 q0 q1. */
-    private static void tile2x1(float[] xs, int xo, int H, MemorySegment w, long b, long c, int j0, int j1,
+    private static void tile2x1(float[] xs, int xo, int H, MemorySegment w, long b, long c, int h1,
                                 float[] acc, int at) {
-        FloatVector p0 = FloatVector.fromArray(S, acc, at), p1 = FloatVector.fromArray(S, acc, at + L),
-                q0 = FloatVector.fromArray(S, acc, at + 2 * L), q1 = FloatVector.fromArray(S, acc, at + 3 * L);
+        FloatVector z = FloatVector.zero(S), p0 = z, p1 = z, q0 = z, q1 = z;
         int od = xo + H;
-        for (int j = j0; j < j1; j += L) {
+        for (int j = 0; j < h1; j += L) {
             long o = 4L * j;
             IntVector v = load(w, b + o), u = load(w, c + o);
             FloatVector xe = FloatVector.fromArray(S, xs, xo + j), xd = FloatVector.fromArray(S, xs, od + j);
