@@ -44,9 +44,6 @@ public final class Bf16Gemm {
      * batch of up to 16 rows gives each row the bits it gets alone
      */
     static final int WIDEN_MIN_M = 17;
-    /** a widened block of W: 1 MiB of fp32, about a core's L2 */
-    private static final int WIDE_BLOCK_FLOATS = 1 << 18;
-    private static final ThreadLocal<float[]> WIDE = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> SPLIT = ThreadLocal.withInitial(() -> new float[0]);
     private static final ValueLayout.OfInt I32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -97,14 +94,7 @@ public final class Bf16Gemm {
      * register-tiled fp32 {@link Gemm}, one block per task.
      */
     private static void widened(float[] xs, int M, int K, MemorySegment w, int N, float[] y, int yOff) {
-        int nb = Math.max(16, WIDE_BLOCK_FLOATS / K / 16 * 16), blocks = (N + nb - 1) / nb;
-        Parallel.forEach(blocks, 2L * M * N * K, t -> {
-            int n0 = t * nb, rows = Math.min(nb, N - n0);
-            float[] buf = WIDE.get();
-            if (buf.length < rows * K) WIDE.set(buf = new float[nb * K]);
-            widen(w, n0, rows, K, buf);
-            Gemm.sgemm(false, true, M, rows, K, 1f, xs, 0, K, buf, 0, K, 0f, y, yOff + n0, N);
-        });
+        Gemm.widenedRows(M, N, K, xs, 0, (n0, rows, buf) -> widen(w, n0, rows, K, buf), y, yOff);
     }
 
     /** W rows [n0, n0 + rows) as fp32 into buf, each row as [even elements, odd elements]. */

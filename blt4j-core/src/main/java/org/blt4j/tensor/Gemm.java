@@ -13,6 +13,31 @@ public final class Gemm {
     /** Up to this many rows of op(A), streaming B through dot/axpy kernels beats packing it (measured crossover ~32). */
     static final int SMALL_M = 32;
 
+    /** Fills buf [rows, K] with W rows [n0, n0 + rows) as fp32 (widened from bf16, dequantized from int8, ...). */
+    interface RowWidener {
+        void widen(int n0, int rows, float[] buf);
+    }
+
+    /** a widened block of W: 1 MiB of fp32, about a core's L2 */
+    private static final int WIDE_BLOCK_FLOATS = 1 << 18;
+    private static final ThreadLocal<float[]> WIDE = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * y [M, N] (row stride N, from yOff) = x [M, K] (row stride K, from xOff) · Wᵀ for a W [N, K] stored in another
+     * format: blocks of W rows widened to fp32 by w into a per-thread buffer and multiplied by {@link #sgemm}, one
+     * block per task. For many x rows (a prompt), where the product is compute-bound.
+     */
+    static void widenedRows(int M, int N, int K, float[] x, int xOff, RowWidener w, float[] y, int yOff) {
+        int nb = Math.max(16, WIDE_BLOCK_FLOATS / Math.max(1, K) / 16 * 16), blocks = (N + nb - 1) / nb;
+        Parallel.forEach(blocks, 2L * M * N * K, t -> {
+            int n0 = t * nb, rows = Math.min(nb, N - n0);
+            float[] buf = WIDE.get();
+            if (buf.length < rows * K) WIDE.set(buf = new float[nb * K]);
+            w.widen(n0, rows, buf);
+            sgemm(false, true, M, rows, K, 1f, x, xOff, K, buf, 0, K, 0f, y, yOff + n0, N);
+        });
+    }
+
     public static void sgemm(boolean transA, boolean transB, int M, int N, int K, float alpha,
                              float[] A, int aOff, int lda, float[] B, int bOff, int ldb,
                              float beta, float[] C, int cOff, int ldc) {

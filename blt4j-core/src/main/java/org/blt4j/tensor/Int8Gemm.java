@@ -53,9 +53,6 @@ public final class Int8Gemm {
      * up to 16 rows), as in {@link Bf16Gemm#WIDEN_MIN_M}.
      */
     static final int WIDEN_MIN_M = 17;
-    /** a dequantized block of W: 1 MiB of fp32, about a core's L2 */
-    private static final int WIDE_BLOCK_FLOATS = 1 << 18;
-    private static final ThreadLocal<float[]> WIDE = ThreadLocal.withInitial(() -> new float[0]);
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     /** x rows per tile when M > 1 */
     private static final int MT = 4;
@@ -120,14 +117,7 @@ public final class Int8Gemm {
      * register-tiled {@link Gemm}, one block per task. The sums run in the GEMM's order, not the tiles'.
      */
     private static void widened(float[] x, int xOff, int M, Int8Matrix w, float[] y, int yOff) {
-        int N = w.rows(), K = w.cols(), nb = Math.max(16, WIDE_BLOCK_FLOATS / Math.max(1, K) / 16 * 16), blocks = (N + nb - 1) / nb;
-        Parallel.forEach(blocks, 2L * M * N * K, t -> {
-            int n0 = t * nb, rows = Math.min(nb, N - n0);
-            float[] buf = WIDE.get();
-            if (buf.length < rows * K) WIDE.set(buf = new float[nb * K]);
-            dequantize(w, n0, rows, buf);
-            Gemm.sgemm(false, true, M, rows, K, 1f, x, xOff, K, buf, 0, K, 0f, y, yOff + n0, N);
-        });
+        Gemm.widenedRows(M, w.rows(), w.cols(), x, xOff, (n0, rows, buf) -> dequantize(w, n0, rows, buf), y, yOff);
     }
 
     /** W rows [n0, n0 + rows) as fp32 q · scale into buf [rows, K]: 16 bytes at a time widened, then the tail. */
