@@ -18,9 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Decode is memory-bound, so the kernel is shaped for streaming: each thread reads a contiguous range of W rows as
  * two sequential streams, rows i and i + half together (measured on 2 Zen 3 cores: one stream per thread reads ~25
- * GB/s, two ~31, more than a plain summing loop gets); with M > 1 the same two streams go through register tiles of
- * 2 W rows × 4 x rows (then 2 × 2, 2 × 1 for the rest), each W vector widened once per 4 x rows (the W rows stay in
- * L1 between tiles). Below
+ * GB/s, two ~31, more than a plain summing loop gets); with M > 1 the product is compute-bound and goes through
+ * register tiles of 4 W rows × 2 x rows ({@link #fourRows}), or for few x rows and short W rows 2 W rows × 4 x rows
+ * ({@link #twoRows}), the W rows staying in L1 from tile to tile. Below
  * {@link #WIDEN_MIN_M} rows, each y[m, n] is summed in the same order whatever M, the row range or the thread count, so batched rows equal rows computed alone. From
  * {@link #WIDEN_MIN_M} rows on (a prompt) the product is compute-bound and goes through the fp32 GEMM instead.
  */
@@ -140,13 +140,52 @@ public final class Bf16Gemm {
             if (((n1 - n0) & 1) != 0) y[yOff + n1 - 1] = dot1(xs, 0, H, w, (n1 - 1) * 4L * H, lanes);
             return;
         }
-        // tiles of 2 W rows (n and n + half: again two streams) × 4, 2 or 1 x rows, each W vector widened once for
-        // the tile's x rows, each tile over the whole of K (the pair of W rows stays in L1 from tile to tile). Blocks
-        // of K that kept every x row in L1 measured slower, in one process at the blt-1b shapes: whole K 1.0-1.36× at
-        // M = 8, 1.18-1.78× at M = 16, 0.96-1.08× at M = 2 and 4.
-        int half = (n1 - n0) / 2, h1 = I.loopBound(H), pairs = (M + 1) / 2;
         float[] acc = ACC.get();
-        if (acc.length < pairs * 8 * L) ACC.set(acc = new float[pairs * 8 * L]);
+        if (acc.length < Math.max((M + 1) / 2, 2) * 8 * L) ACC.set(acc = new float[Math.max((M + 1) / 2, 2) * 8 * L]);
+        if (M >= FOUR_ROWS_MIN_M || 2 * H >= FOUR_ROWS_MIN_K) fourRows(xs, M, H, w, n0, n1, y, yOff, N, acc, lanes);
+        else twoRows(xs, M, H, w, n0, n1, y, yOff, N, acc, lanes);
+    }
+
+    /**
+     * M > 1, tiles of 4 consecutive W rows × 2 x rows ({@link #tile4x2}; an odd M's last x row through two
+     * {@link #tile2x1}), each over the whole of K: the 4 W rows stay in L1 from x pair to x pair, and each x vector
+     * serves 4 W rows. Measured against {@link #twoRows} in one process at the blt-1b shapes (2 threads, weights
+     * larger than the caches): M = 8 1.08-1.47×, M = 16 1.11-1.48×; M = 2..4 with K ≥ 1024 1.00-1.41×, with K = 768
+     * 0.77-0.89× (short rows: the tile's fixed cost, 16 stores and 8 lane sums, is spread over few vectors).
+     */
+    private static void fourRows(float[] xs, int M, int H, MemorySegment w, int n0, int n1, float[] y, int yOff, int N,
+                                 float[] acc, float[] lanes) {
+        int h1 = I.loopBound(H), n = n0;
+        long row = 4L * H;
+        for (; n + 4 <= n1; n += 4) {
+            long b = n * row;
+            int m = 0;
+            for (; m + 2 <= M; m += 2) {
+                tile4x2(xs, 2 * m * H, H, w, b, h1, acc);              // acc: per W row i [lo·x0 hi·x0 lo·x1 hi·x1]
+                for (int i = 0; i < 4; i++)
+                    for (int k = 0; k < 2; k++)
+                        y[yOff + (m + k) * N + n + i] = sum2(acc, (4 * i + 2 * k) * L, lanes)
+                                + tail(xs, 2 * (m + k) * H, h1, H, w, b + i * row);
+            }
+            if (m < M) {                                                  // acc: per W row i [lo·x hi·x]
+                tile2x1(xs, 2 * m * H, H, w, b, b + row, h1, acc, 0);
+                tile2x1(xs, 2 * m * H, H, w, b + 2 * row, b + 3 * row, h1, acc, 4 * L);
+                for (int i = 0; i < 4; i++)
+                    y[yOff + m * N + n + i] = sum2(acc, 2 * i * L, lanes) + tail(xs, 2 * m * H, h1, H, w, b + i * row);
+            }
+        }
+        for (; n < n1; n++) allRows(xs, M, H, w, n, y, yOff, N, lanes);
+    }
+
+    /**
+     * M > 1 with short rows: tiles of 2 W rows (n and n + half: two streams) × 4, 2 or 1 x rows, each W vector
+     * widened once for the tile's x rows, each tile over the whole of K (the pair of W rows stays in L1 from tile to
+     * tile). Blocks of K that kept every x row in L1 measured slower, in one process at the blt-1b shapes: whole K
+     * 1.0-1.36× at M = 8, 1.18-1.78× at M = 16, 0.96-1.08× at M = 2 and 4.
+     */
+    private static void twoRows(float[] xs, int M, int H, MemorySegment w, int n0, int n1, float[] y, int yOff, int N,
+                                float[] acc, float[] lanes) {
+        int half = (n1 - n0) / 2, h1 = I.loopBound(H);
         for (int n = n0; n < n0 + half; n++) {
             long b = n * 4L * H, c = (n + half) * 4L * H;
             int t = 0;
@@ -163,6 +202,8 @@ public final class Bf16Gemm {
     }
 
     private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[0]);
+    /** from this many x rows, or from this K, the tiles take 4 W rows at a time ({@link #fourRows}) */
+    static final int FOUR_ROWS_MIN_M = 5, FOUR_ROWS_MIN_K = 1024;
 
     /** (a0 + a1) summed over lanes, the two accumulators at acc[a..] and acc[a + L..]: as dot1 finishes. */
     private static float sum2(float[] acc, int a, float[] lanes) {
@@ -259,6 +300,67 @@ public final class Bf16Gemm {
         R1.intoArray(acc, bt + 5 * L);
         S0.intoArray(acc, bt + 6 * L);
         S1.intoArray(acc, bt + 7 * L);
+    }
+
+    /**
+     * 4 consecutive W rows (from byte b, rows of 4H bytes) × the 2 x rows at xs[xo..] and xs[xo + 2H..]: each x vector
+     * serves 4 W rows, so a tile loads 4 x vectors per 16 FMAs (tile2x4: 8). acc[0 .. 16L): per W row i, [lo × x0,
+     * hi × x0, lo × x1, hi × x1], each as dot1 sums it. The widening is written out (see {@link Int8Gemm}'s tile2 on
+     * C2's inlining cutoff).
+     */
+    private static void tile4x2(float[] xs, int xo, int H, MemorySegment w, long b, int h1, float[] acc) {
+        FloatVector z = FloatVector.zero(S), a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z,
+                c0 = z, c1 = z, c2 = z, c3 = z, d0 = z, d1 = z, d2 = z, d3 = z;
+        long row = 4L * H;
+        int od = xo + H, xo2 = xo + 2 * H, od2 = xo2 + H;
+        for (int j = 0; j < h1; j += L) {
+            long o = b + 4L * j;
+            FloatVector e0 = FloatVector.fromArray(S, xs, xo + j), e1 = FloatVector.fromArray(S, xs, xo2 + j);
+            FloatVector f0 = FloatVector.fromArray(S, xs, od + j), f1 = FloatVector.fromArray(S, xs, od2 + j);
+            IntVector v = IntVector.fromMemorySegment(I, w, o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector l = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), h = v.and(0xFFFF0000).reinterpretAsFloats();
+            a0 = l.fma(e0, a0);
+            a1 = h.fma(f0, a1);
+            a2 = l.fma(e1, a2);
+            a3 = h.fma(f1, a3);
+            v = IntVector.fromMemorySegment(I, w, o + row, ByteOrder.LITTLE_ENDIAN);
+            l = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            h = v.and(0xFFFF0000).reinterpretAsFloats();
+            b0 = l.fma(e0, b0);
+            b1 = h.fma(f0, b1);
+            b2 = l.fma(e1, b2);
+            b3 = h.fma(f1, b3);
+            v = IntVector.fromMemorySegment(I, w, o + 2 * row, ByteOrder.LITTLE_ENDIAN);
+            l = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            h = v.and(0xFFFF0000).reinterpretAsFloats();
+            c0 = l.fma(e0, c0);
+            c1 = h.fma(f0, c1);
+            c2 = l.fma(e1, c2);
+            c3 = h.fma(f1, c3);
+            v = IntVector.fromMemorySegment(I, w, o + 3 * row, ByteOrder.LITTLE_ENDIAN);
+            l = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            h = v.and(0xFFFF0000).reinterpretAsFloats();
+            d0 = l.fma(e0, d0);
+            d1 = h.fma(f0, d1);
+            d2 = l.fma(e1, d2);
+            d3 = h.fma(f1, d3);
+        }
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, L);
+        a2.intoArray(acc, 2 * L);
+        a3.intoArray(acc, 3 * L);
+        b0.intoArray(acc, 4 * L);
+        b1.intoArray(acc, 5 * L);
+        b2.intoArray(acc, 6 * L);
+        b3.intoArray(acc, 7 * L);
+        c0.intoArray(acc, 8 * L);
+        c1.intoArray(acc, 9 * L);
+        c2.intoArray(acc, 10 * L);
+        c3.intoArray(acc, 11 * L);
+        d0.intoArray(acc, 12 * L);
+        d1.intoArray(acc, 13 * L);
+        d2.intoArray(acc, 14 * L);
+        d3.intoArray(acc, 15 * L);
     }
 
     /** tile2x2 for one x row (an odd M's last): acc[at ..] holds p0 p1 q0 q1. */

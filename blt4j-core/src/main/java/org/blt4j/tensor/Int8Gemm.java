@@ -32,8 +32,10 @@ import org.blt4j.Blt4jException;
  *
  * <p>Tiles: M = 1 takes two W rows at a time, one from each half of the thread's range (two streams for the
  * prefetchers, each x vector loaded once for both); M > 1 takes the same two W rows × 4 x rows, so each widened W
- * vector serves 4 FMA chains and each x vector 2 (x rows past M are zero padding, their sums dropped; an odd last W
- * row goes alone). Once a method's graph passes C2's NodeCountInliningCutoff, C2 stops inlining our own small methods
+ * vector serves 4 FMA chains and each x vector 2 (when 3 x rows are left, the fourth is zero padding, its sums
+ * dropped), then × 2 x rows ({@link #tile2x2}) and × 1 ({@link #two}) for the rest; an odd last W row goes alone.
+ * (The 2- and 1-row tiles replaced padding every M to a multiple of 4: measured in one process at the blt-1b shapes,
+ * M = 2 1.43-1.66×, M = 6 1.11-1.21×.) Once a method's graph passes C2's NodeCountInliningCutoff, C2 stops inlining our own small methods
  * (such as w0..w3) and their vectors fall back to Java objects, about 100× slower; the Vector API's own methods
  * are force-inlined past it. So the 2-row tile writes its widening out instead of calling w0..w3 (measured against
  * the 1-row tile it replaced, in one process at the blt-1b shapes: M = 8 1.41-1.81×, up to 123 GFLOP/s on 2 threads;
@@ -163,12 +165,19 @@ public final class Int8Gemm {
         int R = n1 - n0;
         int h = R / 2;
         if (M == 1) {
-            for (int n = n0; n < n0 + h; n++) two(xs, x, xOff, w, n, n + h, y, yOff, sc); // a row from each half: two streams
+            for (int n = n0; n < n0 + h; n++) two(xs, 0, x, xOff, w, n, n + h, y, yOff, sc); // a row from each half: two streams
             if ((R & 1) != 0) one(xs, x, xOff, w, n1 - 1, y, yOff, sc);
             return;
         }
+        int N = w.rows(), X = 4 * (w.cols() / 4);
         for (int n = n0; n < n0 + h; n++) { // a row from each half: two streams; the pair stays in L1 over the x tiles
-            for (int m = 0; m < M; m += MT) tile2(xs, x, xOff, M, m, w, n, n + h, y, yOff, sc);
+            int m = 0;
+            for (; M - m >= 3; m += MT) tile2(xs, x, xOff, M, m, w, n, n + h, y, yOff, sc);
+            if (M - m >= 2) {
+                tile2x2(xs, x, xOff, m, w, n, n + h, y, yOff, sc);
+                m += 2;
+            }
+            if (m < M) two(xs, m * X, x, xOff + m * w.cols(), w, n, n + h, y, yOff + m * N, sc);
         }
         if ((R & 1) != 0)
             for (int m = 0; m < M; m += MT) tile(xs, x, xOff, M, m, w, n1 - 1, y, yOff, sc);
@@ -204,7 +213,7 @@ public final class Int8Gemm {
      * M = 1: y[r] and y[r2], both W rows in one loop (each x vector loaded once for both; measured in L2 on one core
      * about 1.3× one row at a time), each summed exactly as {@link #one} sums it.
      */
-    private static void two(float[] xs, float[] x, int xOff, Int8Matrix w, int r, int r2, float[] y, int yOff, Scratch sc) {
+    private static void two(float[] xs, int xb, float[] x, int xOff, Int8Matrix w, int r, int r2, float[] y, int yOff, Scratch sc) {
         MemorySegment q = w.q();
         float[] s = w.scaleArray();
         int K = w.cols(), K4 = K / 4, full = K / CHUNK * CHUNK, cpb = w.blockSize() / CHUNK, bpr = w.blocksPerRow();
@@ -212,7 +221,7 @@ public final class Int8Gemm {
         int so = r * bpr, so2 = r2 * bpr;
         FloatVector z = FloatVector.zero(S), t = z, p = z, u = z, g = z, xv;
         for (int c = 0, b = 0, k = 0; c < full; c += CHUNK) {
-            int j = c / 4;
+            int j = xb + c / 4;
             IntVector v = load(q, o + c), v2 = load(q, o2 + c);
             xv = FloatVector.fromArray(S, xs, j);
             p = w0(v).fma(xv, p);
@@ -416,6 +425,84 @@ public final class Int8Gemm {
             int xo = xOff + (m0 + m) * K, yo = yOff + (m0 + m) * N;
             y[yo + r] = finish(lanes, m * L, x, xo, w, r);
             y[yo + r2] = finish(lanes, (MT + m) * L, x, xo, w, r2);
+        }
+    }
+
+    /**
+     * M > 1: y[m, r] and y[m, r2] for the x rows m0 and m0 + 1 (two left after the 4-row tiles): 2 W rows × 2 x rows,
+     * written out as {@link #tile2} is. The same sums as {@link #one}.
+     */
+    private static void tile2x2(float[] xs, float[] x, int xOff, int m0, Int8Matrix w, int r, int r2, float[] y, int yOff,
+                                Scratch scratch) {
+        MemorySegment q = w.q();
+        int N = w.rows(), K = w.cols(), K4 = K / 4, full = K / CHUNK * CHUNK, cpb = w.blockSize() / CHUNK;
+        int X = 4 * K4, x0 = m0 * X, x1 = x0 + X; // the 2 split x rows
+        long o = (long) r * K, o2 = (long) r2 * K;
+        float[] s = w.scaleArray();
+        int so = r * w.blocksPerRow(), so2 = r2 * w.blocksPerRow();
+        FloatVector z = FloatVector.zero(S), t0 = z, t1 = z, u0 = z, u1 = z, a0 = z, a1 = z, b0 = z, b1 = z, wv, wu, e;
+        for (int c = 0, b = 0, k = 0; c < full; c += CHUNK) {
+            IntVector v = IntVector.fromMemorySegment(I, q, o + c, ByteOrder.LITTLE_ENDIAN);
+            IntVector u = IntVector.fromMemorySegment(I, q, o2 + c, ByteOrder.LITTLE_ENDIAN);
+            int j = c / 4;
+            wv = (FloatVector) v.lanewise(VectorOperators.LSHL, 24).convert(VectorOperators.I2F, 0); // byte 0
+            wu = (FloatVector) u.lanewise(VectorOperators.LSHL, 24).convert(VectorOperators.I2F, 0);
+            e = FloatVector.fromArray(S, xs, x0 + j);
+            a0 = wv.fma(e, a0);
+            b0 = wu.fma(e, b0);
+            e = FloatVector.fromArray(S, xs, x1 + j);
+            a1 = wv.fma(e, a1);
+            b1 = wu.fma(e, b1);
+            j += K4;
+            wv = (FloatVector) v.lanewise(VectorOperators.LSHL, 16).and(TOP).convert(VectorOperators.I2F, 0); // byte 1
+            wu = (FloatVector) u.lanewise(VectorOperators.LSHL, 16).and(TOP).convert(VectorOperators.I2F, 0);
+            e = FloatVector.fromArray(S, xs, x0 + j);
+            a0 = wv.fma(e, a0);
+            b0 = wu.fma(e, b0);
+            e = FloatVector.fromArray(S, xs, x1 + j);
+            a1 = wv.fma(e, a1);
+            b1 = wu.fma(e, b1);
+            j += K4;
+            wv = (FloatVector) v.lanewise(VectorOperators.LSHL, 8).and(TOP).convert(VectorOperators.I2F, 0); // byte 2
+            wu = (FloatVector) u.lanewise(VectorOperators.LSHL, 8).and(TOP).convert(VectorOperators.I2F, 0);
+            e = FloatVector.fromArray(S, xs, x0 + j);
+            a0 = wv.fma(e, a0);
+            b0 = wu.fma(e, b0);
+            e = FloatVector.fromArray(S, xs, x1 + j);
+            a1 = wv.fma(e, a1);
+            b1 = wu.fma(e, b1);
+            j += K4;
+            wv = (FloatVector) v.and(TOP).convert(VectorOperators.I2F, 0); // byte 3
+            wu = (FloatVector) u.and(TOP).convert(VectorOperators.I2F, 0);
+            e = FloatVector.fromArray(S, xs, x0 + j);
+            a0 = wv.fma(e, a0);
+            b0 = wu.fma(e, b0);
+            e = FloatVector.fromArray(S, xs, x1 + j);
+            a1 = wv.fma(e, a1);
+            b1 = wu.fma(e, b1);
+            if (++k == cpb || c + CHUNK == full) {
+                FloatVector sa = FloatVector.broadcast(S, s[so + b]), sb = FloatVector.broadcast(S, s[so2 + b]);
+                t0 = a0.fma(sa, t0);
+                t1 = a1.fma(sa, t1);
+                u0 = b0.fma(sb, u0);
+                u1 = b1.fma(sb, u1);
+                a0 = z;
+                a1 = z;
+                b0 = z;
+                b1 = z;
+                k = 0;
+                b++;
+            }
+        }
+        float[] lanes = scratch.lanes; // t0 t1 (row r), u0 u1 (row r2)
+        t0.intoArray(lanes, 0);
+        t1.intoArray(lanes, L);
+        u0.intoArray(lanes, 2 * L);
+        u1.intoArray(lanes, 3 * L);
+        for (int m = 0; m < 2; m++) {
+            int xo = xOff + (m0 + m) * K, yo = yOff + (m0 + m) * N;
+            y[yo + r] = finish(lanes, m * L, x, xo, w, r);
+            y[yo + r2] = finish(lanes, (2 + m) * L, x, xo, w, r2);
         }
     }
 

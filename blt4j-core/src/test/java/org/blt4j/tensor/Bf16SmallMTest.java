@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The small-M bf16 product (M = 2 .. WIDEN_MIN_M - 1: tiles of 2 W rows × 4 and × 2 x rows, an odd M's last x row and an odd row
- * range's last W row apart)
+ * The small-M bf16 product (M = 2 .. WIDEN_MIN_M - 1: tiles of 4 W rows × 2 x rows from FOUR_ROWS_MIN_M rows or
+ * FOUR_ROWS_MIN_K columns on, of 2 W rows × 4 and × 2 x rows below; an odd M's last x row and a row range's last W
+ * rows apart)
  * against a naive twin (scalar, in double, over the widened weights), and every row of a batch against the row alone,
  * bit for bit, on one thread and two. The shapes give each thread's row range an odd or even number of rows and K
  * with and without a vector tail.
@@ -23,7 +24,8 @@ import org.junit.jupiter.api.Test;
 class Bf16SmallMTest {
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** (N, K) */
-    private static final int[][] SHAPES = {{1, 2}, {4, 32}, {5, 34}, {8, 64}, {11, 130}, {23, 96}, {38, 258}, {67, 512}};
+    private static final int[][] SHAPES = {{1, 2}, {4, 32}, {5, 34}, {8, 64}, {11, 130}, {23, 96}, {38, 258}, {67, 512},
+            {13, Bf16Gemm.FOUR_ROWS_MIN_K + 6}};
 
     /** y[m, n] = Σ_k x[m, k] · w[n, k] in double, the weights read as bf16 one by one. */
     static double[] naive(float[] x, int M, int K, MemorySegment w, int N) {
