@@ -121,13 +121,16 @@ public final class BatchBench {
                 warm += round(s, prompts, maxB, o.genBytes()).bytes + round(s, prompts, 1, o.genBytes()).bytes;
             }
             out.printf("warm-up: %d bytes in %.0f s (not timed)%n", warm, (System.nanoTime() - w0) / 1e9);
-            double one = 0;
-            for (int B : BATCHES) {
-            if (maxB % B != 0) throw new IllegalStateException("batch sizes must divide " + maxB);
-                double[] rates = new double[o.rounds()];
-                double bwB = bw.measure();
-                long[] bytes = new long[2]; // bytes and patches closed in the timed windows
-                for (int k = 0; k < o.rounds(); k++) {
+            // rounds interleave the batch sizes (1, 2, 4, 8, 1, 2, ...): on a shared machine whose speed drifts, each
+            // ratio then compares rounds run minutes apart at most, not one batch size's block against another's
+            double[][] rates = new double[BATCHES.length][o.rounds()];
+            long[][] counts = new long[BATCHES.length][2];  // bytes and patches closed in the timed windows
+            double[] bwB = new double[BATCHES.length];
+            for (int k = 0; k < o.rounds(); k++)
+                for (int b = 0; b < BATCHES.length; b++) {
+                    int B = BATCHES[b];
+                    if (maxB % B != 0) throw new IllegalStateException("batch sizes must divide " + maxB);
+                    bwB[b] = Math.max(bwB[b], bw.measure());
                     // every B decodes the same maxB generations (greedy: the same bytes and patches alone or batched),
                     // B at a time, so the rates compare like with like
                     long made = 0;
@@ -136,17 +139,22 @@ public final class BatchBench {
                         Round r = round(s, Arrays.copyOfRange(prompts, g, g + B), B, o.genBytes());
                         made += r.bytes();
                         secs += r.seconds();
-                        bytes[1] += r.patches();
+                        counts[b][1] += r.patches();
                     }
-                    rates[k] = made / secs;
-                    bytes[0] += made;
+                    rates[b][k] = made / secs;
+                    counts[b][0] += made;
                 }
-                bwB = Math.max(bwB, bw.measure());
-                double best = Arrays.stream(rates).max().orElseThrow(), med = median(rates);
-                if (B == 1) one = best;
-                out.printf("B=%d concurrent (the %d generations %d at a time): %.2f bytes/s in all (best of %d; median %.2f), %.2f per generation; %.2f× one; "
-                                + "%.2f bytes per patch in the timed windows; bandwidth around it %.1f GB/s%n", B, maxB, B, best, o.rounds(), med,
-                        best / B, best / one, (double) bytes[0] / Math.max(1, bytes[1]), bwB / 1e9);
+            double one = 0, oneMed = 0;
+            for (int b = 0; b < BATCHES.length; b++) {
+                int B = BATCHES[b];
+                double best = Arrays.stream(rates[b]).max().orElseThrow(), med = median(rates[b]);
+                if (B == 1) {
+                    one = best;
+                    oneMed = med;
+                }
+                out.printf("B=%d concurrent (the %d generations %d at a time): %.2f bytes/s in all (best of %d; median %.2f), %.2f per generation; "
+                                + "%.2f× one (medians %.2f×); %.2f bytes per patch in the timed windows; bandwidth around it %.1f GB/s%n", B, maxB, B,
+                        best, o.rounds(), med, best / B, best / one, med / oneMed, (double) counts[b][0] / Math.max(1, counts[b][1]), bwB[b] / 1e9);
             }
         }
     }
