@@ -126,10 +126,10 @@ public final class BatchBench {
             double[][] rates = new double[BATCHES.length][o.rounds()];
             long[][] counts = new long[BATCHES.length][2];  // bytes and patches closed in the timed windows
             double[] bwB = new double[BATCHES.length];
+            for (int B : BATCHES) if (maxB % B != 0) throw new IllegalStateException("batch sizes must divide " + maxB);
             for (int k = 0; k < o.rounds(); k++)
                 for (int b = 0; b < BATCHES.length; b++) {
                     int B = BATCHES[b];
-                    if (maxB % B != 0) throw new IllegalStateException("batch sizes must divide " + maxB);
                     bwB[b] = Math.max(bwB[b], bw.measure());
                     // every B decodes the same maxB generations (greedy: the same bytes and patches alone or batched),
                     // B at a time, so the rates compare like with like
@@ -160,9 +160,7 @@ public final class BatchBench {
     }
 
     /** A round's decode: bytes made while all B generations were in the batch, the seconds that took, patches closed. */
-    record Round(long bytes, double seconds, long patches) {
-        double rate() { return bytes / seconds; }
-    }
+    record Round(long bytes, double seconds, long patches) {}
 
     static final int CALIBRATION_BYTES = 96;
 

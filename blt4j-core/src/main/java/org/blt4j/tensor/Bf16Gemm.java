@@ -141,7 +141,8 @@ public final class Bf16Gemm {
             return;
         }
         float[] acc = ACC.get();
-        if (acc.length < Math.max((M + 1) / 2, 2) * 8 * L) ACC.set(acc = new float[Math.max((M + 1) / 2, 2) * 8 * L]);
+        int accFloats = Math.max((M + 1) / 2, 2) * 8 * L;  // twoRows: 8 vectors per x pair; fourRows: 16 per tile
+        if (acc.length < accFloats) ACC.set(acc = new float[accFloats]);
         if (M >= FOUR_ROWS_MIN_M || 2 * H >= FOUR_ROWS_MIN_K) fourRows(xs, M, H, w, n0, n1, y, yOff, N, acc, lanes);
         else twoRows(xs, M, H, w, n0, n1, y, yOff, N, acc, lanes);
     }
@@ -216,7 +217,8 @@ public final class Bf16Gemm {
      * bytes b and c, written to acc[at ..] (8 vectors: p0 p1 q0 q1 for the first x row, P0 P1 Q0 Q1 for the second;
      * p: W row b, q: W row c; 0: low halves × even x, 1: high halves × odd x). Each W vector is loaded and widened
      * once for both x rows: 6 loads per 8 FMAs where dot2 needs 5 per 4. (Measured on one Zen 4 core with W in L2:
-     * ~100 GFLOP/s against ~35 for dot2; a tile of 4 W rows × 2 x rows, 16 accumulators, ran at ~10.)
+     * ~100 GFLOP/s against ~35 for dot2. A first 4 W rows × 2 x rows tile that called lo/hi ran at ~10: the vectors
+     * boxed past C2's inlining cutoff; {@link #tile4x2} writes the widening out.)
      */
     private static void tile2x2(float[] xs, int xo, int H, MemorySegment w, long b, long c, int h1,
                                 float[] acc, int at) {
