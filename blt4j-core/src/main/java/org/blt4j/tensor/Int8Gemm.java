@@ -246,8 +246,9 @@ public final class Int8Gemm {
         }
         t.intoArray(sc.lanes, 0);
         u.intoArray(sc.lanes, L);
-        y[yOff + r] = finish(sc.lanes, 0, x, xOff, w, r);
-        y[yOff + r2] = finish(sc.lanes, L, x, xOff, w, r2);
+        VecMath.sumLanes2(sc.lanes, 0, L, sc.sums, 0); // both rows' lane sums at once (the bits of two sumLanes)
+        y[yOff + r] = finish(sc.sums[0], x, xOff, w, r);
+        y[yOff + r2] = finish(sc.sums[1], x, xOff, w, r2);
     }
 
     /**
@@ -421,10 +422,12 @@ public final class Int8Gemm {
         u1.intoArray(lanes, 5 * L);
         u2.intoArray(lanes, 6 * L);
         u3.intoArray(lanes, 7 * L);
+        float[] sums = scratch.sums;
         for (int m = 0; m < MT && m0 + m < M; m++) {
             int xo = xOff + (m0 + m) * K, yo = yOff + (m0 + m) * N;
-            y[yo + r] = finish(lanes, m * L, x, xo, w, r);
-            y[yo + r2] = finish(lanes, (MT + m) * L, x, xo, w, r2);
+            VecMath.sumLanes2(lanes, m * L, (MT + m) * L, sums, 0);
+            y[yo + r] = finish(sums[0], x, xo, w, r);
+            y[yo + r2] = finish(sums[1], x, xo, w, r2);
         }
     }
 
@@ -499,16 +502,20 @@ public final class Int8Gemm {
         t1.intoArray(lanes, L);
         u0.intoArray(lanes, 2 * L);
         u1.intoArray(lanes, 3 * L);
+        float[] sums = scratch.sums;
         for (int m = 0; m < 2; m++) {
             int xo = xOff + (m0 + m) * K, yo = yOff + (m0 + m) * N;
-            y[yo + r] = finish(lanes, m * L, x, xo, w, r);
-            y[yo + r2] = finish(lanes, (2 + m) * L, x, xo, w, r2);
+            VecMath.sumLanes2(lanes, m * L, (2 + m) * L, sums, 0);
+            y[yo + r] = finish(sums[0], x, xo, w, r);
+            y[yo + r2] = finish(sums[1], x, xo, w, r2);
         }
     }
 
     /** per-thread buffer of a row range: summed lanes */
     private static final class Scratch {
         final float[] lanes = new float[8 * L];
+        /** lane sums of two rows ({@link VecMath#sumLanes2}) */
+        final float[] sums = new float[2];
     }
 
     // byte i of each lane moved to the top (the rest cleared) = q·2^24 as an int, converted exactly to fp32
@@ -532,8 +539,13 @@ public final class Int8Gemm {
 
     /** y for the W row r and the x row at x[xo..]: the accumulated lanes at lanes[off..] unscaled, plus the tail columns */
     private static float finish(float[] lanes, int off, float[] x, int xo, Int8Matrix w, int r) {
+        return finish(VecMath.sumLanes(lanes, off), x, xo, w, r);
+    }
+
+    /** {@link #finish(float[], int, float[], int, Int8Matrix, int)} with the lanes already summed ({@link VecMath#sumLanes}) */
+    private static float finish(float lanesSum, float[] x, int xo, Int8Matrix w, int r) {
         int K = w.cols(), full = K / CHUNK * CHUNK;
-        float sum = VecMath.sumLanes(lanes, off) * UNSCALE;
+        float sum = lanesSum * UNSCALE;
         if (full == K) return sum;
         MemorySegment q = w.q();
         long o = (long) r * K;

@@ -19,6 +19,8 @@ public final class VecMath {
     static final VectorSpecies<Float> S = VectorWidth.FLOAT;
     /** butterfly shuffles: lane i ↔ lane i ^ stride, for stride = L/2 … 1 */
     private static final VectorShuffle<Float>[] SWAP = swaps();
+    /** the upper half of the lanes */
+    private static final VectorMask<Float> UPPER = VectorMask.fromLong(S, ((1L << S.length()) - 1) & -(1L << (S.length() / 2)));
 
     @SuppressWarnings("unchecked")
     private static VectorShuffle<Float>[] swaps() {
@@ -43,6 +45,21 @@ public final class VecMath {
      */
     public static float sumLanes(float[] t, int off) {
         return sum(FloatVector.fromArray(S, t, off));
+    }
+
+    /**
+     * {@link #sumLanes} of the vectors stored at t[a..a+L) and t[b..b+L), into out[o] and out[o + 1], bitwise the same
+     * as two calls, in fewer vector ops: the first butterfly step of both is one add over a vector that holds the
+     * lower half of the first and the upper half of the second (lane i + lane i ^ L/2, added in the same order), and
+     * the later steps (strides below L/2) run on that vector, each half on its own. Every lane of a butterfly ends
+     * with the same total, so lane L/2 holds the second sum.
+     */
+    public static void sumLanes2(float[] t, int a, int b, float[] out, int o) {
+        FloatVector u = FloatVector.fromArray(S, t, a), v = FloatVector.fromArray(S, t, b);
+        FloatVector c = u.blend(v, UPPER).add(v.blend(u, UPPER).rearrange(SWAP[0]));
+        for (int i = 1; i < SWAP.length; i++) c = c.add(c.rearrange(SWAP[i]));
+        out[o] = c.lane(0);
+        out[o + 1] = c.lane(S.length() / 2);
     }
 
     private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;

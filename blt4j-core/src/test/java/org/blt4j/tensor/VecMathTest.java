@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class VecMathTest {
@@ -54,6 +55,23 @@ class VecMathTest {
             for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(8) - 4));
             float want = VecMath.sum(FloatVector.fromArray(VecMath.S, x, 3));
             assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(VecMath.sumLanes(x, 3)), "rep " + rep);
+        }
+    }
+
+    @Test
+    @Tag("widths") // the halves depend on the lane count: again at 256-bit vectors
+    void sumLanes2HasTheBitsOfTwoSumLanes() {
+        java.util.Random rnd = new java.util.Random(5);
+        float[] special = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, -0f, Float.MIN_VALUE, Float.MAX_VALUE};
+        float[] out = new float[4];
+        for (int rep = 0; rep < 2000; rep++) {
+            float[] x = new float[3 * L + 5];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(12) - 6));
+            if (rep % 10 == 0) x[rnd.nextInt(x.length)] = special[rnd.nextInt(special.length)];
+            int a = rnd.nextInt(2 * L + 6), b = rep % 7 == 0 ? a : rnd.nextInt(2 * L + 6), o = rnd.nextInt(3);
+            VecMath.sumLanes2(x, a, b, out, o);
+            assertEquals(Float.floatToIntBits(VecMath.sumLanes(x, a)), Float.floatToIntBits(out[o]), "rep " + rep + ", first");
+            assertEquals(Float.floatToIntBits(VecMath.sumLanes(x, b)), Float.floatToIntBits(out[o + 1]), "rep " + rep + ", second");
         }
     }
 }
