@@ -2,24 +2,68 @@ package org.blt4j.io;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /** Helpers for write-to-a-temporary-sibling-then-rename: hidden sibling names, fsync of folders, clean-up. */
 public final class AtomicFiles {
     private AtomicFiles() {}
 
-    /** A fresh hidden sibling of {@code target}: ".NAME.KIND-RANDOM" in the same folder (same file system). */
-    static Path sibling(Path target, String kind) {
+    private static final long PID = ProcessHandle.current().pid();
+    /** ".NAME.KIND-PID-RANDOM": groups NAME, KIND, PID */
+    private static final Pattern SIBLING = Pattern.compile("\\.(.+)\\.(tmp|old)-(\\d{1,18})-[0-9a-f]{16}");
+
+    /**
+     * A fresh hidden sibling of {@code target}: ".NAME.KIND-PID-RANDOM" in the same folder (same file system), KIND
+     * "tmp" (being written) or "old" (a previous version moved aside for a swap), PID this process's (so that
+     * {@link #removeStale} can tell a dead writer's leftovers from a live one's work).
+     */
+    public static Path sibling(Path target, String kind) {
         String rnd = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-        return target.resolveSibling("." + target.getFileName() + "." + kind + "-" + rnd);
+        return target.resolveSibling("." + target.getFileName() + "." + kind + "-" + PID + "-" + rnd);
+    }
+
+    /**
+     * Cleans up after a writer of {@code target} that was killed mid-write (kill -9, power loss): its hidden siblings
+     * whose process is gone are removed, except an "old" one (a previous folder moved aside just before the new one
+     * was renamed in) while {@code target} is missing: that one is renamed back to {@code target}. Siblings of live
+     * processes (this one included) are left alone: another writer may be at work. Assumes the folder is not written
+     * from two machines at once. Best effort: a folder that cannot be listed is left as it is.
+     */
+    public static void removeStale(Path target) {
+        Path abs = target.toAbsolutePath().normalize(), dir = abs.getParent();
+        if (dir == null || abs.getFileName() == null) return;
+        String name = abs.getFileName().toString(), prefix = "." + name + ".";
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, p -> p.getFileName().toString().startsWith(prefix))) {
+            for (Path p : ds) {
+                Matcher m = SIBLING.matcher(p.getFileName().toString());
+                if (!m.matches() || !m.group(1).equals(name)) continue;
+                long pid = Long.parseLong(m.group(3));
+                if (pid == PID || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) continue;
+                if (m.group(2).equals("old") && !Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
+                    try {
+                        Files.move(p, abs, StandardCopyOption.ATOMIC_MOVE); // the swap was cut between its renames
+                    } catch (IOException ignored) {
+                        // left for the next writer
+                    }
+                } else {
+                    deleteQuietly(p);
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // best effort
+        }
     }
 
     /**
@@ -27,6 +71,7 @@ public final class AtomicFiles {
      * gets the folder's default permissions, so the renamed result looks like any other file the user writes.
      */
     static FileChannel createSiblingFile(Path target, Path[] created) throws IOException {
+        removeStale(target);
         for (int attempt = 0; ; attempt++) {
             Path tmp = sibling(target, "tmp");
             try {

@@ -198,6 +198,7 @@ public final class Checkpoint {
     private static Path stage(Path dir, byte[] config, SafeTensorsWriter weights) {
         Path target = dir.toAbsolutePath().normalize();
         if (target.getParent() == null) throw new Blt4jException("cannot write a checkpoint to " + target);
+        AtomicFiles.removeStale(target); // what a killed earlier write left (a stage; a previous checkpoint moved aside)
         checkReplaceable(target);
         Path stage = AtomicFiles.sibling(target, "tmp");
         try {

@@ -10,13 +10,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import org.blt4j.Blt4jException;
 import org.blt4j.io.AtomicFiles;
 import org.blt4j.io.Checkpoint;
@@ -344,7 +342,8 @@ public final class HfLayout {
         Path target = out.toAbsolutePath().normalize();
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS))
             throw new Blt4jException(target + " already exists: pass a new --out folder");
-        Path stage = target.resolveSibling("." + target.getFileName() + ".tmp-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()));
+        AtomicFiles.removeStale(target); // a killed earlier conversion's stage
+        Path stage = AtomicFiles.sibling(target, "tmp");
         try {
             Files.createDirectories(target.getParent());
             Files.createDirectory(stage);
