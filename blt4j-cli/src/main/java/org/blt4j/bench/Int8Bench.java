@@ -52,7 +52,7 @@ public final class Int8Bench {
                 System.gc();
             }
             out.printf("int8 vs bf16 products, weights mapped, %d threads, block %d, bandwidth %s%n", Parallel.threads(), Int8Matrix.DEFAULT_BLOCK,
-                    bw > 0 ? String.format("%.1f GB/s (summing a 1 GiB array, best of %d)", bw / 1e9, Blt1bBench.Bandwidth.PASSES) : "not measured");
+                    bw > 0 ? String.format("%.1f GB/s (summing a 1 GiB array as 1 and as 2 streams per thread, best of %d)", bw / 1e9, Blt1bBench.Bandwidth.PASSES) : "not measured");
             out.printf("%5s %5s %3s %7s | %9s %9s | %6s %8s%n", "N", "K", "M", "layers", "int8 GB/s", "bf16 GB/s", "× bf16", "int8/bw");
             boolean warm = false;
             for (int[] s : SHAPES) {
