@@ -45,7 +45,7 @@ final class Blt1bBench {
     private Blt1bBench() {}
 
     static final int RELEASED_HASH_VOCAB = 500002;
-    static final int PROMPT_BYTES = 64, GEN_BYTES = 48, PATCH_BYTES = 16, WARMUP_SECONDS = 40, ROUNDS = 5;
+    static final int PROMPT_BYTES = 64, GEN_BYTES = 48, PATCH_BYTES = 16, WARMUP_SECONDS = 40, ROUNDS = 9;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     static Map<String, Object> bltArgs(int hashVocab) {
