@@ -55,7 +55,8 @@ public final class Int8Gemm {
      * up to 16 rows), as in {@link Bf16Gemm#WIDEN_MIN_M}.
      */
     static final int WIDEN_MIN_M = 17;
-    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    /** L int8 values (one float vector's worth once widened): 128 bits at L = 16, 64 at L = 8; null otherwise (scalar) */
+    private static final VectorSpecies<Byte> BL = L == 16 ? ByteVector.SPECIES_128 : L == 8 ? ByteVector.SPECIES_64 : null;
     /** x rows per tile when M > 1 */
     private static final int MT = 4;
     private static final int TOP = 0xFF000000;
@@ -122,7 +123,7 @@ public final class Int8Gemm {
         Gemm.widenedRows(M, w.rows(), w.cols(), x, xOff, (n0, rows, buf) -> dequantize(w, n0, rows, buf), y, yOff);
     }
 
-    /** W rows [n0, n0 + rows) as fp32 q · scale into buf [rows, K]: 16 bytes at a time widened, then the tail. */
+    /** W rows [n0, n0 + rows) as fp32 q · scale into buf [rows, K]: L bytes at a time widened, then the tail. */
     private static void dequantize(Int8Matrix w, int n0, int rows, float[] buf) {
         MemorySegment q = w.q();
         float[] sc = w.scaleArray();
@@ -133,9 +134,9 @@ public final class Int8Gemm {
             for (int b = 0; b < bpr; b++) {
                 int c = b * B, end = Math.min(K, c + B);
                 float s = sc[so + b];
-                if (V == 16)
-                    for (; c + 16 <= end; c += 16)
-                        ((FloatVector) ByteVector.fromMemorySegment(B16, q, o + c, ByteOrder.LITTLE_ENDIAN)
+                if (BL != null)
+                    for (; c + V <= end; c += V)
+                        ((FloatVector) ByteVector.fromMemorySegment(BL, q, o + c, ByteOrder.LITTLE_ENDIAN)
                                 .convertShape(VectorOperators.B2F, S, 0)).mul(s).intoArray(buf, d + c);
                 for (; c < end; c++) buf[d + c] = q.get(ValueLayout.JAVA_BYTE, o + c) * s;
             }
