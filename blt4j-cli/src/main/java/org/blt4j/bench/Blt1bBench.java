@@ -223,7 +223,8 @@ final class Blt1bBench {
             out.printf("%s warm-up: %d bytes decoded in %.0f s (not timed)%n", s.label, warmBytes, (System.nanoTime() - warm0) / 1e9);
         }
         out.printf("memory read bandwidth on %d threads, measured around every timed decode (best of %d passes over a "
-                + "1 GiB array, each read as 1 and as 2 streams per thread; the machine is shared, so each decode is compared with the bandwidth of its own moment)%n",
+                + "1 GiB array, each read as 1 and as 2 streams per thread; the machine is shared, so each decode is "
+                + "compared with the bandwidth of its own moment)%n",
                 Parallel.poolSize(), Bandwidth.PASSES);
         double bestBw = 0;
         for (int round = 0; round < ROUNDS; round++) {
@@ -348,12 +349,12 @@ final class Blt1bBench {
     /**
      * Memory read bandwidth: a 1 GiB float array summed on all kernel threads, the best of two ways of reading it per
      * pass: 4 MiB chunks handed out one at a time (one stream per thread), and one contiguous range per thread read as
-     * {@link #STREAMS} interleaved streams (its parts side by side), which keeps more lines in flight. Measured on this
+     * two interleaved streams (its two halves side by side), which keeps more lines in flight. Measured on this
      * machine's 2 vCPUs in one process: one stream ~49 GB/s, two ~68-71 GB/s; the figures of earlier runs (before
      * 2026-12-02, one stream only) were shares of a bandwidth ~1.4× too low.
      */
     static final class Bandwidth {
-        static final int PASSES = 3, STREAMS = 2;
+        static final int PASSES = 3;
         private static volatile float sink;
         private final float[] big = new float[1 << 28];
 
@@ -387,14 +388,14 @@ final class Blt1bBench {
             return done(part, t0);
         }
 
-        /** Seconds to sum the array as one range per thread, each read as STREAMS parts side by side. */
+        /** Seconds to sum the array as one range per thread, each read as its two halves side by side. */
         private double streams() {
             int threads = Parallel.poolSize(), L = S.length();
-            int per = big.length / threads / (STREAMS * L) * L;   // floats per stream, whole vectors
+            int per = big.length / threads / (2 * L) * L;   // floats per stream (half a range), whole vectors
             float[] part = new float[threads];
             long t0 = System.nanoTime();
             Parallel.forEach(threads, Long.MAX_VALUE / 4, t -> {
-                int lo = t * STREAMS * per;
+                int lo = t * 2 * per;
                 FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
                 for (int i = 0; i < per; i += L) {
                     a0 = a0.add(FloatVector.fromArray(S, big, lo + i));
@@ -403,7 +404,7 @@ final class Blt1bBench {
                 part[t] = a0.add(a1).lane(0);
             });
             double secs = done(part, t0);
-            return secs * big.length / ((double) threads * STREAMS * per); // scaled to the whole array
+            return secs * big.length / ((double) threads * 2 * per); // scaled to the whole array
         }
 
         private static double done(float[] part, long t0) {

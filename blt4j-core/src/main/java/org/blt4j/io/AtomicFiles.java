@@ -39,7 +39,8 @@ public final class AtomicFiles {
      * whose process is gone are removed, except an "old" one (a previous folder moved aside just before the new one
      * was renamed in) while {@code target} is missing: that one is renamed back to {@code target}. Siblings of live
      * processes (this one included) are left alone: another writer may be at work. Assumes the folder is not written
-     * from two machines (or two containers, whose pids are not comparable) at once. Best effort: a folder that cannot be listed is left as it is.
+     * from two machines (or two containers, whose pids are not comparable) at once. Best effort: a folder that cannot
+     * be listed is left as it is.
      */
     public static void removeStale(Path target) {
         Path abs = target.toAbsolutePath().normalize(), dir = abs.getParent();
