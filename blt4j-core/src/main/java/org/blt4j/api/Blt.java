@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.blt4j.Blt4jException;
+import org.blt4j.io.AtomicFiles;
 import org.blt4j.generate.CompletionStream;
 import org.blt4j.generate.LoadedModels;
 import org.blt4j.generate.PromptContext;
@@ -58,7 +59,8 @@ public final class Blt implements AutoCloseable {
      */
     public static Blt load(Path modelDir) {
         Objects.requireNonNull(modelDir, "modelDir");
-        if (!Files.isDirectory(modelDir)) throw new Blt4jException("model folder " + modelDir + " does not exist");
+        if (!Files.isDirectory(modelDir) && !AtomicFiles.restoreMovedAside(modelDir))
+            throw new Blt4jException("model folder " + modelDir + " does not exist");
         List<Path> candidates = entropyCandidates(modelDir);
         for (Path c : candidates)
             if (Files.isDirectory(c)) return load(modelDir, c);
@@ -96,7 +98,8 @@ public final class Blt implements AutoCloseable {
 
     private static Path requireDir(Path dir, String what) {
         if (dir == null) throw new Blt4jException("the " + what + " folder must not be null");
-        if (!Files.isDirectory(dir)) throw new Blt4jException(what + " folder " + dir + " does not exist");
+        if (!Files.isDirectory(dir) && !AtomicFiles.restoreMovedAside(dir))
+            throw new Blt4jException(what + " folder " + dir + " does not exist");
         return dir;
     }
 

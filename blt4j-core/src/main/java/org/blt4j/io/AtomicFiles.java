@@ -43,9 +43,30 @@ public final class AtomicFiles {
      * be listed is left as it is.
      */
     public static void removeStale(Path target) {
+        deadSiblings(target, true);
+    }
+
+    /**
+     * For readers: when {@code target} is missing because a writer was killed between the two renames of a swap (the
+     * previous version moved aside, the new one not yet renamed in), renames the moved-aside copy back, as the next
+     * write would, and returns true. Deletes nothing. Best effort: false when there is nothing to restore or the rename
+     * fails (e.g. a read-only folder).
+     */
+    public static boolean restoreMovedAside(Path target) {
+        Path abs = target.toAbsolutePath().normalize();
+        return !Files.exists(abs, LinkOption.NOFOLLOW_LINKS) && deadSiblings(target, false)
+                && Files.exists(abs, LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /**
+     * The hidden siblings of {@code target} left by processes that are gone: a moved-aside "old" one is renamed back
+     * while target is missing; with {@code delete} the others are deleted. Returns whether one was renamed back.
+     */
+    private static boolean deadSiblings(Path target, boolean delete) {
         Path abs = target.toAbsolutePath().normalize(), dir = abs.getParent();
-        if (dir == null || abs.getFileName() == null) return;
+        if (dir == null || abs.getFileName() == null) return false;
         String name = abs.getFileName().toString(), prefix = "." + name + ".";
+        boolean restored = false;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, p -> p.getFileName().toString().startsWith(prefix))) {
             for (Path p : ds) {
                 Matcher m = SIBLING.matcher(p.getFileName().toString());
@@ -55,16 +76,18 @@ public final class AtomicFiles {
                 if (m.group(2).equals("old") && !Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
                     try {
                         Files.move(p, abs, StandardCopyOption.ATOMIC_MOVE); // the swap was cut between its renames
+                        restored = true;
                     } catch (IOException ignored) {
                         // left for the next writer
                     }
-                } else {
+                } else if (delete) {
                     deleteQuietly(p);
                 }
             }
         } catch (IOException | RuntimeException ignored) {
             // best effort
         }
+        return restored;
     }
 
     /**

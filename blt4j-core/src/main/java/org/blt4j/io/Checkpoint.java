@@ -170,7 +170,7 @@ public final class Checkpoint {
     private static void checkFolder(Path dir) {
         if (Files.isRegularFile(dir))
             throw new Blt4jException(dir + " is a file: pass the checkpoint folder containing " + CONFIG + " and " + WEIGHTS);
-        if (!Files.isDirectory(dir))
+        if (!Files.isDirectory(dir) && !AtomicFiles.restoreMovedAside(dir))
             throw new Blt4jException("checkpoint folder " + dir + " does not exist");
     }
 

@@ -32,6 +32,7 @@ public final class ModelDirs {
      * (params.json) as it is, else {@link #resolve}: a step folder, or a run folder's latest step.
      */
     public static Path resolveModel(Path dir) {
+        if (!Files.exists(dir)) AtomicFiles.restoreMovedAside(dir); // a swap killed between its renames
         if (Files.isRegularFile(dir.resolve(Checkpoint.CONFIG)) || Files.isRegularFile(dir.resolve(REFERENCE_PARAMS))) return dir;
         try {
             return resolve(dir);
@@ -46,6 +47,7 @@ public final class ModelDirs {
 
     /** A step folder as it is, or a run folder's latest step folder (named by its {@code latest} file). */
     public static Path resolve(Path dir) {
+        if (!Files.exists(dir)) AtomicFiles.restoreMovedAside(dir);
         if (Files.isRegularFile(dir.resolve(STATE))) return dir;
         Path pointer = dir.resolve(LATEST);
         if (!Files.isRegularFile(pointer)) {

@@ -72,4 +72,29 @@ class AtomicFilesTest {
             assertEquals(java.util.List.of("ck"), s.map(p -> p.getFileName().toString()).toList());
         }
     }
+
+    @Test
+    void aReaderThatComesFirstPutsTheMovedAsideFolderBackAndDeletesNothing() throws Exception {
+        Path ck = dir.resolve("ck");
+        Checkpoint.write(ck, Map.of("dim", 2), Map.of("w", TensorData.of(new float[] {1, 2}, 2)), DType.F32);
+        long dead = deadPid();
+        Path old = dir.resolve(".ck.old-" + dead + "-00000000000000aa");
+        Files.move(ck, old);
+        Path stage = Files.createDirectory(dir.resolve(".ck.tmp-" + dead + "-00000000000000bb"));
+        assertEquals(ck, ModelDirs.resolveModel(ck), "the reader finds the folder");
+        assertTrue(Files.isRegularFile(ck.resolve(Checkpoint.WEIGHTS)));
+        assertFalse(Files.exists(old));
+        assertTrue(Files.exists(stage), "a reader deletes nothing");
+        // a live writer's moved-aside folder is its own business: the reader reports the folder missing
+        Process alive = new ProcessBuilder("sleep", "60").start();
+        try {
+            Path live = dir.resolve(".ck.old-" + alive.pid() + "-00000000000000cc");
+            Files.move(ck, live);
+            var e = org.junit.jupiter.api.Assertions.assertThrows(org.blt4j.Blt4jException.class, () -> ModelDirs.resolveModel(ck));
+            assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+            assertTrue(Files.exists(live));
+        } finally {
+            alive.destroyForcibly();
+        }
+    }
 }
