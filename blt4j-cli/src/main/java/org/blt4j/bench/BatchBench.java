@@ -22,7 +22,6 @@ import org.blt4j.patch.PatcherArgs;
 import org.blt4j.tensor.Bf16Gemm;
 import org.blt4j.tensor.Parallel;
 import org.blt4j.text.ByteTokenizer;
-import org.blt4j.train.Training;
 
 /**
  * Continuous batching: (1) the bf16 product y = x Wᵀ for M = 1 .. 16 rows of x against weights larger than the
@@ -111,7 +110,7 @@ public final class BatchBench {
         Calibration cal = calibrate(blt, em, prompts[0]);
         Patcher patcher = PatcherArgs.entropy(cal.threshold()).build();
         IncrementalBlt inc = new IncrementalBlt(blt, em, patcher);
-        out.printf("entropy patching at %.4f nats (calibrated on %d bytes this model generates with it: %.2f bytes per patch); "
+        out.printf("entropy patching at %.4f nats (bisected on %d-byte greedy generations made with it: %.2f bytes per patch); "
                         + "weights per step: %.0f MB per byte + %.0f MB per closed patch%n", cal.threshold(), CALIBRATION_BYTES,
                 cal.bytesPerPatch(), inc.weightBytesPerByte() / 1e6, inc.weightBytesPerPatch() / 1e6);
         try (BatchScheduler s = new BatchScheduler(blt, em, patcher, maxB)) {
@@ -169,26 +168,51 @@ public final class BatchBench {
 
     /**
      * The threshold at which ~1 byte in 4.5 starts a patch on text this model generates greedily from the prompt.
-     * Patching changes what the model generates, so the threshold is taken from text generated with the previous
-     * guess (the first from text generated without patching), three times.
+     * Patching changes what the model generates, so a threshold taken from one text gives other patch sizes on the
+     * text generated with it (with random weights: ~1.6 bytes per patch where 4.5 was asked). So the threshold is
+     * bisected on the bytes per patch of the generation made with it (more per patch the higher it is), between the
+     * extreme entropies of a generation without patching, and the one closest to 4.5 is kept.
      */
     static Calibration calibrate(ByteLatentTransformer blt, EntropyModel em, int[] prompt) {
-        double threshold = 1e9, perPatch = Double.NaN;
-        for (int it = 0; it < 4; it++) {
-            int[] patches = {0, 0};
-            int[] gen = new CachedGenerator(blt, em, PatcherArgs.entropy(threshold).build()).generate(prompt, CALIBRATION_BYTES,
-                    Sampler.greedy(), false, (id, step) -> {
-                        if (patches[0] == 0) patches[0] = step.patchLengths().length;
-                        patches[1] = step.patchLengths().length;
-                        return true;
-                    });
-            if (it > 0) perPatch = (double) (gen.length - 1) / Math.max(1, patches[1] - patches[0]);
-            if (it == 3) break;
-            int[] text = Arrays.copyOf(prompt, prompt.length + gen.length);
-            System.arraycopy(gen, 0, text, prompt.length, gen.length);
-            threshold = Training.autoThreshold(Arrays.copyOfRange(em.entropies(text), prompt.length, text.length), 4.5);
+        int[] free = generate(blt, em, prompt, 1e9).text();
+        float[] H = Arrays.copyOfRange(em.entropies(free), prompt.length, free.length);
+        double lo = Double.MAX_VALUE, hi = -Double.MAX_VALUE;
+        for (float h : H) {
+            lo = Math.min(lo, h);
+            hi = Math.max(hi, h);
         }
-        return new Calibration(threshold, perPatch);
+        double best = Double.NaN, bestPerPatch = Double.NaN;
+        for (int it = 0; it < CALIBRATION_STEPS && hi > lo; it++) {
+            double t = (lo + hi) / 2, perPatch = generate(blt, em, prompt, t).bytesPerPatch();
+            if (Double.isNaN(best) || Math.abs(Math.log(perPatch / TARGET_BYTES_PER_PATCH))
+                    < Math.abs(Math.log(bestPerPatch / TARGET_BYTES_PER_PATCH))) {
+                best = t;
+                bestPerPatch = perPatch;
+            }
+            if (perPatch < TARGET_BYTES_PER_PATCH) lo = t;
+            else hi = t;
+        }
+        if (Double.isNaN(best)) best = hi;  // every entropy equal: any threshold gives the same patches
+        return new Calibration(best, Double.isNaN(bestPerPatch) ? generate(blt, em, prompt, best).bytesPerPatch() : bestPerPatch);
+    }
+
+    static final double TARGET_BYTES_PER_PATCH = 4.5;
+    static final int CALIBRATION_STEPS = 7;
+
+    /** A greedy generation of CALIBRATION_BYTES at a threshold: prompt + generated ids, and its bytes per patch. */
+    record Sample(int[] text, double bytesPerPatch) {}
+
+    private static Sample generate(ByteLatentTransformer blt, EntropyModel em, int[] prompt, double threshold) {
+        int[] patches = {0, 0};
+        int[] gen = new CachedGenerator(blt, em, PatcherArgs.entropy(threshold).build()).generate(prompt, CALIBRATION_BYTES,
+                Sampler.greedy(), false, (id, step) -> {
+                    if (patches[0] == 0) patches[0] = step.patchLengths().length;
+                    patches[1] = step.patchLengths().length;
+                    return true;
+                });
+        int[] text = Arrays.copyOf(prompt, prompt.length + gen.length);
+        System.arraycopy(gen, 0, text, prompt.length, gen.length);
+        return new Sample(text, (double) (gen.length - 1) / Math.max(1, patches[1] - patches[0]));
     }
 
     /**
