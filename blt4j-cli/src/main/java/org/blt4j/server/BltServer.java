@@ -13,6 +13,11 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -68,6 +73,8 @@ public final class BltServer implements AutoCloseable {
     private final ThreadPoolExecutor executor;
     private final Admission generations, patches;
     private final ObjectMapper mapper;
+    /** request bodies: decimals read exactly (5.00000000000000000001 is not an integer, 1e400 is not infinity) */
+    private final com.fasterxml.jackson.databind.ObjectReader requests;
     private final byte[] page;
     private final long startedSeconds = Instant.now().getEpochSecond();
     private final SecureRandom random = new SecureRandom();
@@ -88,6 +95,7 @@ public final class BltServer implements AutoCloseable {
         this.generations = new Admission(limits.maxConcurrent(), limits.maxQueued());
         this.patches = new Admission(limits.maxConcurrent(), limits.maxQueued());
         this.mapper = org.blt4j.io.Json.MAPPER;
+        this.requests = mapper.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
         this.page = page();
         AtomicInteger n = new AtomicInteger();
         // bounded: at most httpThreads threads and 256 accepted requests waiting for one; past that the JDK server
@@ -107,7 +115,7 @@ public final class BltServer implements AutoCloseable {
         http.setExecutor(executor);
         http.start();
         try {
-            this.front = HttpFront.start(host, port, http.getAddress());
+            this.front = HttpFront.start(host, port, http.getAddress(), limits.maxBodyBytes());
         } catch (IOException | RuntimeException e) {
             http.stop(0);
             executor.shutdownNow();
@@ -257,8 +265,9 @@ public final class BltServer implements AutoCloseable {
             int[] prompt = cut.ids();
             long deadline = System.nanoTime() + limits.timeLimitMs() * 1_000_000;
             if (!req.stream()) {
+                InetSocketAddress seen = ex.getRemoteAddress();   // stop when the client has closed its connection
                 CompletionStream cs = new CompletionStream(models.eosId(), !req.ignoreEos(), new StopStrings(req.stop()),
-                        () -> System.nanoTime() < deadline, null);
+                        () -> System.nanoTime() < deadline && !front.gone(seen), null);
                 generator.generate(prompt, req.maxTokens(), sampler, !req.ignoreEos(), cs);
                 CompletionStream.Finish why = cs.finish();
                 ObjectNode r = head(id, created);
@@ -267,7 +276,7 @@ public final class BltServer implements AutoCloseable {
                 choice.put("finish_reason", why.openAi());
                 choice.putPOJO("patch_starts", cs.patchStarts());
                 usage(r, req, cs, cut);
-                o.note = "gen=" + cs.generated() + " finish=" + why.openAi();
+                o.note = "gen=" + cs.generated() + " finish=" + why.openAi() + (front.gone(seen) ? " (client gone)" : "");
                 sendJson(ex, o, 200, r);
                 return;
             }
@@ -398,6 +407,7 @@ public final class BltServer implements AutoCloseable {
 
     /** The body as a JSON object: 413 when too large, 400 when empty, not JSON or not an object. */
     private JsonNode readJson(HttpExchange ex, Outcome o) throws IOException {
+        checkOrigin(ex);
         int max = limits.maxBodyBytes();
         String declared = ex.getRequestHeaders().getFirst("Content-Length");
         InputStream in = ex.getRequestBody();
@@ -429,9 +439,11 @@ public final class BltServer implements AutoCloseable {
         o.bytesIn = buf.length;
         if (buf.length > max) throw ApiError.tooLarge("the body is over " + max + " bytes; at most " + max + " are allowed");
         if (buf.length == 0) throw ApiError.badRequest("the body is empty: send a JSON object");
+        String text = utf8(buf);
+        if (text.isBlank()) throw ApiError.badRequest("the body is empty (white space only): send a JSON object");
         JsonNode node;
         try {
-            node = mapper.readTree(buf);
+            node = requests.readTree(text);
         } catch (JsonProcessingException e) {
             String why = e.getOriginalMessage();
             if (why.length() > 200) why = why.substring(0, 200) + "...";
@@ -440,6 +452,44 @@ public final class BltServer implements AutoCloseable {
         if (node == null || !node.isObject())
             throw ApiError.badRequest("the body must be a JSON object, got " + (node == null ? "nothing" : Requests.kind(node)));
         return node;
+    }
+
+    /** The body as text; 400 naming the first byte that is not UTF-8 (overlong forms and surrogates included). */
+    static String utf8(byte[] buf) {
+        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(buf);
+        CharBuffer out = CharBuffer.allocate(buf.length);
+        CoderResult r = dec.decode(in, out, true);
+        if (!r.isError()) r = dec.flush(out);
+        if (r.isError())
+            throw ApiError.badRequest("the body is not valid UTF-8: byte " + in.position() + " (0x"
+                    + HexFormat.of().toHexDigits(buf[in.position()]) + ") starts a malformed sequence; send JSON text in UTF-8");
+        return out.flip().toString();
+    }
+
+    /**
+     * Browsers send Origin with every cross-site POST, and a plain form POST needs no pre-flight: so a request whose
+     * Origin is not this server (scheme aside) is refused, and a web page cannot start work on a server on localhost.
+     * Clients that are not browsers (curl, SDKs) send no Origin.
+     */
+    private static void checkOrigin(HttpExchange ex) {
+        String origin = ex.getRequestHeaders().getFirst("Origin");
+        if (origin == null) return;
+        String host = ex.getRequestHeaders().getFirst("Host");
+        String authority = null;
+        try {
+            authority = URI.create(origin.strip()).getRawAuthority();
+        } catch (IllegalArgumentException e) {
+            // refused below
+        }
+        if (authority == null || host == null || !authority.equalsIgnoreCase(host.strip()))
+            throw new ApiError(403, "permission_error", "cross-origin request refused: Origin " + shortHeader(origin)
+                    + " is not this server (" + shortHeader(String.valueOf(host)) + ")", null, 0);
+    }
+
+    private static String shortHeader(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
     }
 
     private void sendJson(HttpExchange ex, Outcome o, int status, JsonNode body) throws IOException {

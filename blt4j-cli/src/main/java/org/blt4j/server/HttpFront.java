@@ -28,6 +28,13 @@ import org.blt4j.io.Json;
  * Content-Length and not with Transfer-Encoding, which may only be "chunked"; so both parse the same bytes the same way.
  * <p>
  * Per connection: one virtual thread reads requests from the client and writes them upstream, one copies answers back.
+ * <p>
+ * Slow clients cost the front a virtual thread each and never a thread of the JDK server: a request (head and body)
+ * is read whole, within {@link #REQUEST_TIMEOUT_MS} of its first byte (else 408), before any of it goes upstream;
+ * a body over the server's limit gets 413 here. One client address holds at most {@link #MAX_CONNECTIONS_PER_CLIENT}
+ * connections, so a single client cannot take all {@link #MAX_CONNECTIONS}. A client that closes its connection while
+ * an answer is pending is marked {@link #gone} (as nginx takes a closed connection for an aborted request), so that
+ * the server can stop work nobody will read.
  */
 final class HttpFront implements AutoCloseable {
     /** A request line longer than this gets 414. */
@@ -36,6 +43,14 @@ final class HttpFront implements AutoCloseable {
     static final int MAX_HEADER_BYTES = 32 * 1024, MAX_HEADERS = 100;
     /** Open client connections at most; more are closed at once (the JDK server has the same cap). */
     static final int MAX_CONNECTIONS = 1000;
+    /** Open connections from one client address at most; more are closed at once. */
+    static final int MAX_CONNECTIONS_PER_CLIENT = 250;
+    /** A request's head and body must arrive within this time of its first byte (else 408). */
+    static final int REQUEST_TIMEOUT_MS = 10_000;
+    /** REQUEST_TIMEOUT_MS, lowered by tests */
+    static volatile int requestTimeoutMs = REQUEST_TIMEOUT_MS;
+    /** A body over the limit is read (and dropped) up to this size so that the client sees the 413, not a reset. */
+    private static final long DRAIN_MAX = 4L * 1024 * 1024;
     private static final int READ_TIMEOUT_MS = 30_000, ANSWER_WAIT_MS = 120_000;
     private static final boolean[] TCHAR = new boolean[128];
 
@@ -49,19 +64,24 @@ final class HttpFront implements AutoCloseable {
     private final ServerSocket listener;
     private final InetSocketAddress upstream;
     private final Semaphore connections = new Semaphore(MAX_CONNECTIONS);
+    private final Map<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
+    private final int maxBody;
+    /** upstream socket local ports whose client closed the connection before its answer was complete */
+    private final Set<Integer> gone = ConcurrentHashMap.newKeySet();
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     /** upstream socket's local port → the client it carries (the JDK server sees only the front's address) */
     private final Map<Integer, InetSocketAddress> clients = new ConcurrentHashMap<>();
 
-    private HttpFront(ServerSocket listener, InetSocketAddress upstream) {
+    private HttpFront(ServerSocket listener, InetSocketAddress upstream, int maxBody) {
         this.listener = listener;
         this.upstream = upstream;
+        this.maxBody = maxBody;
     }
 
-    /** Listens on host:port (0 = any free port) and forwards to {@code upstream}. */
-    static HttpFront start(String host, int port, InetSocketAddress upstream) throws IOException {
+    /** Listens on host:port (0 = any free port) and forwards to {@code upstream}; bodies over maxBody bytes get 413. */
+    static HttpFront start(String host, int port, InetSocketAddress upstream, int maxBody) throws IOException {
         ServerSocket ss = new ServerSocket(port, 128, InetAddress.getByName(host));
-        HttpFront f = new HttpFront(ss, upstream);
+        HttpFront f = new HttpFront(ss, upstream, maxBody);
         Thread t = new Thread(f::acceptLoop, "blt4j-http-front");
         t.setDaemon(true);
         t.start();
@@ -70,6 +90,11 @@ final class HttpFront implements AutoCloseable {
 
     InetSocketAddress address() {
         return (InetSocketAddress) listener.getLocalSocketAddress();
+    }
+
+    /** Whether the client behind the connection the JDK server saw from {@code seen} has closed it. */
+    boolean gone(InetSocketAddress seen) {
+        return seen != null && gone.contains(seen.getPort());
     }
 
     /** The client behind a connection the JDK server saw from {@code seen} (the front's side), else {@code seen}. */
@@ -91,7 +116,11 @@ final class HttpFront implements AutoCloseable {
             } catch (IOException e) {
                 continue;   // closed (the loop ends) or one failed accept
             }
-            if (!connections.tryAcquire()) {
+            InetAddress from = c.getInetAddress();
+            int[] mine = {0};
+            perClient.compute(from, (a, n) -> (mine[0] = n == null ? 1 : n + 1));
+            if (mine[0] > MAX_CONNECTIONS_PER_CLIENT || !connections.tryAcquire()) {
+                release(from);
                 closeQuietly(c);
                 continue;
             }
@@ -100,9 +129,14 @@ final class HttpFront implements AutoCloseable {
                     serve(c);
                 } finally {
                     connections.release();
+                    release(from);
                 }
             });
         }
+    }
+
+    private void release(InetAddress from) {
+        perClient.computeIfPresent(from, (a, n) -> n <= 1 ? null : n - 1);
     }
 
     /** Thrown by the request reader: answer with this JSON error, then close. */
@@ -140,11 +174,22 @@ final class HttpFront implements AutoCloseable {
                     }
                 }
             });
-            InputStream in = new BufferedInputStream(client.getInputStream());
+            Timed timed = new Timed(client);
+            InputStream in = new BufferedInputStream(timed);
             OutputStream out = up.getOutputStream();
             try {
-                while (forwardRequest(in, out)) { /* next request on this connection */ }
-                up.shutdownOutput();   // the client is done (or its body broke): the JDK server finishes and closes
+                boolean more;
+                do {
+                    try {
+                        more = forwardRequest(in, timed, out);
+                    } catch (IOException e) {   // reset, or a read timeout between or inside requests
+                        gone.add(up.getLocalPort());
+                        throw e;
+                    }
+                } while (more);
+                // the client closed its side (or its body broke): an answer still being made is for nobody
+                gone.add(up.getLocalPort());
+                up.shutdownOutput();   // the JDK server finishes and closes
                 pump.join(ANSWER_WAIT_MS);
             } catch (Refusal r) {
                 synchronized (refusing) {
@@ -158,6 +203,7 @@ final class HttpFront implements AutoCloseable {
             // the client went away, timed out, or the server is closing
         } finally {
             clients.remove(up.getLocalPort());
+            gone.remove(up.getLocalPort());
             closeQuietly(client);
             closeQuietly(up);
             open.remove(client);
@@ -173,12 +219,37 @@ final class HttpFront implements AutoCloseable {
         }
     }
 
-    /** One request: head checked then forwarded, body framed and forwarded. False at the end of the connection. */
-    private boolean forwardRequest(InputStream in, OutputStream out) throws IOException, Refusal {
+    /**
+     * One request, read whole (head checked, body framed) within REQUEST_TIMEOUT_MS of its first byte, then forwarded.
+     * False at the end of the connection, or after forwarding a body that broke off or is malformed (the JDK server
+     * then answers 400).
+     */
+    private boolean forwardRequest(InputStream in, Timed timed, OutputStream out) throws IOException, Refusal {
+        in.mark(1);
+        if (in.read() < 0) return false;   // the client closed the connection between requests
+        in.reset();
+        int timeoutMs = requestTimeoutMs;
+        timed.deadline(System.nanoTime() + timeoutMs * 1_000_000L);
+        try {
+            ByteArrayOutputStream request = new ByteArrayOutputStream(1024);
+            boolean complete = readRequest(in, request);
+            request.writeTo(out);
+            out.flush();
+            return complete;
+        } catch (java.net.SocketTimeoutException e) {
+            throw new Refusal(408, "request_timeout", "the request did not arrive in time: its head and body must arrive"
+                    + " within " + timeoutMs / 1000.0 + " s of its first byte");
+        } finally {
+            timed.deadline(0);
+        }
+    }
+
+    /** Reads one request into {@code out}; false when its body broke off or is malformed (what came is in out). */
+    private boolean readRequest(InputStream in, ByteArrayOutputStream out) throws IOException, Refusal {
         String requestLine;
         do {
             requestLine = line(in, MAX_LINE, 414, "the request line");
-            if (requestLine == null) return false;   // the client closed the connection between requests
+            if (requestLine == null) throw new Refusal(400, "invalid_request_error", "the request ended inside its request line");
         } while (requestLine.isEmpty());
         ByteArrayOutputStream head = new ByteArrayOutputStream(512);
         head.writeBytes((requestLine + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
@@ -216,15 +287,17 @@ final class HttpFront implements AutoCloseable {
         }
         if (transferEncoding != null && lengths > 0)
             throw new Refusal(400, "invalid_request_error", "a request may not have both Content-Length and Transfer-Encoding");
-        head.writeTo(out);
-        out.flush();
-        if (transferEncoding != null) return forwardChunked(in, out);
-        if (contentLength > 0) {
-            long copied = copy(in, out, contentLength);
-            out.flush();
-            return copied == contentLength;
+        if (contentLength > maxBody) {
+            if (contentLength <= DRAIN_MAX) copy(in, OutputStream.nullOutputStream(), contentLength);
+            throw tooLarge("the body is " + contentLength + " bytes; at most " + maxBody + " are allowed");
         }
-        return true;
+        head.writeTo(out);
+        if (transferEncoding != null) return readChunked(in, out);
+        return contentLength <= 0 || copy(in, out, contentLength) == contentLength;
+    }
+
+    private Refusal tooLarge(String message) {
+        return new Refusal(413, "request_too_large", message);
     }
 
     /** Copies exactly n bytes (fewer when the client stops sending); returns how many. */
@@ -240,11 +313,19 @@ final class HttpFront implements AutoCloseable {
         return done;
     }
 
-    /** A chunked body, framing checked; false (stop forwarding) when it is malformed: the handler then answers 400. */
-    private static boolean forwardChunked(InputStream in, OutputStream out) throws IOException {
+    /**
+     * A chunked body, framing checked; false (stop reading) when it is malformed: the handler then answers 400. Over
+     * maxBody bytes of data: 413.
+     */
+    private boolean readChunked(InputStream in, OutputStream out) throws IOException, Refusal {
+        long data = 0;
+        Refusal over = null;   // past the limit: the rest is read (up to DRAIN_MAX) and dropped, then 413
         while (true) {
             String size = chunkLine(in);
-            if (size == null) return false;
+            if (size == null) {
+                if (over != null) throw over;
+                return false;
+            }
             out.write((size + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
             int semi = size.indexOf(';');
             String hex = (semi < 0 ? size : size.substring(0, semi)).strip();
@@ -254,23 +335,34 @@ final class HttpFront implements AutoCloseable {
             } catch (NumberFormatException e) {
                 n = -1;
             }
-            if (n < 0) return false;
+            if (n < 0) {
+                if (over != null) throw over;
+                return false;
+            }
+            if ((data += n) > maxBody && over == null) {
+                over = tooLarge("the body is over " + maxBody + " bytes; at most " + maxBody + " are allowed");
+                out = OutputStream.nullOutputStream();
+            }
+            if (over != null && data > DRAIN_MAX) throw over;
             if (n == 0) {   // trailer fields, then the empty line
                 while (true) {
                     String t = chunkLine(in);
-                    if (t == null) return false;
+                    if (t == null) {
+                        if (over != null) throw over;
+                        return false;
+                    }
                     out.write((t + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
                     if (t.isEmpty()) {
-                        out.flush();
+                        if (over != null) throw over;
                         return true;
                     }
                 }
             }
-            if (copy(in, out, n) != n) return false;
-            String end = chunkLine(in);
-            if (end == null || !end.isEmpty()) return false;
+            if (copy(in, out, n) != n || !"".equals(chunkLine(in))) {
+                if (over != null) throw over;
+                return false;
+            }
             out.write(CRLF);
-            out.flush();
         }
     }
 
@@ -359,6 +451,8 @@ final class HttpFront implements AutoCloseable {
     private static String reason(int status) {
         return switch (status) {
             case 400 -> "Bad Request";
+            case 408 -> "Request Timeout";
+            case 413 -> "Content Too Large";
             case 414 -> "URI Too Long";
             case 431 -> "Request Header Fields Too Large";
             case 501 -> "Not Implemented";
@@ -372,6 +466,44 @@ final class HttpFront implements AutoCloseable {
             c.close();
         } catch (Exception ignored) {
             // closing
+        }
+    }
+
+    /** The client's input with an optional deadline: each read waits at most until it (and READ_TIMEOUT_MS at most). */
+    private static final class Timed extends InputStream {
+        private final Socket socket;
+        private final InputStream in;
+        private long deadline;   // System.nanoTime(); 0: none
+
+        Timed(Socket socket) throws IOException {
+            this.socket = socket;
+            this.in = socket.getInputStream();
+        }
+
+        void deadline(long nanos) {
+            deadline = nanos;
+        }
+
+        private void arm() throws IOException {
+            int ms = READ_TIMEOUT_MS;
+            if (deadline != 0) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) throw new java.net.SocketTimeoutException("request deadline passed");
+                ms = (int) Math.min(ms, left);
+            }
+            socket.setSoTimeout(ms);
+        }
+
+        @Override
+        public int read() throws IOException {
+            arm();
+            return in.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            arm();
+            return in.read(b, off, len);
         }
     }
 }

@@ -1,6 +1,7 @@
 package org.blt4j.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,11 +85,14 @@ final class Requests {
         JsonNode v = body.get(field);
         if (v == null || v.isNull()) return dflt;
         if (!v.isNumber()) throw ApiError.invalidField(field, "must be an integer, got " + kind(v));
-        if (!v.isIntegralNumber() && (v.doubleValue() != Math.rint(v.doubleValue()) || Double.isInfinite(v.doubleValue())))
+        if ((v.isDouble() || v.isFloat()) && !Double.isFinite(v.doubleValue()))
             throw ApiError.invalidField(field, "must be an integer, got " + shortText(v));
-        if (v.isBigInteger() || !v.canConvertToLong() || v.longValue() < min || v.longValue() > max)
+        BigDecimal d = v.decimalValue();   // exact: integers, big integers, decimals as written
+        if (d.signum() != 0 && d.stripTrailingZeros().scale() > 0)
+            throw ApiError.invalidField(field, "must be an integer, got " + shortText(v));
+        if (d.compareTo(BigDecimal.valueOf(min)) < 0 || d.compareTo(BigDecimal.valueOf(max)) > 0)
             throw ApiError.invalidField(field, "must be " + range(min, max) + ", got " + shortText(v));
-        return v.longValue();
+        return d.longValueExact();
     }
 
     private static double number(JsonNode body, String field, double dflt, double min, double max) {
@@ -129,7 +133,8 @@ final class Requests {
 
     private static String range(long min, long max) {
         if (min == max) return "exactly " + min;
-        if (max == Long.MAX_VALUE) return ">= " + min;
+        if (min == Long.MIN_VALUE && max == Long.MAX_VALUE) return "a 64-bit integer, in [" + min + ", " + max + "]";
+        if (max == Long.MAX_VALUE) return "an integer >= " + min;
         return "an integer in [" + min + ", " + max + "]";
     }
 

@@ -69,6 +69,11 @@ class BltServerTest {
         return new Answer(r.statusCode(), r);
     }
 
+    static Answer answer(HttpRequest req) throws Exception {
+        HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+        return new Answer(r.statusCode(), r);
+    }
+
     static Answer post(String path, String body) throws Exception {
         return send(server, "POST", path, HttpRequest.BodyPublishers.ofString(body));
     }
@@ -228,8 +233,32 @@ class BltServerTest {
         assertError(post("/v1/completions", "\"text\""), 400, null, "JSON object");
         assertError(post("/v1/completions", ""), 400, null, "empty");
         assertError(send(server, "POST", "/v1/patch", HttpRequest.BodyPublishers.ofByteArray(
-                new byte[] {'{', '"', 't', 'e', 'x', 't', '"', ':', '"', (byte) 0xFF, '"', '}'})), 400, null, "malformed JSON");
+                new byte[] {'{', '"', 't', 'e', 'x', 't', '"', ':', '"', (byte) 0xFF, '"', '}'})), 400, null, "not valid UTF-8", "byte 9");
+        // overlong "/" (C0 AF, E0 80 AF) and a code point past U+10FFFF: not UTF-8, never decoded into other text
+        for (byte[] bad : new byte[][] {{(byte) 0xC0, (byte) 0xAF}, {(byte) 0xE0, (byte) 0x80, (byte) 0xAF},
+                {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80}}) {
+            byte[] body = new byte[12 + bad.length + 2];
+            System.arraycopy("{\"text\": \"a".getBytes(StandardCharsets.US_ASCII), 0, body, 0, 11);
+            System.arraycopy(bad, 0, body, 11, bad.length);
+            System.arraycopy("b\"}".getBytes(StandardCharsets.US_ASCII), 0, body, 11 + bad.length, 3);
+            assertError(send(server, "POST", "/v1/patch", HttpRequest.BodyPublishers.ofByteArray(
+                    java.util.Arrays.copyOf(body, 14 + bad.length))), 400, null, "not valid UTF-8", "byte 11");
+        }
         assertError(post("/v1/completions", "{\"prompt\": NaN}"), 400, null, "malformed JSON");
+        assertError(post("/v1/completions", "  \r\n "), 400, null, "empty");
+    }
+
+    @Test
+    void crossOriginPostsAreRefusedAndSameOriginOnesServed() throws Exception {
+        String body = "{\"text\": \"ab\"}";
+        HttpRequest.Builder b = HttpRequest.newBuilder(server.uri().resolve("/v1/patch"))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "text/plain");
+        Answer evil = answer(b.copy().header("Origin", "https://evil.example").build());
+        assertError(evil, 403, null, "cross-origin", "evil.example");
+        assertError(answer(b.copy().header("Origin", "null").build()), 403, null, "cross-origin");
+        String self = "http://" + server.uri().getRawAuthority();
+        assertEquals(200, answer(b.copy().header("Origin", self).build()).status(), "the page's own origin");
+        assertEquals(200, answer(b.build()).status(), "no Origin (curl, SDKs)");
     }
 
     @Test
@@ -238,6 +267,12 @@ class BltServerTest {
         assertError(post("/v1/completions", "{\"prompt\": [\"a\", \"b\"]}"), 422, "prompt", "string");
         assertError(post("/v1/completions", "{\"prompt\": 7}"), 422, "prompt", "a number");
         assertError(post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": \"ten\"}"), 422, "max_tokens", "integer");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 5.00000000000000000001}"), 422, "max_tokens", "integer", "5.00000000000000000001");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 1e-400}"), 422, "max_tokens", "integer");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 1e400}"), 422, "max_tokens", "1E+400");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"seed\": 18446744073709551615}"), 422, "seed", "64-bit integer");
+        assertError(post("/v1/completions", "{\"prompt\": \"a\", \"seed\": 9.223372036854775808e18}"), 422, "seed", "64-bit integer");
+        assertEquals(200, post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 2.0, \"seed\": -9.2e18}").status());
         assertError(post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 1.5}"), 422, "max_tokens", "integer");
         assertError(post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": -1}"), 422, "max_tokens");
         assertError(post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 65}"), 422, "max_tokens", "[0, 64]");
