@@ -127,7 +127,30 @@ public final class Checkpoint {
         } catch (JacksonException e) {
             throw new Blt4jException("cannot encode checkpoint config: " + Json.describe(e), e);
         }
-        install(stage(dir, bytes, weights), dir);
+        Path target = dir.toAbsolutePath().normalize();
+        try {
+            if (target.getParent() != null) Files.createDirectories(target.getParent());
+        } catch (IOException e) {
+            throw new Blt4jException("cannot create the folder " + target.getParent() + " for " + target + ": " + e, e);
+        }
+        installNew(stage(dir, bytes, weights), target);
+    }
+
+    /** Renames the staged folder onto target, which must still be absent (another writer may have made it meanwhile). */
+    private static void installNew(Path stage, Path target) {
+        try {
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS))
+                throw new Blt4jException(target + " appeared while it was being written (another run, or a copy?): it is"
+                        + " left as it is; pass a new folder");
+            Files.move(stage, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            AtomicFiles.deleteQuietly(stage);
+            throw new Blt4jException("cannot write checkpoint " + target + ": " + e, e);
+        } catch (RuntimeException e) {
+            AtomicFiles.deleteQuietly(stage);
+            throw e;
+        }
+        AtomicFiles.fsyncDir(target.getParent());
     }
 
     /** As above, with args given as a map (values: numbers, strings, booleans, lists, maps, null). */

@@ -67,7 +67,7 @@ public record Quantization(int block) {
 
     /** ceil(K / B), the scales per row of a weight with K input columns. */
     public int blocks(int k) {
-        return (k + block - 1) / block;
+        return Math.ceilDiv(k, block);   // (k + block - 1) / block overflows for a block near 2^31
     }
 
     /** The parameters (hash tables included) that the config.json in {@code dir} implies; the BLT's when dim_global is set. */

@@ -77,14 +77,24 @@ public record TransformerBlock(RmsNorm attentionNorm, SelfAttention attention, R
         return List.copyOf(out);
     }
 
-    /** The specs of nLayers blocks; a stack too large to hold is refused before its list is built (n_layers 2^31 - 1). */
+    /**
+     * The specs of nLayers blocks; an absurd stack (n_layers 2^31 - 1) is refused before its list is built. Whether
+     * the weights fit is the loader's question (mapped bf16/int8 weights take no heap; blt-7b's global stack alone is
+     * more than 2^31 parameters).
+     */
     public static List<ParamStore.Spec> stackSpecs(String prefix, int nLayers, Dims d) {
         double params = (double) nLayers * ParamStore.numel(specs(prefix + "layers.0.", d));
-        ParamStore.requireFits(params, 1, "config: " + nLayers + " layers of dim " + d.dim() + " (" + prefix + "layers)");
+        if (params > MAX_STACK_PARAMS)
+            throw new org.blt4j.Blt4jException(String.format("config: %d layers of dim %d (%slayers) are %.3g parameters"
+                    + " (%.3g GB as fp32), more than blt4j can hold (at most %.0g): check n_layers and dim", nLayers, d.dim(),
+                    prefix, params, params * 4 / 1e9, MAX_STACK_PARAMS));
         List<ParamStore.Spec> s = new ArrayList<>();
         for (int i = 0; i < nLayers; i++) s.addAll(specs(prefix + "layers." + i + ".", d));
         return s;
     }
+
+    /** A stack past this many parameters (a terabyte-size checkpoint) is refused as a mistaken config. */
+    static final double MAX_STACK_PARAMS = 2e11;
 
     /** Bytes of the block's matrices (its norms apart): what one step streams. */
     public long weightBytes() {

@@ -196,7 +196,7 @@ public final class Int8Matrix {
     }
 
     private static int blocks(int k, int blockSize) {
-        return (k + blockSize - 1) / blockSize;
+        return Math.ceilDiv(k, blockSize);
     }
 
     private static void checkShape(int n, int k, int blockSize) {

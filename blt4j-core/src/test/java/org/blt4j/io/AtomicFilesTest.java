@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -96,5 +97,31 @@ class AtomicFilesTest {
         } finally {
             alive.destroyForcibly();
         }
+    }
+
+    @Test
+    void writeNewRefusesAFolderThatAppearedMeanwhileAndKeepsIt() throws Exception {
+        Path target = dir.resolve("a/b/q");   // parents are made
+        ObjectNode config = org.blt4j.io.Json.MAPPER.createObjectNode();
+        config.putObject("args").put("dim", 2);
+        SafeTensorsWriter w = new SafeTensorsWriter(DType.F32).add("w", TensorData.lazy((start, dst, off, n) -> {
+            try {
+                Files.createDirectories(target);                 // someone copies a model there while this one is written
+                Files.writeString(target.resolve("mine.txt"), "theirs");
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            for (int i = 0; i < n; i++) dst[off + i] = start + i;
+        }, 2));
+        var e = org.junit.jupiter.api.Assertions.assertThrows(org.blt4j.Blt4jException.class, () -> Checkpoint.writeNew(target, config, w));
+        assertTrue(e.getMessage().contains("appeared while it was being written"), e.getMessage());
+        assertEquals("theirs", Files.readString(target.resolve("mine.txt")));
+        try (var s = Files.list(target.getParent())) {
+            assertEquals(java.util.List.of("q"), s.map(p -> p.getFileName().toString()).toList(), "no stage left behind");
+        }
+        // and a fresh folder, parents included, is written
+        Path fresh = dir.resolve("c/d/q");
+        Checkpoint.writeNew(fresh, config, new SafeTensorsWriter(DType.F32).add("w", new float[] {1, 2}, 2));
+        assertTrue(Files.isRegularFile(fresh.resolve(Checkpoint.WEIGHTS)));
     }
 }

@@ -50,4 +50,11 @@ class HeapBudgetTest {
         Blt4jException e = assertThrows(Blt4jException.class, () -> em.entropies(ids));
         assertTrue(e.getMessage().contains("ChunkedEntropies"), e.getMessage());
     }
+
+    /** blt-7b's global stack (32 layers of dim 4096) is more than 2^31 parameters: fine when mapped, so the specs are built. */
+    @Test
+    void aStackPastOneArrayStillHasItsSpecsForMappedWeights() {
+        var d = new org.blt4j.nn.TransformerBlock.Dims(4096, 32, 32, 128, 11008, 5e5, 1e-5);
+        assertTrue(org.blt4j.nn.TransformerBlock.stackSpecs("global_transformer.", 32, d).size() == 32 * 9);
+    }
 }

@@ -59,6 +59,20 @@ class Int8MatrixTest {
         }
     }
 
+    /** A block wider than the row (up to 2^31 - 1: ceil(k / B) must not overflow) is one block per row. */
+    @Test
+    void aBlockWiderThanTheRowIsOneBlock() {
+        float[] w = gaussian(3 * 10, 7);
+        for (int b : new int[] {10, 11, 1 << 20, Integer.MAX_VALUE - 47, Integer.MAX_VALUE}) {
+            Int8Matrix m = Int8Matrix.quantize(w, 3, 10, b);
+            assertEquals(1, m.blocksPerRow(), "block " + b);
+            assertEquals(1, new org.blt4j.model.Quantization(b).blocks(10), "block " + b);
+            float[] d = m.dequantize();
+            for (int i = 0; i < w.length; i++) assertEquals(w[i], d[i], m.scale(i / 10, 0) / 2 + 1e-7f, "block " + b + " at " + i);
+            assertTrue(m.scale(0, 0) > 0, "block " + b + ": all-zero codes");
+        }
+    }
+
     @Test
     void zeroBlocksHaveScaleZeroAndZeroCodes() {
         float[] w = new float[2 * 40];
