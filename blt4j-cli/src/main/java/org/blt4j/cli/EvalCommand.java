@@ -1,6 +1,5 @@
 package org.blt4j.cli;
 
-import org.blt4j.io.ModelDirs;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.blt4j.Blt4jException;
@@ -10,6 +9,7 @@ import org.blt4j.eval.LanguageModel;
 import org.blt4j.eval.LanguageModels;
 import org.blt4j.data.TokenIdStream;
 import org.blt4j.io.Checkpoint;
+import org.blt4j.io.ModelDirs;
 import org.blt4j.model.ByteLatentTransformer;
 import org.blt4j.model.EntropyModel;
 import org.blt4j.model.ModelLoader;
@@ -88,6 +88,9 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private static void print(BitsPerByte.Eval e, java.util.List<byte[]> docs) {
+        if (!Double.isFinite(e.bpb()))
+            throw new Blt4jException("the model gives " + e.bpb() + " bits per byte: its outputs are not finite (broken weights,"
+                    + " or a config whose norm_eps, rope_theta or values overflow the forward pass)");
         byte[] read = TrainCommand.concat(docs);
         System.out.printf("%,d bytes: %.4f bits per byte (gzip -9 on the %,d bytes read: %.4f)%n", e.bytes(), e.bpb(), read.length,
                 Gzip.bitsPerByte(read));

@@ -1,14 +1,15 @@
 package org.blt4j.cli;
 
-import org.blt4j.io.ModelDirs;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.blt4j.Blt4jException;
 import org.blt4j.eval.Flops;
 import org.blt4j.io.Checkpoint;
+import org.blt4j.io.ModelDirs;
 import org.blt4j.model.BltArgs;
 import org.blt4j.model.ByteLatentTransformer;
 import org.blt4j.model.EntropyModel;
@@ -34,6 +35,9 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (context != null && context < 1) throw new Blt4jException("--context must be >= 1 byte, got " + context);
+        if (patchSize != null && !(patchSize >= 1 && patchSize <= 1e6))
+            throw new Blt4jException("--patch-size must be a number of bytes in [1, 1e6], got " + patchSize);
         dir = ModelDirs.resolveModel(dir);
         JsonNode raw = ModelLoader.args(dir);        // hub, Hugging Face or reference layout
         String weights = ModelLoader.verify(dir);   // what is described must be loadable: throws otherwise (exit 2)

@@ -29,6 +29,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (block < 1) throw new Blt4jException("--block must be >= 1, got " + block);
+        if (out.toString().isBlank()) throw new Blt4jException("--out must name a new folder, got an empty path");
         long t0 = System.nanoTime();
         Quantizer.Report r = Quantizer.quantize(ModelDirs.resolveModel(model), out, block, verbose ? System.out : null);
         System.out.printf("wrote %s: %d weights int8 (block %d), %d tensors kept as stored; %.3f GB → %.3f GB (%.1f s)%n",

@@ -202,6 +202,8 @@ public final class Blt implements AutoCloseable {
             int n = ids.length - 1;
             int[] y = java.util.Arrays.copyOfRange(ids, 1, ids.length);
             double nats = CrossEntropy.lossAndGrad(logits, y, null, n, models.blt().args().vocabSize(), 0f, null);
+            if (!Double.isFinite(nats))
+                throw new Blt4jException("the model's loss is " + nats + ": its weights or config make the forward pass overflow");
             return nats / Math.log(2) / n;
         } finally {
             exit();

@@ -42,8 +42,12 @@ public final class Sampler {
 
     public boolean isGreedy() { return greedy; }
 
-    /** The next id from logits[off .. off+V). */
+    /** The next id from logits[off .. off+V); a NaN logit (a broken model) is refused rather than sampled from. */
     public int next(float[] logits, int off, int V) {
+        for (int v = 0; v < V; v++)
+            if (Float.isNaN(logits[off + v]))
+                throw new Blt4jException("the model's logits are NaN (id " + v + "): its weights or its config (norm_eps,"
+                        + " rope_theta, extreme values) make the forward pass overflow; nothing was sampled");
         if (greedy) return argmax(logits, off, V);
         Integer[] order = new Integer[V];
         for (int v = 0; v < V; v++) order[v] = v;

@@ -103,6 +103,10 @@ public record BltArgs(
             throw new Blt4jException("config: use_local_encoder_transformer is false, but blt4j implements the local encoder"
                     + " with its transformer layers only (use_local_encoder_transformer: true)");
         org.blt4j.patch.PatchingMode.parse(patchingMode);   // an unknown mode is refused here, listing the valid ones
+        LmArgs.checkCommon(vocabSize, multipleOf, ffnDimMultiplier, normEps, ropeTheta, eosId);
+        if (!(patchSize >= 1) || Double.isInfinite(patchSize))
+            throw new Blt4jException("config: patch_size must be a finite number of bytes >= 1, got " + patchSize);
+        if (maxSeqlen != null && maxSeqlen < 1) throw new Blt4jException("config: max_seqlen must be >= 1, got " + maxSeqlen);
         checkHeads("global", dimGlobal, nHeadsGlobal);
         checkHeads("local encoder", dimLocalEncoder, nHeadsLocalEncoder);
         checkHeads("local decoder", dimLocalDecoder, nHeadsLocalDecoder);

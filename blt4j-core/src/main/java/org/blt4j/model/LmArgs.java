@@ -41,6 +41,9 @@ public record LmArgs(
         if (maxSeqlen == null) maxSeqlen = 1024;
         if (eosId == null) eosId = 2;
         if (weightTying == null) weightTying = false;
+        if (nHeads <= 0) throw new Blt4jException("config: n_heads must be > 0, got " + nHeads);
+        checkCommon(vocabSize, multipleOf, ffnDimMultiplier, normEps, ropeTheta, eosId);
+        if (maxSeqlen < 1) throw new Blt4jException("config: max_seqlen must be >= 1, got " + maxSeqlen);
         if (headDim == null) {
             if (dim % nHeads != 0) throw new Blt4jException("config: dim " + dim + " is not divisible by n_heads " + nHeads);
             headDim = dim / nHeads;
@@ -49,6 +52,20 @@ public record LmArgs(
             throw new Blt4jException("config: need dim > 0, n_layers >= 0, n_heads > 0 and n_heads divisible by n_kv_heads"
                     + " (got dim " + dim + ", n_layers " + nLayers + ", n_heads " + nHeads + ", n_kv_heads " + nKvHeads + ")");
         if (headDim % 2 != 0) throw new Blt4jException("config: head_dim " + headDim + " must be even for RoPE");
+    }
+
+    /** The fields both configs share, each in its range (a 0 would divide by zero, a negative eps take a NaN root). */
+    static void checkCommon(int vocabSize, int multipleOf, double ffnDimMultiplier, double normEps, double ropeTheta, int eosId) {
+        if (vocabSize < 1) throw new Blt4jException("config: vocab_size must be >= 1, got " + vocabSize);
+        if (multipleOf < 1) throw new Blt4jException("config: multiple_of must be >= 1, got " + multipleOf);
+        if (!(ffnDimMultiplier > 0) || Double.isInfinite(ffnDimMultiplier))
+            throw new Blt4jException("config: ffn_dim_multiplier must be a finite number > 0, got " + ffnDimMultiplier);
+        if (!(normEps > 0) || Double.isInfinite(normEps))
+            throw new Blt4jException("config: norm_eps must be a finite number > 0, got " + normEps);
+        if (!(ropeTheta > 0) || Double.isInfinite(ropeTheta))
+            throw new Blt4jException("config: rope_theta must be a finite number > 0, got " + ropeTheta);
+        if (eosId < 0 || eosId >= vocabSize)
+            throw new Blt4jException("config: eos_id must be a token id in [0, vocab_size " + vocabSize + "), got " + eosId);
     }
 
     static void require(Object v, String field) {

@@ -16,4 +16,15 @@ class SamplerTest {
                         assertEquals(1, Sampler.of(t, topK, topP, seed).next(logits, 0, logits.length),
                                 "T=" + t + " top_p=" + topP + " top_k=" + topK + " seed=" + seed);
     }
+
+    /** A broken model's NaN logits are refused, greedy or sampled, rather than turned into an arbitrary id. */
+    @Test
+    void nanLogitsAreRefused() {
+        float[] logits = {0f, 5f, Float.NaN, 1f};
+        for (Sampler s : new Sampler[] {Sampler.greedy(), Sampler.of(0.8, 0, 1, 1)}) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(org.blt4j.Blt4jException.class, () -> s.next(logits, 0, 4));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("NaN"), e.getMessage());
+        }
+        assertEquals(1, Sampler.greedy().next(new float[] {Float.NEGATIVE_INFINITY, 5f, Float.NEGATIVE_INFINITY}, 0, 3));
+    }
 }

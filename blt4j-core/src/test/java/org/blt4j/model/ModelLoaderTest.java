@@ -50,6 +50,31 @@ class ModelLoaderTest {
         for (String p : parts) assertTrue(e.getMessage().contains(p), "message '" + e.getMessage() + "' lacks '" + p + "'");
     }
 
+    /** Values that would divide by zero or take a NaN root are refused naming the field (found by a hostile probe). */
+    @Test
+    void outOfRangeNumbersAreRefusedNamingTheField() throws Exception {
+        Object[][] cases = {{"multiple_of", 0}, {"norm_eps", -1.0}, {"norm_eps", 0.0}, {"rope_theta", 0.0},
+                {"ffn_dim_multiplier", 0.0}, {"eos_id", 100000}, {"eos_id", -1}, {"patch_size", 0.0}, {"vocab_size", 0}};
+        int i = 0;
+        for (Object[] c : cases) {
+            String field = (String) c[0];
+            Path dir = variant("bad" + i++, a -> {
+                if (c[1] instanceof Integer n) a.put(field, n);
+                else a.put(field, (Double) c[1]);
+            }, null, null);
+            assertMessage(assertThrows(Blt4jException.class, () -> Checkpoint.readArgs(dir, BltArgs.class)), field);
+        }
+        Path em = GoldenCases.root().resolve("entropy_model_forward");
+        for (Object[] c : new Object[][] {{"n_heads", 0}, {"max_seqlen", 0}, {"multiple_of", 0}, {"norm_eps", -1.0}}) {
+            ObjectNode args = (ObjectNode) Checkpoint.rawArgs(em).deepCopy();
+            if (c[1] instanceof Integer n) args.put((String) c[0], n);
+            else args.put((String) c[0], (Double) c[1]);
+            Path dir = tmp.resolve("em-" + c[0]);
+            Checkpoint.write(dir, args, Map.of(), DType.F32);
+            assertMessage(assertThrows(Blt4jException.class, () -> Checkpoint.readArgs(dir, LmArgs.class)), (String) c[0]);
+        }
+    }
+
     @Test
     void poolingAndAttnBiasAreCheckedEnums() throws Exception {
         Path pool = variant("pool", a -> a.put("downsampling_by_pooling", "mean"), null, null);
