@@ -37,10 +37,12 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, paramLabel = "FILE", description = ".txt, .gz or .jsonl file")
     Path data;
 
-    @Option(names = "--max-bytes", defaultValue = "1000000", description = "evaluate at most this many bytes (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-bytes", defaultValue = "1000000", description = "bytes to evaluate: whole rows from the start"
+            + " of the file are scored until they hold at least this many, or the file ends (default: ${DEFAULT-VALUE})")
     long maxBytes;
 
-    @Option(names = "--seq-len", defaultValue = "1024", description = "bytes per evaluated row; tokens for a token LM, at most its max_seqlen (default: ${DEFAULT-VALUE})")
+    @Option(names = "--seq-len", defaultValue = "1024", description = "at most this many bytes per evaluated row (a BLT"
+            + " row also holds at most seq-len / patch_size patches); tokens for a token LM, at most its max_seqlen (default: ${DEFAULT-VALUE})")
     int seqLen;
 
     @Override
@@ -92,7 +94,8 @@ final class EvalCommand implements Callable<Integer> {
             throw new Blt4jException("the model gives " + e.bpb() + " bits per byte: its outputs are not finite (broken weights,"
                     + " or a config whose norm_eps, rope_theta or values overflow the forward pass)");
         byte[] read = TrainCommand.concat(docs);
-        System.out.printf("%,d bytes: %.4f bits per byte (gzip -9 on the %,d bytes read: %.4f)%n", e.bytes(), e.bpb(), read.length,
-                Gzip.bitsPerByte(read));
+        byte[] same = java.util.Arrays.copyOf(read, (int) Math.min(read.length, e.bytes()));   // the rows cover the text from its start
+        System.out.printf("%,d bytes: %.4f bits per byte (gzip -9 on the same first %,d bytes: %.4f)%n", e.bytes(), e.bpb(),
+                same.length, Gzip.bitsPerByte(same));
     }
 }

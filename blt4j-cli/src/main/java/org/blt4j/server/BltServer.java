@@ -258,6 +258,11 @@ public final class BltServer implements AutoCloseable {
         enter(generations, "generations");
         running.incrementAndGet();
         try {
+            if (front.gone(ex.getRemoteAddress())) {   // it left while it waited for its turn: no prefill for nobody
+                o.status = 499;
+                o.note = "client gone before its turn";
+                return;
+            }
             String id = "cmpl-" + HexFormat.of().toHexDigits(random.nextLong());
             long created = Instant.now().getEpochSecond();
             Generator generator = batcher != null ? batcher : models.generator(cached);

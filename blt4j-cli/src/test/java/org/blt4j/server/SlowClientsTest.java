@@ -105,4 +105,31 @@ class SlowClientsTest {
             assertTrue(log.stream().anyMatch(l -> l.contains("client gone")), log.toString());
         }
     }
+
+    @Test
+    void aQueuedRequestWhoseClientLeftIsNotPrefilled() throws Exception {
+        List<String> log = new CopyOnWriteArrayList<>();
+        try (BltServer s = BltServer.start(TestModels.get(), TIGHT, "127.0.0.1", 0, true, log::add)) {
+            String body = "{\"prompt\": \"a long one\", \"max_tokens\": 100000, \"temperature\": 0, \"ignore_eos\": true}";
+            byte[] request = ("POST /v1/completions HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.US_ASCII);
+            Socket first = connect(s), queued = connect(s);
+            try {
+                first.getOutputStream().write(request);
+                BltServerTest.waitFor(s, "running", 1);
+                queued.getOutputStream().write(request);
+                BltServerTest.waitFor(s, "waiting", 1);
+                queued.close();   // leaves while it waits
+                first.close();    // the running one stops, the queued one gets the turn
+                long end = System.nanoTime() + 10_000_000_000L;
+                while (log.stream().noneMatch(l -> l.contains("client gone before its turn"))) {
+                    assertTrue(System.nanoTime() < end, log.toString());
+                    Thread.sleep(20);
+                }
+            } finally {
+                first.close();
+                queued.close();
+            }
+        }
+    }
 }
