@@ -38,6 +38,9 @@ public final class ModelLoader {
     public static EntropyModel entropyModel(Path dir, boolean mapBf16) {
         if (ReferenceLayout.isReference(dir)) return ReferenceLayout.loadEntropyModel(dir);   // reference layout: on the heap
         if (HfLayout.isHf(dir)) return HfLayout.loadPatcher(dir);                             // the HF folder's patcher
+        if (Checkpoint.rawArgs(dir).has("dim_global"))
+            throw new Blt4jException(dir + " holds a BLT (its config has dim_global), not an entropy model: pass it as the"
+                    + " model, and the entropy model (config with dim and n_layers) as the entropy model");
         LmArgs args = Checkpoint.readArgs(dir, LmArgs.class);
         Quantization quant = Quantization.of(dir);
         SafeTensors st = Checkpoint.weights(dir);
@@ -84,6 +87,10 @@ public final class ModelLoader {
     public static ByteLatentTransformer blt(Path dir, boolean mapHashTables, boolean mapBf16) {
         if (HfLayout.isHf(dir)) return HfLayout.loadBlt(dir);   // Hugging Face layout: converted in memory, on the heap
         if (ReferenceLayout.isReference(dir)) return ReferenceLayout.loadBlt(dir);   // reference layout: on the heap
+        JsonNode raw = Checkpoint.rawArgs(dir);
+        if (!raw.has("dim_global") && raw.has("dim") && raw.has("n_layers"))
+            throw new Blt4jException(dir + " holds an entropy model or byte LM (its config has dim and n_layers, no"
+                    + " dim_global), not a BLT: pass it as the entropy model (--entropy-model), and the BLT as the model");
         BltArgs args = Checkpoint.readArgs(dir, BltArgs.class);
         ReferenceArgs.check(Checkpoint.rawArgs(dir), dir);
         Quantization quant = Quantization.of(dir);

@@ -76,6 +76,13 @@ class ModelLoaderTest {
     }
 
     @Test
+    void swappedModelAndEntropyModelAreNamedForWhatTheyAre() {
+        Path em = GoldenCases.root().resolve("entropy_model_forward");
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.blt(em, true)), "entropy model", "--entropy-model");
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.entropyModel(blt.dir())), "holds a BLT");
+    }
+
+    @Test
     void poolingAndAttnBiasAreCheckedEnums() throws Exception {
         Path pool = variant("pool", a -> a.put("downsampling_by_pooling", "mean"), null, null);
         assertMessage(assertThrows(Blt4jException.class, () -> Checkpoint.readArgs(pool, BltArgs.class)),
