@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.function.Consumer;
 import org.blt4j.Blt4jException;
 import org.blt4j.io.AtomicFiles;
@@ -36,7 +35,14 @@ import org.blt4j.text.ByteTokenizer;
  * threads ({@code -Dblt4j.threads=N}).
  *
  * <p>Texts are Java strings, encoded as UTF-8 (a lone surrogate becomes {@code ?}). A prompt longer than the model's
- * context keeps its last bytes, from a character boundary, as the {@code generate} command does.
+ * context keeps its last bytes, from a character boundary, as the {@code generate} command does. Generation itself is
+ * not cut at the context: its caches grow with the text ({@code maxBytes} bounds them).
+ *
+ * <p>Weights are memory-mapped: a checkpoint file changed or truncated under an open {@code Blt} makes the JVM fail
+ * reads (an {@code InternalError}); replace a model folder with {@code ./blt4j} commands, which write a new folder and
+ * swap it in. Loading a folder that is missing because such a swap was killed between its two renames puts the
+ * previous folder back (it is under a hidden {@code .NAME.old-PID-…} name of a process that is gone). Close a
+ * {@code Blt} to unmap its files: one dropped without {@link #close()} keeps them mapped until the JVM exits.
  */
 public final class Blt implements AutoCloseable {
     private final LoadedModels models;
@@ -58,9 +64,7 @@ public final class Blt implements AutoCloseable {
      * @throws Blt4jException when the folder or the entropy model is missing or not a model
      */
     public static Blt load(Path modelDir) {
-        Objects.requireNonNull(modelDir, "modelDir");
-        if (!Files.isDirectory(modelDir) && !AtomicFiles.restoreMovedAside(modelDir))
-            throw new Blt4jException("model folder " + modelDir + " does not exist");
+        requireDir(modelDir, "model");
         List<Path> candidates = entropyCandidates(modelDir);
         for (Path c : candidates)
             if (Files.isDirectory(c)) return load(modelDir, c);
@@ -98,7 +102,9 @@ public final class Blt implements AutoCloseable {
 
     private static Path requireDir(Path dir, String what) {
         if (dir == null) throw new Blt4jException("the " + what + " folder must not be null");
-        if (!Files.isDirectory(dir) && !AtomicFiles.restoreMovedAside(dir))
+        if (Files.isRegularFile(dir))
+            throw new Blt4jException(what + " folder " + dir + " is a file: pass the folder that holds it");
+        if (!Files.isDirectory(dir) && !AtomicFiles.restoreMovedAside(dir))   // a writer killed mid-swap: put back
             throw new Blt4jException(what + " folder " + dir + " does not exist");
         return dir;
     }

@@ -31,6 +31,14 @@ public record GenerateOptions(int maxBytes, double temperature, int topK, double
         if (stops == null) throw new Blt4jException("stops must not be null (use an empty list)");
         for (String s : stops)
             if (s == null || s.isEmpty()) throw new Blt4jException("stop strings must not be null or empty");
+        for (String s : stops)   // text is matched as characters: half of one would split the output's pairs
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) i++;
+                else if (Character.isSurrogate(c))
+                    throw new Blt4jException("stop string " + (stops.indexOf(s) + 1) + " holds a lone UTF-16 surrogate \\u"
+                            + Integer.toHexString(c) + " at char " + i + ", which is not text: give whole characters");
+            }
         stops = List.copyOf(stops);
     }
 

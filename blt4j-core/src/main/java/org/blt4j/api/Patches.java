@@ -1,6 +1,8 @@
 package org.blt4j.api;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A text cut into patches by {@link Blt#patch}. The positions are BOS followed by the text's UTF-8 bytes, so
@@ -26,5 +28,23 @@ public record Patches(int[] lengths, float[] entropies, List<String> pieces, int
     /** The number of patches, BOS's included. */
     public int count() {
         return lengths.length;
+    }
+
+    /** Equal when every component is, the arrays compared element by element (entropies bitwise). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Patches p && Arrays.equals(lengths, p.lengths) && Arrays.equals(entropies, p.entropies)
+                && pieces.equals(p.pieces) && bytes == p.bytes && Double.compare(threshold, p.threshold) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(Arrays.hashCode(lengths), Arrays.hashCode(entropies), pieces, bytes, threshold);
+    }
+
+    @Override
+    public String toString() {
+        return "Patches[lengths=" + Arrays.toString(lengths) + ", pieces=" + pieces + ", bytes=" + bytes + ", threshold="
+                + threshold + "]";
     }
 }

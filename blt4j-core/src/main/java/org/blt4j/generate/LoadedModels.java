@@ -35,8 +35,14 @@ public record LoadedModels(String name, ByteLatentTransformer blt, EntropyModel 
             throw e;
         }
         Path leaf = model.toAbsolutePath().normalize().getFileName();
-        LoadedModels m = new LoadedModels(leaf == null ? "blt" : leaf.toString(), blt, em, blt.args().patcherArgs());
-        return threshold == null ? m : m.withThreshold(threshold);
+        try {
+            LoadedModels m = new LoadedModels(leaf == null ? "blt" : leaf.toString(), blt, em, blt.args().patcherArgs());
+            return threshold == null ? m : m.withThreshold(threshold);
+        } catch (RuntimeException | Error e) {            // a bad threshold: both mappings released
+            blt.close();
+            em.close();
+            throw e;
+        }
     }
 
     /** Same models, entropy threshold replaced (entropy patching only). */

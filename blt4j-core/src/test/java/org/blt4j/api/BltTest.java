@@ -219,6 +219,37 @@ class BltTest {
         Blt closed = Blt.load(bltDir, emDir);
         closed.close();
         assertMessage("this Blt is closed", () -> closed.patch("x"));
+        // found by a hostile probe: null like any other bad folder, a file named as a folder, half a character as a stop
+        assertMessage("the model folder must not be null", () -> Blt.load((Path) null));
+        Path config = bltDir.resolve("config.json");
+        assertMessage("model folder " + config + " is a file: pass the folder that holds it", () -> Blt.load(config, emDir));
+        Blt4jException half = assertThrows(Blt4jException.class, () -> GenerateOptions.defaults().withStops("ok", "\udcac"));
+        assertTrue(half.getMessage().startsWith("stop string 2 holds a lone UTF-16 surrogate \\udcac"), half.getMessage());
+        GenerateOptions.defaults().withStops("\ud903\udcac");   // a whole pair is a character
+    }
+
+    /** A bad threshold after both models were mapped leaves no mapping behind (found by a hostile probe). */
+    @Test
+    void aFailedLoadReleasesItsMappings() throws Exception {
+        long before = mappings();
+        for (int i = 0; i < 20; i++) assertThrows(Blt4jException.class, () -> Blt.load(bltDir, emDir, Double.NaN));
+        assertTrue(mappings() <= before, "mappings " + before + " -> " + mappings());
+    }
+
+    /** Lines of /proc/self/maps that map this test's checkpoints (0 off Linux). */
+    private static long mappings() throws Exception {
+        Path maps = Path.of("/proc/self/maps");
+        if (!Files.isReadable(maps)) return 0;
+        try (var lines = Files.lines(maps)) {
+            return lines.filter(l -> l.contains(bltDir.toAbsolutePath().toString()) || l.contains(emDir.toAbsolutePath().toString())).count();
+        }
+    }
+
+    @Test
+    void patchesOfTheSameTextAreEqual() {
+        assertEquals(blt.patch(TEXT), blt.patch(TEXT));
+        assertEquals(blt.patch(TEXT).hashCode(), blt.patch(TEXT).hashCode());
+        assertTrue(!blt.patch(TEXT).equals(blt.patch("Hello")));
     }
 
     @Test

@@ -51,6 +51,7 @@ public abstract class BltBuilder<B extends BltBuilder<B>> {
 
     /** Another entropy threshold (nats) than the BLT config's; needs {@link #entropyModelDir(Path)}. */
     public B threshold(double threshold) {
+        if (!Double.isFinite(threshold)) throw new Blt4jException("threshold must be a finite number of nats, got " + threshold);
         this.threshold = threshold;
         return self();
     }

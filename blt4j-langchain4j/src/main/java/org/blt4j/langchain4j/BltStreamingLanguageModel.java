@@ -4,6 +4,7 @@ import dev.langchain4j.model.StreamingResponseHandler;
 import dev.langchain4j.model.language.StreamingLanguageModel;
 import dev.langchain4j.model.output.Response;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.blt4j.Blt4jException;
 import org.blt4j.api.Blt;
 import org.blt4j.api.Generation;
@@ -31,18 +32,25 @@ public final class BltStreamingLanguageModel extends BltModelBase implements Str
     @Override
     public void generate(String prompt, StreamingResponseHandler<String> handler) {
         if (handler == null) throw new Blt4jException("the handler must not be null");
-        executor.execute(() -> {
-            try {
-                StringBuilder text = new StringBuilder();
-                Generation g = blt.generate(prompt, defaults, piece -> {
-                    text.append(piece);
-                    handler.onNext(piece);
-                });
-                handler.onComplete(Response.from(text.toString(), usage(g), finishReason(g)));
-            } catch (RuntimeException e) {
-                handler.onError(e);
-            }
-        });
+        try {
+            executor.execute(() -> {
+                Response<String> response;
+                try {
+                    StringBuilder text = new StringBuilder();
+                    Generation g = blt.generate(prompt, defaults, piece -> {
+                        text.append(piece);
+                        handler.onNext(piece);
+                    });
+                    response = Response.from(text.toString(), usage(g), finishReason(g));
+                } catch (Throwable e) {   // Errors thrown by a callback too: onError, once
+                    handler.onError(e);
+                    return;
+                }
+                handler.onComplete(response);   // what it throws is the handler's own: no onError after a completion
+            });
+        } catch (RejectedExecutionException e) {
+            handler.onError(e);
+        }
     }
 
     /** Builds a {@link BltStreamingLanguageModel}. */

@@ -186,6 +186,102 @@ class BltChatModelTest {
         assertNull(h.error);
     }
 
+    /** Found by a hostile probe: every terminal callback once, Errors included, and none after a completion. */
+    @Test
+    void errorsOfAnyKindEndTheStreamOnceAndNothingFollowsACompletion() throws Exception {
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        StreamingChatResponseHandler throwsError = new StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(String partial) {
+                events.add("partial");
+                throw new AssertionError("handler bug");
+            }
+
+            @Override
+            public void onCompleteResponse(ChatResponse r) {
+                events.add("complete");
+            }
+
+            @Override
+            public void onError(Throwable e) {
+                events.add("error " + e.getMessage());
+            }
+        };
+        var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            BltStreamingChatModel.builder().blt(blt).executor(pool).build().chat(request(b -> b.temperature(0.0).maxOutputTokens(8)), throwsError);
+            pool.submit(() -> {}).get();   // the chat ran before this
+            assertEquals(List.of("partial", "error handler bug"), events);
+        } finally {
+            pool.shutdown();
+        }
+        events.clear();
+        StreamingChatResponseHandler throwsOnComplete = new StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(String partial) {}
+
+            @Override
+            public void onCompleteResponse(ChatResponse r) {
+                events.add("complete");
+                throw new IllegalStateException("complete boom");
+            }
+
+            @Override
+            public void onError(Throwable e) {
+                events.add("error");
+            }
+        };
+        assertThrows(IllegalStateException.class, () -> BltStreamingChatModel.builder().blt(blt).build()
+                .chat(request(b -> b.temperature(0.0).maxOutputTokens(4)), throwsOnComplete));
+        assertEquals(List.of("complete"), events, "no onError after onCompleteResponse");
+        // a shut-down executor: onError, not an exception from chat()
+        Collected h = new Collected();
+        BltStreamingChatModel.builder().blt(blt).executor(pool).build().chat(request(b -> b.maxOutputTokens(4)), h);
+        assertTrue(h.error instanceof java.util.concurrent.RejectedExecutionException, String.valueOf(h.error));
+    }
+
+    /** Once cancel() returns on another thread, no callback starts (it waits for one in progress). */
+    @Test
+    void aCancelFromAnotherThreadStopsTheCallbacks() throws Exception {
+        for (int trial = 0; trial < 5; trial++) {
+            java.util.concurrent.CountDownLatch first = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicReference<PartialResponseContext> ctx = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
+            List<String> late = new java.util.concurrent.CopyOnWriteArrayList<>();
+            StreamingChatResponseHandler h = new StreamingChatResponseHandler() {
+                @Override
+                public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
+                    if (cancelled.get()) late.add("partial");
+                    ctx.set(context);
+                    first.countDown();
+                }
+
+                @Override
+                public void onCompleteResponse(ChatResponse r) {
+                    if (cancelled.get()) late.add("complete");
+                }
+
+                @Override
+                public void onError(Throwable e) {
+                    late.add("error " + e);
+                }
+            };
+            var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                BltStreamingChatModel.builder().blt(blt).executor(pool).build()
+                        .chat(request(b -> b.temperature(1.0).maxOutputTokens(400)), h);
+                first.await();
+                ctx.get().streamingHandle().cancel();
+                cancelled.set(true);
+                pool.shutdown();
+                assertTrue(pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS));
+                assertEquals(List.of(), late, "callbacks after cancel() returned");
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
     @Test
     void whatABaseModelCannotHonourIsRefused() {
         ToolSpecification tool = ToolSpecification.builder().name("weather").build();
