@@ -30,7 +30,8 @@ import org.blt4j.patch.Patcher;
  * otherwise run at nearly every step.
  *
  * <p>Each generation keeps its own sampler (and seed), listener and budget. Rows do not affect each other (the
- * kernels give a row the same bits alone or batched), so a generation gives the same ids here as
+ * kernels give a row the same bits alone or batched, up to 16 rows per product: a step of more rows runs in groups of
+ * 16), so a generation gives the same ids here as
  * {@link CachedGenerator} gives it alone. Listeners run on the scheduler's thread: they must be quick and must not
  * block (hand slow work such as socket writes to another thread).
  *
@@ -228,7 +229,7 @@ public final class BatchScheduler implements Generator, AutoCloseable {
             }
         List<Ticket> going = new ArrayList<>(active.size());
         try {
-            if (n > 0) inc.front(rows, ids, n);
+            if (n > 0) front(rows, ids, n);
             boolean stepped = false;
             long oldest = Long.MAX_VALUE;
             int parked = 0;
@@ -255,7 +256,7 @@ public final class BatchScheduler implements Generator, AutoCloseable {
             // rows in active order: a row's place in the product never matters, but keep it stable
             going.sort(java.util.Comparator.comparingInt(active::indexOf));
             for (int r = 0; r < going.size(); r++) rows[r] = going.get(r).state;
-            inc.back(rows, going.size(), logits);
+            back(rows, going.size(), logits);
         } catch (RuntimeException | Error e) {
             for (Ticket t : active) {
                 t.state = null;
@@ -287,6 +288,39 @@ public final class BatchScheduler implements Generator, AutoCloseable {
                 if (!t.result.isDone()) finish(t);
             }
     }
+
+    /**
+     * {@link IncrementalBlt#front} for rows [0, n) in groups of at most {@link #EXACT_ROWS}: the products keep a row's
+     * bits alone up to that many rows (past it they take the prompt path), so a larger batch reads the weights once
+     * per group instead of once per step.
+     */
+    private void front(IncrementalBlt.State[] rows, int[] ids, int n) {
+        if (n <= EXACT_ROWS) {
+            inc.front(rows, ids, n);
+            return;
+        }
+        for (int from = 0; from < n; from += EXACT_ROWS) {
+            int len = Math.min(EXACT_ROWS, n - from);
+            inc.front(Arrays.copyOfRange(rows, from, from + len), Arrays.copyOfRange(ids, from, from + len), len);
+        }
+    }
+
+    /** {@link IncrementalBlt#back} for rows [0, n), logits into logits[r*V ..], in groups as {@link #front}. */
+    private void back(IncrementalBlt.State[] rows, int n, float[] logits) {
+        if (n <= EXACT_ROWS) {
+            inc.back(rows, n, logits);
+            return;
+        }
+        float[] part = new float[EXACT_ROWS * V];
+        for (int from = 0; from < n; from += EXACT_ROWS) {
+            int len = Math.min(EXACT_ROWS, n - from);
+            inc.back(Arrays.copyOfRange(rows, from, from + len), len, part);
+            System.arraycopy(part, 0, logits, from * V, len * V);
+        }
+    }
+
+    /** Rows per product that keep the bits of a row alone (Bf16Gemm, Int8Gemm: up to 16; the fp32 small-M path: 32). */
+    static final int EXACT_ROWS = 16;
 
     /** t's next id from logits[off ..]; returns whether t goes on (the same rule as CachedGenerator's). */
     private boolean emit(Ticket t, float[] logits, int off) {

@@ -84,6 +84,40 @@ class BatchSchedulerTest {
         assertTrue(t[2].joinedAt() - t[0].joinedAt() < MAX, "row 0 was still running when row 2 joined");
     }
 
+    /**
+     * A batch larger than the products keep exact (16 rows; fp32 past 32 takes the blocked GEMM) runs its steps in
+     * groups, so 40 rows at once still give each row's bits alone.
+     */
+    @Test
+    void aBatchPastSixteenRowsStillGivesTheBitsOfEachRowAlone() throws Exception {
+        Setup s = CachedGeneratorTest.randomSetup(13);
+        Random rnd = new Random(17);
+        int n = 40, steps = 50;
+        int[][] prompts = new int[n][];
+        for (int r = 0; r < n; r++) prompts[r] = CachedGeneratorTest.prompt(rnd);
+        List<List<float[]>> logits = new ArrayList<>();
+        BatchScheduler.Ticket[] t = new BatchScheduler.Ticket[n];
+        try (BatchScheduler b = new BatchScheduler(s.blt(), s.em(), s.patcher(), n)) {
+            for (int r = 0; r < n; r++) {
+                List<float[]> mine = java.util.Collections.synchronizedList(new ArrayList<>());
+                logits.add(mine);
+                t[r] = b.submit(prompts[r], steps, sampler(r), false, (id, step) -> {
+                    mine.add(step.logits());
+                    return true;
+                });
+            }
+            for (int r = 0; r < n; r++) t[r].await();
+            // joins come one per step and row 0 makes `steps` ids: all 40 rows were in the batch when the last joined
+            assertTrue(t[n - 1].joinedAt() - t[0].joinedAt() < steps - 1, "the 40 rows never ran together");
+        }
+        for (int r = 0; r < n; r++) {
+            List<float[]> alone = new ArrayList<>();
+            int[] ids = new CachedGenerator(s.blt(), s.em(), s.patcher()).generate(prompts[r], steps, sampler(r), false,
+                    (id, step) -> alone.add(step.logits()));
+            assertSame(new Run(ids, alone), t[r].await(), logits.get(r), "row " + r);
+        }
+    }
+
     @Test
     void moreGenerationsThanTheBatchHoldsWaitTheirTurn() throws Exception {
         Setup s = CachedGeneratorTest.randomSetup(5);
