@@ -97,16 +97,25 @@ class BatchSchedulerTest {
         for (int r = 0; r < n; r++) prompts[r] = CachedGeneratorTest.prompt(rnd);
         List<List<float[]>> logits = new ArrayList<>();
         BatchScheduler.Ticket[] t = new BatchScheduler.Ticket[n];
+        for (int r = 0; r < n; r++) logits.add(java.util.Collections.synchronizedList(new ArrayList<>()));
         try (BatchScheduler b = new BatchScheduler(s.blt(), s.em(), s.patcher(), n)) {
+            Generator.Listener[] ls = new Generator.Listener[n];
             for (int r = 0; r < n; r++) {
-                List<float[]> mine = java.util.Collections.synchronizedList(new ArrayList<>());
-                logits.add(mine);
-                t[r] = b.submit(prompts[r], steps, sampler(r), false, (id, step) -> {
+                int row = r;
+                ls[r] = (id, step) -> {
+                    List<float[]> mine = logits.get(row);
                     mine.add(step.logits());
+                    // row 0's first id submits the others from the scheduler's thread: they join one per step
+                    if (row == 0 && mine.size() == 1)
+                        for (int q = 1; q < n; q++) t[q] = b.submit(prompts[q], steps, sampler(q), false, ls[q]);
                     return true;
-                });
+                };
             }
-            for (int r = 0; r < n; r++) t[r].await();
+            t[0] = b.submit(prompts[0], steps, sampler(0), false, ls[0]);
+            for (int r = 0; r < n; r++) {
+                while (t[r] == null) Thread.onSpinWait();
+                t[r].await();
+            }
             // joins come one per step and row 0 makes `steps` ids: all 40 rows were in the batch when the last joined
             assertTrue(t[n - 1].joinedAt() - t[0].joinedAt() < steps - 1, "the 40 rows never ran together");
         }
