@@ -141,18 +141,18 @@ public final class Bf16Gemm {
             return;
         }
         float[] acc = ACC.get();
-        int accFloats = Math.max((M + 1) / 2, 2) * 8 * L;  // twoRows: 8 vectors per x pair; fourRows: 16 per tile
+        int accFloats = Math.max((M + 1) / 2 * 4, 16) * L;  // twoRows: 4 vectors per x pair; fourRows: 16 per tile
         if (acc.length < accFloats) ACC.set(acc = new float[accFloats]);
         if (M >= FOUR_ROWS_MIN_M || 2 * H >= FOUR_ROWS_MIN_K) fourRows(xs, M, H, w, n0, n1, y, yOff, N, acc, lanes);
         else twoRows(xs, M, H, w, n0, n1, y, yOff, N, acc, lanes);
     }
 
     /**
-     * M > 1, tiles of 4 consecutive W rows × 2 x rows ({@link #tile4x2}; an odd M's last x row through two
-     * {@link #tile2x1}), each over the whole of K: the 4 W rows stay in L1 from x pair to x pair, and each x vector
-     * serves 4 W rows. Measured against {@link #twoRows} in one process at the blt-1b shapes (2 threads, weights
-     * larger than the caches): M = 8 1.08-1.47×, M = 16 1.11-1.48×; M = 2..4 with K ≥ 1024 1.00-1.41×, with K = 768
-     * 0.77-0.89× (short rows: the tile's fixed cost, 16 stores and 8 lane sums, is spread over few vectors).
+     * M > 1, tiles of 4 consecutive W rows × 4 x rows ({@link #tile4x4}; then × 2 and × 1 for the rest of M), each over
+     * the whole of K: the 4 W rows stay in L1 from tile to tile, and each x vector serves 4 W rows. One accumulator
+     * per output (the low and high halves' FMAs in turn) leaves registers for 4 x rows, so M = 8 reads the W rows in 2
+     * passes instead of 4 (measured against 4 W × 2 x tiles with two accumulators per output, M = 8 from memory, two
+     * threads: 1.13-1.18×).
      */
     private static void fourRows(float[] xs, int M, int H, MemorySegment w, int n0, int n1, float[] y, int yOff, int N,
                                  float[] acc, float[] lanes) {
@@ -161,18 +161,26 @@ public final class Bf16Gemm {
         for (; n + 4 <= n1; n += 4) {
             long b = n * row;
             int m = 0;
-            for (; m + 2 <= M; m += 2) {
-                tile4x2(xs, 2 * m * H, H, w, b, h1, acc);              // acc: per W row i [lo·x0 hi·x0 lo·x1 hi·x1]
+            for (; m + 4 <= M; m += 4) {
+                tile4x4(xs, 2 * m * H, H, w, b, h1, acc);                 // acc: per W row i, x rows m .. m+3
                 for (int i = 0; i < 4; i++)
-                    for (int k = 0; k < 2; k++)
-                        y[yOff + (m + k) * N + n + i] = sum2(acc, (4 * i + 2 * k) * L, lanes)
+                    for (int k = 0; k < 4; k++)
+                        y[yOff + (m + k) * N + n + i] = sum1(acc, (4 * i + k) * L, lanes)
                                 + tail(xs, 2 * (m + k) * H, h1, H, w, b + i * row);
             }
-            if (m < M) {                                                  // acc: per W row i [lo·x hi·x]
-                tile2x1(xs, 2 * m * H, H, w, b, b + row, h1, acc, 0);
-                tile2x1(xs, 2 * m * H, H, w, b + 2 * row, b + 3 * row, h1, acc, 4 * L);
+            for (; m + 2 <= M; m += 2) {
+                tile2x2(xs, 2 * m * H, H, w, b, b + row, h1, acc, 0);       // acc: [p0 q0 p1 q1] per W pair
+                tile2x2(xs, 2 * m * H, H, w, b + 2 * row, b + 3 * row, h1, acc, 4 * L);
                 for (int i = 0; i < 4; i++)
-                    y[yOff + m * N + n + i] = sum2(acc, 2 * i * L, lanes) + tail(xs, 2 * m * H, h1, H, w, b + i * row);
+                    for (int k = 0; k < 2; k++)
+                        y[yOff + (m + k) * N + n + i] = sum1(acc, (i / 2 * 4 + 2 * k + (i & 1)) * L, lanes)
+                                + tail(xs, 2 * (m + k) * H, h1, H, w, b + i * row);
+            }
+            if (m < M) {                                                  // acc: per W row i
+                tile2x1(xs, 2 * m * H, H, w, b, b + row, h1, acc, 0);
+                tile2x1(xs, 2 * m * H, H, w, b + 2 * row, b + 3 * row, h1, acc, 2 * L);
+                for (int i = 0; i < 4; i++)
+                    y[yOff + m * N + n + i] = sum1(acc, i * L, lanes) + tail(xs, 2 * m * H, h1, H, w, b + i * row);
             }
         }
         for (; n < n1; n++) allRows(xs, M, H, w, n, y, yOff, N, lanes);
@@ -190,13 +198,13 @@ public final class Bf16Gemm {
         for (int n = n0; n < n0 + half; n++) {
             long b = n * 4L * H, c = (n + half) * 4L * H;
             int t = 0;
-            for (; t + 4 <= M; t += 4) tile2x4(xs, 2 * t * H, H, w, b, c, h1, acc, t / 2 * 8 * L);
-            for (; t + 2 <= M; t += 2) tile2x2(xs, 2 * t * H, H, w, b, c, h1, acc, t / 2 * 8 * L);
-            if (t < M) tile2x1(xs, 2 * t * H, H, w, b, c, h1, acc, t / 2 * 8 * L);
-            for (int m = 0; m < M; m++) {                              // acc: [p0 p1 q0 q1 P0 P1 Q0 Q1] per x pair
-                int a = m / 2 * 8 * L + (m & 1) * 4 * L, xo = 2 * m * H;
-                y[yOff + m * N + n] = sum2(acc, a, lanes) + tail(xs, xo, h1, H, w, b);
-                y[yOff + m * N + n + half] = sum2(acc, a + 2 * L, lanes) + tail(xs, xo, h1, H, w, c);
+            for (; t + 4 <= M; t += 4) tile2x4(xs, 2 * t * H, H, w, b, c, h1, acc, t / 2 * 4 * L);
+            for (; t + 2 <= M; t += 2) tile2x2(xs, 2 * t * H, H, w, b, c, h1, acc, t / 2 * 4 * L);
+            if (t < M) tile2x1(xs, 2 * t * H, H, w, b, c, h1, acc, t / 2 * 4 * L);
+            for (int m = 0; m < M; m++) {                              // acc: [p q P Q] per x pair (lower case: first x)
+                int a = m / 2 * 4 * L + (m & 1) * 2 * L, xo = 2 * m * H;
+                y[yOff + m * N + n] = sum1(acc, a, lanes) + tail(xs, xo, h1, H, w, b);
+                y[yOff + m * N + n + half] = sum1(acc, a + L, lanes) + tail(xs, xo, h1, H, w, c);
             }
         }
         if (((n1 - n0) & 1) != 0) allRows(xs, M, H, w, n1 - 1, y, yOff, N, lanes);
@@ -206,59 +214,49 @@ public final class Bf16Gemm {
     /** from this many x rows, or from this K, the tiles take 4 W rows at a time ({@link #fourRows}) */
     static final int FOUR_ROWS_MIN_M = 5, FOUR_ROWS_MIN_K = 1024;
 
-    /** (a0 + a1) summed over lanes, the two accumulators at acc[a..] and acc[a + L..]: as dot1 finishes. */
-    private static float sum2(float[] acc, int a, float[] lanes) {
-        FloatVector.fromArray(S, acc, a).add(FloatVector.fromArray(S, acc, a + L)).intoArray(lanes, 0);
-        return VecMath.sumLanes(lanes, 0);
+    /** The accumulator at acc[a..] summed over lanes: as dot1 finishes. */
+    private static float sum1(float[] acc, int a, float[] lanes) {
+        return VecMath.sumLanes(acc, a);
     }
 
     /**
      * dot1's accumulators, over the pairs [0, h1), of the x rows at xs[xo..] and xs[xo + 2H..] with the W rows at
-     * bytes b and c, written to acc[at ..] (8 vectors: p0 p1 q0 q1 for the first x row, P0 P1 Q0 Q1 for the second;
-     * p: W row b, q: W row c; 0: low halves × even x, 1: high halves × odd x). Each W vector is loaded and widened
-     * once for both x rows: 6 loads per 8 FMAs where dot2 needs 5 per 4. (Measured on one Zen 4 core with W in L2:
-     * ~100 GFLOP/s against ~35 for dot2. A first 4 W rows × 2 x rows tile that called lo/hi ran at ~10: the vectors
-     * boxed past C2's inlining cutoff; {@link #tile4x2} writes the widening out.)
+     * bytes b and c, written to acc[at ..] as [p q P Q] (p, q: W rows b, c against the first x row; P, Q against the
+     * second). Each W vector is loaded and widened once for both x rows.
      */
     private static void tile2x2(float[] xs, int xo, int H, MemorySegment w, long b, long c, int h1,
                                 float[] acc, int at) {
-        FloatVector z = FloatVector.zero(S), p0 = z, p1 = z, q0 = z, q1 = z, P0 = z, P1 = z, Q0 = z, Q1 = z;
+        FloatVector z = FloatVector.zero(S), p = z, q = z, P = z, Q = z;
         int od = xo + H, xo2 = xo + 2 * H, od2 = xo2 + H;
         for (int j = 0; j < h1; j += L) {
             long o = 4L * j;
             IntVector v = load(w, b + o), u = load(w, c + o);
             FloatVector xe = FloatVector.fromArray(S, xs, xo + j), xe2 = FloatVector.fromArray(S, xs, xo2 + j);
+            FloatVector lv = lo(v), lu = lo(u);
+            p = lv.fma(xe, p);
+            P = lv.fma(xe2, P);
+            q = lu.fma(xe, q);
+            Q = lu.fma(xe2, Q);
             FloatVector xd = FloatVector.fromArray(S, xs, od + j), xd2 = FloatVector.fromArray(S, xs, od2 + j);
-            FloatVector lv = lo(v), lu = lo(u), hv = hi(v), hu = hi(u);
-            p0 = lv.fma(xe, p0);
-            P0 = lv.fma(xe2, P0);
-            q0 = lu.fma(xe, q0);
-            Q0 = lu.fma(xe2, Q0);
-            p1 = hv.fma(xd, p1);
-            P1 = hv.fma(xd2, P1);
-            q1 = hu.fma(xd, q1);
-            Q1 = hu.fma(xd2, Q1);
+            FloatVector hv = hi(v), hu = hi(u);
+            p = hv.fma(xd, p);
+            P = hv.fma(xd2, P);
+            q = hu.fma(xd, q);
+            Q = hu.fma(xd2, Q);
         }
-        p0.intoArray(acc, at);
-        p1.intoArray(acc, at + L);
-        q0.intoArray(acc, at + 2 * L);
-        q1.intoArray(acc, at + 3 * L);
-        P0.intoArray(acc, at + 4 * L);
-        P1.intoArray(acc, at + 5 * L);
-        Q0.intoArray(acc, at + 6 * L);
-        Q1.intoArray(acc, at + 7 * L);
+        p.intoArray(acc, at);
+        q.intoArray(acc, at + L);
+        P.intoArray(acc, at + 2 * L);
+        Q.intoArray(acc, at + 3 * L);
     }
 
     /**
-     * tile2x2 for 4 x rows (two pairs: acc[at ..] and acc[at + 8L ..], each laid out as tile2x2's): each widened W
-     * vector serves 4 x rows, 10 loads per 16 FMAs. 16 accumulators and no helper beyond lo/hi keep C2's graph under
-     * its inlining cutoff (measured on one core with W in L2: about 1.4× tile2x2's GFLOP/s).
+     * tile2x2 for 4 x rows (two pairs: acc[at ..] and acc[at + 4L ..], each laid out as tile2x2's): each widened W
+     * vector serves 4 x rows.
      */
     private static void tile2x4(float[] xs, int xo, int H, MemorySegment w, long b, long c, int h1,
                                 float[] acc, int at) {
-        int bt = at + 8 * L;
-        FloatVector z = FloatVector.zero(S), p0 = z, p1 = z, q0 = z, q1 = z, P0 = z, P1 = z, Q0 = z, Q1 = z,
-                r0 = z, r1 = z, s0 = z, s1 = z, R0 = z, R1 = z, S0 = z, S1 = z;
+        FloatVector z = FloatVector.zero(S), p = z, q = z, P = z, Q = z, r = z, s = z, R = z, T = z;
         int x1 = xo + 2 * H, x2 = x1 + 2 * H, x3 = x2 + 2 * H;
         for (int j = 0; j < h1; j += L) {
             long o = 4L * j;
@@ -266,86 +264,98 @@ public final class Bf16Gemm {
             FloatVector lv = lo(v), lu = lo(u);
             FloatVector e0 = FloatVector.fromArray(S, xs, xo + j), e1 = FloatVector.fromArray(S, xs, x1 + j),
                     e2 = FloatVector.fromArray(S, xs, x2 + j), e3 = FloatVector.fromArray(S, xs, x3 + j);
-            p0 = lv.fma(e0, p0);
-            q0 = lu.fma(e0, q0);
-            P0 = lv.fma(e1, P0);
-            Q0 = lu.fma(e1, Q0);
-            r0 = lv.fma(e2, r0);
-            s0 = lu.fma(e2, s0);
-            R0 = lv.fma(e3, R0);
-            S0 = lu.fma(e3, S0);
+            p = lv.fma(e0, p);
+            q = lu.fma(e0, q);
+            P = lv.fma(e1, P);
+            Q = lu.fma(e1, Q);
+            r = lv.fma(e2, r);
+            s = lu.fma(e2, s);
+            R = lv.fma(e3, R);
+            T = lu.fma(e3, T);
             FloatVector hv = hi(v), hu = hi(u);
             FloatVector o0 = FloatVector.fromArray(S, xs, xo + H + j), o1 = FloatVector.fromArray(S, xs, x1 + H + j),
                     o2 = FloatVector.fromArray(S, xs, x2 + H + j), o3 = FloatVector.fromArray(S, xs, x3 + H + j);
-            p1 = hv.fma(o0, p1);
-            q1 = hu.fma(o0, q1);
-            P1 = hv.fma(o1, P1);
-            Q1 = hu.fma(o1, Q1);
-            r1 = hv.fma(o2, r1);
-            s1 = hu.fma(o2, s1);
-            R1 = hv.fma(o3, R1);
-            S1 = hu.fma(o3, S1);
+            p = hv.fma(o0, p);
+            q = hu.fma(o0, q);
+            P = hv.fma(o1, P);
+            Q = hu.fma(o1, Q);
+            r = hv.fma(o2, r);
+            s = hu.fma(o2, s);
+            R = hv.fma(o3, R);
+            T = hu.fma(o3, T);
         }
-        p0.intoArray(acc, at);
-        p1.intoArray(acc, at + L);
-        q0.intoArray(acc, at + 2 * L);
-        q1.intoArray(acc, at + 3 * L);
-        P0.intoArray(acc, at + 4 * L);
-        P1.intoArray(acc, at + 5 * L);
-        Q0.intoArray(acc, at + 6 * L);
-        Q1.intoArray(acc, at + 7 * L);
-        r0.intoArray(acc, bt);
-        r1.intoArray(acc, bt + L);
-        s0.intoArray(acc, bt + 2 * L);
-        s1.intoArray(acc, bt + 3 * L);
-        R0.intoArray(acc, bt + 4 * L);
-        R1.intoArray(acc, bt + 5 * L);
-        S0.intoArray(acc, bt + 6 * L);
-        S1.intoArray(acc, bt + 7 * L);
+        p.intoArray(acc, at);
+        q.intoArray(acc, at + L);
+        P.intoArray(acc, at + 2 * L);
+        Q.intoArray(acc, at + 3 * L);
+        r.intoArray(acc, at + 4 * L);
+        s.intoArray(acc, at + 5 * L);
+        R.intoArray(acc, at + 6 * L);
+        T.intoArray(acc, at + 7 * L);
     }
 
     /**
-     * 4 consecutive W rows (from byte b, rows of 4H bytes) × the 2 x rows at xs[xo..] and xs[xo + 2H..]: each x vector
-     * serves 4 W rows, so a tile loads 4 x vectors per 16 FMAs (tile2x4: 8). acc[0 .. 16L): per W row i, [lo × x0,
-     * hi × x0, lo × x1, hi × x1], each as dot1 sums it. The widening is written out (see {@link Int8Gemm}'s tile2 on
-     * C2's inlining cutoff).
+     * 4 consecutive W rows (from byte b, rows of 4H bytes) × the 4 x rows from xs[xo..] (2H floats apart): each x
+     * vector serves 4 W rows and each widened W vector 4 x rows. acc[0 .. 16L): W row i, x row k at (4i + k)·L, each
+     * as dot1 sums it. The widening is written out (see {@link Int8Gemm}'s tile2 on C2's inlining cutoff).
      */
-    private static void tile4x2(float[] xs, int xo, int H, MemorySegment w, long b, int h1, float[] acc) {
+    private static void tile4x4(float[] xs, int xo, int H, MemorySegment w, long b, int h1, float[] acc) {
         FloatVector z = FloatVector.zero(S), a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z,
                 c0 = z, c1 = z, c2 = z, c3 = z, d0 = z, d1 = z, d2 = z, d3 = z;
         long row = 4L * H;
-        int od = xo + H, xo2 = xo + 2 * H, od2 = xo2 + H;
+        int o1 = xo + 2 * H, o2 = o1 + 2 * H, o3 = o2 + 2 * H;
         for (int j = 0; j < h1; j += L) {
             long o = b + 4L * j;
-            FloatVector e0 = FloatVector.fromArray(S, xs, xo + j), e1 = FloatVector.fromArray(S, xs, xo2 + j);
-            FloatVector f0 = FloatVector.fromArray(S, xs, od + j), f1 = FloatVector.fromArray(S, xs, od2 + j);
-            IntVector v = IntVector.fromMemorySegment(I, w, o, ByteOrder.LITTLE_ENDIAN);
-            FloatVector l = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), h = v.and(0xFFFF0000).reinterpretAsFloats();
+            IntVector v0 = IntVector.fromMemorySegment(I, w, o, ByteOrder.LITTLE_ENDIAN),
+                    v1 = IntVector.fromMemorySegment(I, w, o + row, ByteOrder.LITTLE_ENDIAN),
+                    v2 = IntVector.fromMemorySegment(I, w, o + 2 * row, ByteOrder.LITTLE_ENDIAN),
+                    v3 = IntVector.fromMemorySegment(I, w, o + 3 * row, ByteOrder.LITTLE_ENDIAN);
+            FloatVector e0 = FloatVector.fromArray(S, xs, xo + j), e1 = FloatVector.fromArray(S, xs, o1 + j),
+                    e2 = FloatVector.fromArray(S, xs, o2 + j), e3 = FloatVector.fromArray(S, xs, o3 + j);
+            FloatVector l = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             a0 = l.fma(e0, a0);
-            a1 = h.fma(f0, a1);
-            a2 = l.fma(e1, a2);
-            a3 = h.fma(f1, a3);
-            v = IntVector.fromMemorySegment(I, w, o + row, ByteOrder.LITTLE_ENDIAN);
-            l = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            h = v.and(0xFFFF0000).reinterpretAsFloats();
+            a1 = l.fma(e1, a1);
+            a2 = l.fma(e2, a2);
+            a3 = l.fma(e3, a3);
+            l = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             b0 = l.fma(e0, b0);
-            b1 = h.fma(f0, b1);
-            b2 = l.fma(e1, b2);
-            b3 = h.fma(f1, b3);
-            v = IntVector.fromMemorySegment(I, w, o + 2 * row, ByteOrder.LITTLE_ENDIAN);
-            l = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            h = v.and(0xFFFF0000).reinterpretAsFloats();
+            b1 = l.fma(e1, b1);
+            b2 = l.fma(e2, b2);
+            b3 = l.fma(e3, b3);
+            l = v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             c0 = l.fma(e0, c0);
-            c1 = h.fma(f0, c1);
-            c2 = l.fma(e1, c2);
-            c3 = h.fma(f1, c3);
-            v = IntVector.fromMemorySegment(I, w, o + 3 * row, ByteOrder.LITTLE_ENDIAN);
-            l = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            h = v.and(0xFFFF0000).reinterpretAsFloats();
+            c1 = l.fma(e1, c1);
+            c2 = l.fma(e2, c2);
+            c3 = l.fma(e3, c3);
+            l = v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             d0 = l.fma(e0, d0);
-            d1 = h.fma(f0, d1);
-            d2 = l.fma(e1, d2);
-            d3 = h.fma(f1, d3);
+            d1 = l.fma(e1, d1);
+            d2 = l.fma(e2, d2);
+            d3 = l.fma(e3, d3);
+            e0 = FloatVector.fromArray(S, xs, xo + H + j);
+            e1 = FloatVector.fromArray(S, xs, o1 + H + j);
+            e2 = FloatVector.fromArray(S, xs, o2 + H + j);
+            e3 = FloatVector.fromArray(S, xs, o3 + H + j);
+            l = v0.and(0xFFFF0000).reinterpretAsFloats();
+            a0 = l.fma(e0, a0);
+            a1 = l.fma(e1, a1);
+            a2 = l.fma(e2, a2);
+            a3 = l.fma(e3, a3);
+            l = v1.and(0xFFFF0000).reinterpretAsFloats();
+            b0 = l.fma(e0, b0);
+            b1 = l.fma(e1, b1);
+            b2 = l.fma(e2, b2);
+            b3 = l.fma(e3, b3);
+            l = v2.and(0xFFFF0000).reinterpretAsFloats();
+            c0 = l.fma(e0, c0);
+            c1 = l.fma(e1, c1);
+            c2 = l.fma(e2, c2);
+            c3 = l.fma(e3, c3);
+            l = v3.and(0xFFFF0000).reinterpretAsFloats();
+            d0 = l.fma(e0, d0);
+            d1 = l.fma(e1, d1);
+            d2 = l.fma(e2, d2);
+            d3 = l.fma(e3, d3);
         }
         a0.intoArray(acc, 0);
         a1.intoArray(acc, L);
@@ -365,24 +375,22 @@ public final class Bf16Gemm {
         d3.intoArray(acc, 15 * L);
     }
 
-    /** tile2x2 for one x row (an odd M's last): acc[at ..] holds p0 p1 q0 q1. */
+    /** tile2x2 for one x row (an odd M's last): acc[at ..] holds p q. */
     private static void tile2x1(float[] xs, int xo, int H, MemorySegment w, long b, long c, int h1,
                                 float[] acc, int at) {
-        FloatVector z = FloatVector.zero(S), p0 = z, p1 = z, q0 = z, q1 = z;
+        FloatVector p = FloatVector.zero(S), q = FloatVector.zero(S);
         int od = xo + H;
         for (int j = 0; j < h1; j += L) {
             long o = 4L * j;
             IntVector v = load(w, b + o), u = load(w, c + o);
             FloatVector xe = FloatVector.fromArray(S, xs, xo + j), xd = FloatVector.fromArray(S, xs, od + j);
-            p0 = lo(v).fma(xe, p0);
-            q0 = lo(u).fma(xe, q0);
-            p1 = hi(v).fma(xd, p1);
-            q1 = hi(u).fma(xd, q1);
+            p = lo(v).fma(xe, p);
+            q = lo(u).fma(xe, q);
+            p = hi(v).fma(xd, p);
+            q = hi(u).fma(xd, q);
         }
-        p0.intoArray(acc, at);
-        p1.intoArray(acc, at + L);
-        q0.intoArray(acc, at + 2 * L);
-        q1.intoArray(acc, at + 3 * L);
+        p.intoArray(acc, at);
+        q.intoArray(acc, at + L);
     }
 
     /** y[m, n] for every m: W row n against x rows two at a time. */
@@ -395,57 +403,57 @@ public final class Bf16Gemm {
 
     /**
      * Σ_k x[k]·w[k] for the x row at xs[xo..] (split) and the W row at byte b, in the kernel's one order: per vector
-     * of W (L pairs), the low halves times the even x into one accumulator and the high halves times the odd x into
-     * another; then the two added, summed over lanes ({@link VecMath#sum}), and the pairs past the last whole vector
-     * added one by one. (Two accumulators per row, not four: with two rows at a time that is 4 FMA chains and no
-     * register spills; measured in L2: 31 GB/s of W per core against 23 for four accumulators.)
+     * of W (L pairs), the low halves times the even x, then the high halves times the odd x, into one accumulator;
+     * then summed over lanes ({@link VecMath#sum}), and the pairs past the last whole vector added one by one. (One
+     * accumulator per output leaves the tiles registers for more rows; at M = 1 its chain of two FMAs per vector is
+     * shorter than a memory-bound row needs.)
      */
     private static float dot1(float[] xs, int xo, int H, MemorySegment w, long b, float[] lanes) {
-        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+        FloatVector a = FloatVector.zero(S);
         int h1 = I.loopBound(H), od = xo + H;
         for (int j = 0; j < h1; j += L) {
             IntVector v = load(w, b + 4L * j);
-            a0 = lo(v).fma(FloatVector.fromArray(S, xs, xo + j), a0);
-            a1 = hi(v).fma(FloatVector.fromArray(S, xs, od + j), a1);
+            a = lo(v).fma(FloatVector.fromArray(S, xs, xo + j), a);
+            a = hi(v).fma(FloatVector.fromArray(S, xs, od + j), a);
         }
-        a0.add(a1).intoArray(lanes, 0); // reduced by a call that takes an array, not a vector
+        a.intoArray(lanes, 0); // reduced by a call that takes an array, not a vector
         return VecMath.sumLanes(lanes, 0) + tail(xs, xo, h1, H, w, b);
     }
 
     /** dot1 of the x row at xs[xs0..] with the W rows at bytes b and c: y[yo] and y[yo + dy]. */
     private static void dot1x2(float[] xs, int xs0, int H, MemorySegment w, long b, long c, float[] y, int yo, int dy,
                                float[] lanes) {
-        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector a = FloatVector.zero(S), d = FloatVector.zero(S);
         int h1 = I.loopBound(H);
         for (int j = 0; j < h1; j += L) {
             long o = 4L * j;
             IntVector v = load(w, b + o), u = load(w, c + o);
             FloatVector xe = FloatVector.fromArray(S, xs, xs0 + j), xo = FloatVector.fromArray(S, xs, xs0 + H + j);
-            a0 = lo(v).fma(xe, a0);
-            a1 = hi(v).fma(xo, a1);
-            c0 = lo(u).fma(xe, c0);
-            c1 = hi(u).fma(xo, c1);
+            a = lo(v).fma(xe, a);
+            d = lo(u).fma(xe, d);
+            a = hi(v).fma(xo, a);
+            d = hi(u).fma(xo, d);
         }
-        a0.add(a1).intoArray(lanes, 0);
-        c0.add(c1).intoArray(lanes, L);
+        a.intoArray(lanes, 0);
+        d.intoArray(lanes, L);
         y[yo] = VecMath.sumLanes(lanes, 0) + tail(xs, xs0, h1, H, w, b);
         y[yo + dy] = VecMath.sumLanes(lanes, L) + tail(xs, xs0, h1, H, w, c);
     }
 
     /** dot1 for the x rows at xs[xo..] and xs[xo + 2H..] against one W row: y[yo] and y[yo + N]. */
     private static void dot2(float[] xs, int xo, int H, MemorySegment w, long b, float[] y, int yo, int N, float[] lanes) {
-        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector a = FloatVector.zero(S), c = FloatVector.zero(S);
         int h1 = I.loopBound(H), od = xo + H, xo2 = xo + 2 * H, od2 = xo2 + H;
         for (int j = 0; j < h1; j += L) {
             IntVector v = load(w, b + 4L * j);
             FloatVector l = lo(v), h = hi(v);
-            a0 = l.fma(FloatVector.fromArray(S, xs, xo + j), a0);
-            a1 = h.fma(FloatVector.fromArray(S, xs, od + j), a1);
-            c0 = l.fma(FloatVector.fromArray(S, xs, xo2 + j), c0);
-            c1 = h.fma(FloatVector.fromArray(S, xs, od2 + j), c1);
+            a = l.fma(FloatVector.fromArray(S, xs, xo + j), a);
+            c = l.fma(FloatVector.fromArray(S, xs, xo2 + j), c);
+            a = h.fma(FloatVector.fromArray(S, xs, od + j), a);
+            c = h.fma(FloatVector.fromArray(S, xs, od2 + j), c);
         }
-        a0.add(a1).intoArray(lanes, 0);
-        c0.add(c1).intoArray(lanes, L);
+        a.intoArray(lanes, 0);
+        c.intoArray(lanes, L);
         y[yo] = VecMath.sumLanes(lanes, 0) + tail(xs, xo, h1, H, w, b);
         y[yo + N] = VecMath.sumLanes(lanes, L) + tail(xs, xo2, h1, H, w, b);
     }
