@@ -19,9 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Decode is memory-bound, so the kernel is shaped for streaming: each thread reads a contiguous range of W rows as
  * two sequential streams, rows i and i + half together (measured on 2 Zen 3 cores: one stream per thread reads ~25
  * GB/s, two ~31, more than a plain summing loop gets); with M > 1 the product is compute-bound and goes through
- * register tiles of 4 W rows × 2 x rows ({@link #fourRows}), or for few x rows and short W rows 2 W rows × 4 x rows
- * ({@link #twoRows}), the W rows staying in L1 from tile to tile. Below
- * {@link #WIDEN_MIN_M} rows, each y[m, n] is summed in the same order whatever M, the row range or the thread count, so batched rows equal rows computed alone. From
+ * register tiles of 4 W rows × 4 x rows ({@link #fourRows}), or for few x rows and short W rows 2 W rows × 4 x rows
+ * ({@link #twoRows}), the W rows staying in L1 from tile to tile. Every output has one accumulator, which takes the
+ * low halves' and then the high halves' FMA for each vector of W. Below {@link #WIDEN_MIN_M} rows, each y[m, n] is
+ * summed in that order whatever M, the row range or the thread count, so batched rows equal rows computed alone. From
  * {@link #WIDEN_MIN_M} rows on (a prompt) the product is compute-bound and goes through the fp32 GEMM instead.
  */
 public final class Bf16Gemm {
