@@ -423,17 +423,8 @@ public final class BltServer implements AutoCloseable {
             } catch (NumberFormatException e) {
                 throw ApiError.badRequest("Content-Length is not a number");
             }
-            if (n > max) {
-                // read (and drop) a body of reasonable size so the client sees the answer rather than a reset
-                if (n <= 4L * 1024 * 1024) {
-                    try {
-                        o.bytesIn = in.transferTo(OutputStream.nullOutputStream());
-                    } catch (IOException e) {
-                        // answered below all the same
-                    }
-                }
-                throw ApiError.tooLarge("the body is " + n + " bytes; at most " + max + " are allowed");
-            }
+            // HttpFront answers these itself (and reads the body first); kept for a request that reaches this server
+            if (n > max) throw ApiError.tooLarge("the body is " + n + " bytes; at most " + max + " are allowed");
         }
         byte[] buf;
         try {

@@ -322,10 +322,7 @@ final class HttpFront implements AutoCloseable {
         Refusal over = null;   // past the limit: the rest is read (up to DRAIN_MAX) and dropped, then 413
         while (true) {
             String size = chunkLine(in);
-            if (size == null) {
-                if (over != null) throw over;
-                return false;
-            }
+            if (size == null) return broken(over);
             out.write((size + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
             int semi = size.indexOf(';');
             String hex = (semi < 0 ? size : size.substring(0, semi)).strip();
@@ -335,10 +332,7 @@ final class HttpFront implements AutoCloseable {
             } catch (NumberFormatException e) {
                 n = -1;
             }
-            if (n < 0) {
-                if (over != null) throw over;
-                return false;
-            }
+            if (n < 0) return broken(over);
             if ((data += n) > maxBody && over == null) {
                 over = tooLarge("the body is over " + maxBody + " bytes; at most " + maxBody + " are allowed");
                 out = OutputStream.nullOutputStream();
@@ -347,23 +341,20 @@ final class HttpFront implements AutoCloseable {
             if (n == 0) {   // trailer fields, then the empty line
                 while (true) {
                     String t = chunkLine(in);
-                    if (t == null) {
-                        if (over != null) throw over;
-                        return false;
-                    }
+                    if (t == null) return broken(over);
                     out.write((t + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
-                    if (t.isEmpty()) {
-                        if (over != null) throw over;
-                        return true;
-                    }
+                    if (t.isEmpty()) return !broken(over);   // the whole body: refused if over the limit
                 }
             }
-            if (copy(in, out, n) != n || !"".equals(chunkLine(in))) {
-                if (over != null) throw over;
-                return false;
-            }
+            if (copy(in, out, n) != n || !"".equals(chunkLine(in))) return broken(over);
             out.write(CRLF);
         }
+    }
+
+    /** A body that ended or broke: false (the handler answers 400), or the 413 when it was already over the limit. */
+    private static boolean broken(Refusal over) throws Refusal {
+        if (over != null) throw over;
+        return false;
     }
 
     private static final byte[] CRLF = {'\r', '\n'};

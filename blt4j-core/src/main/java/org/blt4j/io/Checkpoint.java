@@ -108,7 +108,7 @@ public final class Checkpoint {
         SafeTensorsWriter w = new SafeTensorsWriter(dtype);
         weights.forEach(w::add);
         Path stage = stage(dir, config, w);
-        install(stage, dir);
+        install(stage, dir, true);
     }
 
     /**
@@ -133,24 +133,7 @@ public final class Checkpoint {
         } catch (IOException e) {
             throw new Blt4jException("cannot create the folder " + target.getParent() + " for " + target + ": " + e, e);
         }
-        installNew(stage(dir, bytes, weights), target);
-    }
-
-    /** Renames the staged folder onto target, which must still be absent (another writer may have made it meanwhile). */
-    private static void installNew(Path stage, Path target) {
-        try {
-            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS))
-                throw new Blt4jException(target + " appeared while it was being written (another run, or a copy?): it is"
-                        + " left as it is; pass a new folder");
-            Files.move(stage, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            AtomicFiles.deleteQuietly(stage);
-            throw new Blt4jException("cannot write checkpoint " + target + ": " + e, e);
-        } catch (RuntimeException e) {
-            AtomicFiles.deleteQuietly(stage);
-            throw e;
-        }
-        AtomicFiles.fsyncDir(target.getParent());
+        install(stage(dir, bytes, weights), target, false);
     }
 
     /** As above, with args given as a map (values: numbers, strings, booleans, lists, maps, null). */
@@ -185,7 +168,7 @@ public final class Checkpoint {
                         src.info(name).shape()));
             stage = stage(dstDir, config, w);
         } // the source is unmapped before the swap, so converting a folder onto itself works everywhere
-        install(stage, dstDir);
+        install(stage, dstDir, true);
     }
 
     // ---- internals ----
@@ -244,11 +227,17 @@ public final class Checkpoint {
         }
     }
 
-    /** Renames the staged folder onto {@code dir}, moving a previous checkpoint aside first and deleting it after. */
-    private static void install(Path stage, Path dir) {
+    /**
+     * Renames the staged folder onto {@code dir}: with {@code replace}, a previous checkpoint is moved aside first and
+     * deleted after; without, {@code dir} must still be absent (else refused, and left as it is).
+     */
+    private static void install(Path stage, Path dir, boolean replace) {
         Path target = dir.toAbsolutePath().normalize();
         Path old = null;
         try {
+            if (!replace && Files.exists(target, LinkOption.NOFOLLOW_LINKS))   // another writer made it meanwhile
+                throw new Blt4jException(target + " appeared while it was being written (another run, or a copy?): it is"
+                        + " left as it is; pass a new folder");
             checkReplaceable(target);
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                 old = AtomicFiles.sibling(target, "old");

@@ -166,7 +166,7 @@ public final class Bf16Gemm {
                 tile4x4(xs, 2 * m * H, H, w, b, h1, acc);                 // acc: per W row i, x rows m .. m+3
                 for (int i = 0; i < 4; i++)
                     for (int k = 0; k < 4; k++)
-                        y[yOff + (m + k) * N + n + i] = sum1(acc, (4 * i + k) * L, lanes)
+                        y[yOff + (m + k) * N + n + i] = VecMath.sumLanes(acc, (4 * i + k) * L)
                                 + tail(xs, 2 * (m + k) * H, h1, H, w, b + i * row);
             }
             for (; m + 2 <= M; m += 2) {
@@ -174,14 +174,14 @@ public final class Bf16Gemm {
                 tile2x2(xs, 2 * m * H, H, w, b + 2 * row, b + 3 * row, h1, acc, 4 * L);
                 for (int i = 0; i < 4; i++)
                     for (int k = 0; k < 2; k++)
-                        y[yOff + (m + k) * N + n + i] = sum1(acc, (i / 2 * 4 + 2 * k + (i & 1)) * L, lanes)
+                        y[yOff + (m + k) * N + n + i] = VecMath.sumLanes(acc, (i / 2 * 4 + 2 * k + (i & 1)) * L)
                                 + tail(xs, 2 * (m + k) * H, h1, H, w, b + i * row);
             }
             if (m < M) {                                                  // acc: per W row i
                 tile2x1(xs, 2 * m * H, H, w, b, b + row, h1, acc, 0);
                 tile2x1(xs, 2 * m * H, H, w, b + 2 * row, b + 3 * row, h1, acc, 2 * L);
                 for (int i = 0; i < 4; i++)
-                    y[yOff + m * N + n + i] = sum1(acc, i * L, lanes) + tail(xs, 2 * m * H, h1, H, w, b + i * row);
+                    y[yOff + m * N + n + i] = VecMath.sumLanes(acc, i * L) + tail(xs, 2 * m * H, h1, H, w, b + i * row);
             }
         }
         for (; n < n1; n++) allRows(xs, M, H, w, n, y, yOff, N, lanes);
@@ -204,8 +204,8 @@ public final class Bf16Gemm {
             if (t < M) tile2x1(xs, 2 * t * H, H, w, b, c, h1, acc, t / 2 * 4 * L);
             for (int m = 0; m < M; m++) {                              // acc: [p q P Q] per x pair (lower case: first x)
                 int a = m / 2 * 4 * L + (m & 1) * 2 * L, xo = 2 * m * H;
-                y[yOff + m * N + n] = sum1(acc, a, lanes) + tail(xs, xo, h1, H, w, b);
-                y[yOff + m * N + n + half] = sum1(acc, a + L, lanes) + tail(xs, xo, h1, H, w, c);
+                y[yOff + m * N + n] = VecMath.sumLanes(acc, a) + tail(xs, xo, h1, H, w, b);
+                y[yOff + m * N + n + half] = VecMath.sumLanes(acc, a + L) + tail(xs, xo, h1, H, w, c);
             }
         }
         if (((n1 - n0) & 1) != 0) allRows(xs, M, H, w, n1 - 1, y, yOff, N, lanes);
@@ -214,11 +214,6 @@ public final class Bf16Gemm {
     private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[0]);
     /** from this many x rows, or from this K, the tiles take 4 W rows at a time ({@link #fourRows}) */
     static final int FOUR_ROWS_MIN_M = 5, FOUR_ROWS_MIN_K = 1024;
-
-    /** The accumulator at acc[a..] summed over lanes: as dot1 finishes. */
-    private static float sum1(float[] acc, int a, float[] lanes) {
-        return VecMath.sumLanes(acc, a);
-    }
 
     /**
      * dot1's accumulators, over the pairs [0, h1), of the x rows at xs[xo..] and xs[xo + 2H..] with the W rows at
