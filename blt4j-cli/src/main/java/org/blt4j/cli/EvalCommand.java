@@ -3,6 +3,7 @@ package org.blt4j.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.blt4j.Blt4jException;
+import org.blt4j.generate.LoadedModels;
 import org.blt4j.eval.BitsPerByte;
 import org.blt4j.eval.Flops;
 import org.blt4j.eval.LanguageModel;
@@ -31,7 +32,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "BLT, entropy model or token LM checkpoint (or a run folder)")
     Path model;
 
-    @Option(names = "--entropy-model", paramLabel = "DIR", description = "entropy model that patches the BLT")
+    @Option(names = "--entropy-model", paramLabel = "DIR", description = "entropy model that patches the BLT (default: as for"
+            + " generate: the patcher of a Hugging Face folder, else entropy_model or entropy in or beside the --model folder)")
     Path entropyModel;
 
     @Option(names = "--data", required = true, paramLabel = "FILE", description = ".txt, .gz or .jsonl file")
@@ -55,7 +57,7 @@ final class EvalCommand implements Callable<Integer> {
         int[] ids = TokenStream.encode(docs);
         long t0 = System.nanoTime();
         if (ModelLoader.isBlt(dir)) {
-            if (entropyModel == null) throw new Blt4jException("a BLT needs --entropy-model DIR to patch the text");
+            if (entropyModel == null) entropyModel = LoadedModels.entropyModelFor(model);
             ByteLatentTransformer blt = ModelLoader.blt(dir, true);
             EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModel));
             float[] H = EntropyCache.entropies(em, ids, data, null, ChunkedEntropies.Chunking.exact(em.args(), Parallel.poolSize()),

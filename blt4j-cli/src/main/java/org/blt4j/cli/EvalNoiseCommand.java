@@ -26,7 +26,8 @@ final class EvalNoiseCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "BLT, byte LM or token LM (run, step or hub folder)")
     Path model;
 
-    @Option(names = "--entropy-model", paramLabel = "DIR", description = "entropy model that patches the BLT")
+    @Option(names = "--entropy-model", paramLabel = "DIR", description = "entropy model that patches the BLT (default: as for"
+            + " generate: the patcher of a Hugging Face folder, else entropy_model or entropy in or beside the --model folder)")
     Path entropyModel;
 
     @Option(names = "--data", required = true, paramLabel = "FILE", description = ".txt, .gz or .jsonl file")

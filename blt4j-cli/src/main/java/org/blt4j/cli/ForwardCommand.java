@@ -27,7 +27,7 @@ final class ForwardCommand implements Callable<Integer> {
         int[] tokens = ByteTokenizer.encode(input.bytes(), true, false);
         if (tokens.length < 2) throw new Blt4jException("the text is empty: give at least one byte");
         ByteLatentTransformer blt = ModelLoader.blt(ModelDirs.resolveModel(models.model), true);
-        EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(models.entropyModel));
+        EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(models.entropyModel()));
         BltArgs a = blt.args();
         PatcherArgs pa = PatcherArgs.of(a.patchingMode(), models.threshold != null ? models.threshold
                         : a.patchingThreshold() != null ? a.patchingThreshold() : PatcherArgs.RELEASED_THRESHOLD,

@@ -33,6 +33,9 @@ class ConvertCommandTest {
             for (String n : a.names()) assertEquals(-1, a.segment(n).mismatch(b.segment(n)), n);
             assertEquals(a.names().size(), b.names().size());
         }
+        assertEquals(0, CliErrorsTest.run("forward", "--model", hf.toString(), "Hello").code()); // its own patcher
+        CliErrorsTest.assertClear(CliErrorsTest.run("forward", "--model", blt.toString(), "Hello"),
+                "no entropy model found for " + blt, "--entropy-model DIR");
         CliErrorsTest.assertClear(CliErrorsTest.run("convert", "--model", blt.toString(), "--to", "hf", "--out", hf.toString()),
                 "already exists");
         CliErrorsTest.assertClear(CliErrorsTest.run("convert", "--model", blt.toString(), "--to", "hub", "--out", tmp.resolve("x").toString()),

@@ -56,28 +56,18 @@ public final class Blt implements AutoCloseable {
     }
 
     /**
-     * Loads the BLT in {@code modelDir} and the entropy model found beside it: {@code modelDir/entropy_model},
-     * {@code modelDir/entropy}, or a sibling folder {@code entropy_model} or {@code entropy} (the layout of
-     * {@code ./blt4j demo}'s run folders), the first that exists. Patching uses the BLT config's threshold.
+     * Loads the BLT in {@code modelDir} and its entropy model: the patcher stored in the folder when it is a Hugging Face
+     * folder with one, else the folder found beside it: {@code modelDir/entropy_model}, {@code modelDir/entropy}, or a
+     * sibling folder {@code entropy_model} or {@code entropy} (the layout of {@code ./blt4j demo}'s run folders), the
+     * first that exists. Patching uses the BLT config's threshold.
      *
-     * @param modelDir a hub checkpoint folder (config.json + model.safetensors), a training step folder or a run folder
+     * @param modelDir a hub or Hugging Face checkpoint folder, a reference-trainer folder, a training step folder or a
+     *                 run folder
      * @throws Blt4jException when the folder or the entropy model is missing or not a model
      */
     public static Blt load(Path modelDir) {
         requireDir(modelDir, "model");
-        List<Path> candidates = entropyCandidates(modelDir);
-        for (Path c : candidates)
-            if (Files.isDirectory(c)) return load(modelDir, c);
-        throw new Blt4jException("no entropy model found for " + modelDir + " (looked for " + candidates
-                + "): give it with Blt.load(model, entropyModel)");
-    }
-
-    /** Where {@link #load(Path)} looks for the entropy model, in order. */
-    static List<Path> entropyCandidates(Path modelDir) {
-        Path abs = modelDir.toAbsolutePath().normalize();
-        List<Path> c = new ArrayList<>(List.of(abs.resolve("entropy_model"), abs.resolve("entropy")));
-        if (abs.getParent() != null) c.addAll(List.of(abs.resolveSibling("entropy_model"), abs.resolveSibling("entropy")));
-        return c;
+        return load(modelDir, LoadedModels.entropyModelFor(modelDir));
     }
 
     /**

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import org.blt4j.Blt4jException;
 import org.blt4j.data.TokenIdStream;
 import org.blt4j.io.Checkpoint;
+import org.blt4j.generate.LoadedModels;
 import org.blt4j.io.ModelDirs;
 import org.blt4j.model.EntropyModel;
 import org.blt4j.model.ModelLoader;
@@ -21,17 +22,16 @@ public final class LanguageModels {
 
     /**
      * The model in modelDir (a hub checkpoint, a step folder or a run folder). The kind is read from the checkpoint:
-     * config.json args with {@code dim_global} → a BLT (entropyModelDirOrNull required); a {@value #TOKENIZER_TXT}
+     * config.json args with {@code dim_global} → a BLT (patched by entropyModelDirOrNull, or when null by
+     * {@link LoadedModels#entropyModelFor}); a {@value #TOKENIZER_TXT}
      * in the folder given, the checkpoint's folder or the step folder's run → a token LM; else a byte LM.
      * entropyModelDirOrNull is ignored for the two LMs.
      */
     public static LanguageModel load(Path modelDir, Path entropyModelDirOrNull) {
         Path dir = ModelDirs.resolveModel(modelDir);
         if (ModelLoader.isBlt(dir)) {
-            if (entropyModelDirOrNull == null)
-                throw new Blt4jException(modelDir + " is a BLT: pass the entropy model that patches it (--entropy-model DIR)");
-            return new LanguageModel.Blt(ModelLoader.blt(dir, true),
-                    ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModelDirOrNull)));
+            Path em = entropyModelDirOrNull != null ? entropyModelDirOrNull : LoadedModels.entropyModelFor(modelDir);
+            return new LanguageModel.Blt(ModelLoader.blt(dir, true), ModelLoader.entropyModel(ModelDirs.resolveModel(em)));
         }
         Path txt = tokenizerTxt(modelDir, dir);
         EntropyModel model = ModelLoader.entropyModel(dir);

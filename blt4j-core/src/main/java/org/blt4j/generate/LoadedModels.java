@@ -1,10 +1,14 @@
 package org.blt4j.generate;
 
-import org.blt4j.io.ModelDirs;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.blt4j.io.ModelDirs;
 import org.blt4j.Blt4jException;
 import org.blt4j.model.ByteLatentTransformer;
 import org.blt4j.model.EntropyModel;
+import org.blt4j.model.HfLayout;
 import org.blt4j.model.ModelLoader;
 import org.blt4j.patch.PatcherArgs;
 import org.blt4j.patch.PatchingMode;
@@ -18,6 +22,33 @@ import org.blt4j.patch.PatchingMode;
  */
 public record LoadedModels(String name, ByteLatentTransformer blt, EntropyModel entropyModel, PatcherArgs patcherArgs)
         implements AutoCloseable {
+
+    /**
+     * The entropy model of the BLT at {@code model} when none is named: the BLT folder itself when it is a Hugging Face
+     * folder that stores its patcher, else the first of {@link #entropyCandidates} that is a folder.
+     *
+     * @throws Blt4jException naming the places it looked
+     */
+    public static Path entropyModelFor(Path model) {
+        if (HfLayout.hasPatcher(model)) return model;
+        List<Path> candidates = entropyCandidates(model);
+        for (Path c : candidates)
+            if (Files.isDirectory(c)) return c;
+        throw new Blt4jException("no entropy model found for " + model + " (it is not a Hugging Face folder with a patcher,"
+                + " and none of " + candidates + " exists): name one (--entropy-model DIR, or Blt.load(model, entropyModel))");
+    }
+
+    /**
+     * Where {@link #entropyModelFor} looks, in order: {@code model/entropy_model} (the reference trainer's layout),
+     * {@code model/entropy}, then the sibling folders {@code entropy_model} and {@code entropy} (the run folders of
+     * {@code ./blt4j demo}).
+     */
+    public static List<Path> entropyCandidates(Path model) {
+        Path abs = model.toAbsolutePath().normalize();
+        List<Path> c = new ArrayList<>(List.of(abs.resolve("entropy_model"), abs.resolve("entropy")));
+        if (abs.getParent() != null) c.addAll(List.of(abs.resolveSibling("entropy_model"), abs.resolveSibling("entropy")));
+        return c;
+    }
 
     /**
      * Loads both models (hub checkpoints, step folders or run folders).

@@ -234,6 +234,13 @@ public final class HfLayout {
         }
     }
 
+    /** Whether {@code dir} is an HF-layout folder that stores a patcher (an entropy model) with its BLT. */
+    public static boolean hasPatcher(Path dir) {
+        if (!isHf(dir)) return false;
+        Path file = dir.resolve(Checkpoint.CONFIG);
+        return HfConfig.patcherToHub(readJson(file), file) != null;
+    }
+
     /** Loads the BLT (and the patcher, if any) of an HF folder to check them; a one-line summary. */
     static String verify(Path dir) {
         long n = loadBlt(dir).params().size();

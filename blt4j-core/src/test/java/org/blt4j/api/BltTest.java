@@ -19,6 +19,7 @@ import org.blt4j.Blt4jException;
 import org.blt4j.golden.GoldenCases;
 import org.blt4j.model.ByteLatentTransformer;
 import org.blt4j.model.EntropyModel;
+import org.blt4j.model.HfLayout;
 import org.blt4j.model.ModelLoader;
 import org.blt4j.patch.Patcher;
 import org.blt4j.patch.PatcherArgs;
@@ -200,6 +201,23 @@ class BltTest {
         }
         assertEquals(nats / Math.log(2) / (ids.length - 1), bpb, 1e-6);
         assertTrue(Math.abs(blt.bitsPerByte("Hello") - bpb) > 1e-6, "depends on the text");
+    }
+
+    /** A Hugging Face folder that stores its patcher is a whole model: Blt.load(folder) patches with that patcher. */
+    @Test
+    void hfFolderWithItsPatcherLoadsAlone(@TempDir Path tmp) {
+        Path hf = tmp.resolve("blt-hf");
+        HfLayout.toHf(bltDir, emDir, hf);
+        try (Blt hub = Blt.load(bltDir, emDir); Blt alone = Blt.load(hf)) {
+            assertEquals(hub.patch(TEXT), alone.patch(TEXT));
+            assertEquals(hub.generate("The ", GenerateOptions.greedy().withMaxBytes(12)),
+                    alone.generate("The ", GenerateOptions.greedy().withMaxBytes(12)));
+        }
+        Path bare = tmp.resolve("bare").resolve("blt-hf");                // no patcher, nothing beside it
+        HfLayout.toHf(bltDir, null, bare);
+        Blt4jException e = assertThrows(Blt4jException.class, () -> Blt.load(bare));
+        assertTrue(e.getMessage().startsWith("no entropy model found for " + bare + " (it is not a Hugging Face folder with a patcher"),
+                e.getMessage());
     }
 
     @Test
