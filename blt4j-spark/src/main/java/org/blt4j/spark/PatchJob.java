@@ -85,6 +85,7 @@ public final class PatchJob {
             if (fs.exists(out) && !o.overwrite())
                 throw new Blt4jException("output " + out + " exists: give another --out, or --overwrite to replace it");
             List<Inputs.InputFile> files = Inputs.expand(conf, o.inputs());
+            checkOutput(fs, out, files);
             log.println("inputs: " + Inputs.describe(files));
             EntropyModel em = o.entropyModel() == null ? null : ExecutorModels.entropyModel(absolute(o.entropyModel(), conf));
             String modelUri = o.entropyModel() == null ? null : absolute(o.entropyModel(), conf);
@@ -149,6 +150,23 @@ public final class PatchJob {
                 // best effort: the folder is hidden and named .tmp
             }
         }
+    }
+
+    /**
+     * The output may not be an input or a folder that holds one, and {@code --overwrite} replaces only a blt4j dataset
+     * (a folder with {@value PatchedSchema#META_FILE}): anything else at the output is refused, not deleted.
+     */
+    static void checkOutput(FileSystem fs, Path out, List<Inputs.InputFile> files) throws IOException {
+        String o = fs.makeQualified(out).toUri().getPath().replaceAll("/+$", "");
+        for (Inputs.InputFile f : files) {
+            String in = new Path(f.uri()).toUri().getPath();
+            if (in.equals(o) || in.startsWith(o + "/"))
+                throw new Blt4jException("output " + out + (in.equals(o) ? " is the input " : " holds the input ") + f.uri()
+                        + ": give an --out that is not an input and holds none");
+        }
+        if (fs.exists(out) && !(fs.getFileStatus(out).isDirectory() && fs.exists(new Path(out, PatchedSchema.META_FILE))))
+            throw new Blt4jException("output " + out + " exists and is not a blt4j patched dataset (no " + PatchedSchema.META_FILE
+                    + "): --overwrite replaces only such a dataset; give another --out, or remove it yourself");
     }
 
     /**

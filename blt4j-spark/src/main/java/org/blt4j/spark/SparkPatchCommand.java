@@ -42,7 +42,8 @@ final class SparkPatchCommand implements Callable<Integer> {
     @Option(names = "--partitions", defaultValue = "0", description = "id ranges the documents are cut into (0: 4 per task slot)")
     int partitions;
 
-    @Option(names = "--overwrite", description = "replace an existing output (the new one is written beside it first)")
+    @Option(names = "--overwrite", description = "replace an existing output that is a blt4j patched dataset (the new one is"
+            + " written beside it first); anything else at --out, or an --out that is or holds an input, is refused")
     boolean overwrite;
 
     @picocli.CommandLine.Mixin

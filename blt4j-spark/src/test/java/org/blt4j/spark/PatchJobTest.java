@@ -226,6 +226,19 @@ class PatchJobTest {
         e = assertThrows(Blt4jException.class, () -> PatchJob.run(spark,
                 new PatchJob.Options(List.of(corpus.toString()), cleanOut.toString(), em, pa, false, 1, 1, false, -1), QUIET));
         assertTrue(e.getMessage().contains("exists"), e.getMessage());
+        // --overwrite deletes nothing but a blt4j dataset: not an input, not a folder that holds one, not another folder
+        Path inputs = Files.createDirectories(parent.resolve("corpus"));
+        Path doc = Files.writeString(inputs.resolve("a.txt"), "Hello.\n\nBye.\n");
+        Path precious = Files.createDirectories(parent.resolve("precious"));
+        Path thesis = Files.writeString(precious.resolve("thesis.tex"), "important");
+        for (String[] c : new String[][] {{inputs.toString(), inputs.toString(), "holds the input"}, {doc.toString(), doc.toString(), "is the input"},
+                {doc.toString(), inputs.toString(), "holds the input"}, {doc.toString(), precious.toString(), "is not a blt4j patched dataset"}}) {
+            e = assertThrows(Blt4jException.class, () -> PatchJob.run(spark,
+                    new PatchJob.Options(List.of(c[0]), c[1], em, pa, false, 1, 1, true, -1), QUIET));
+            assertTrue(e.getMessage().contains(c[2]), e.getMessage());
+        }
+        assertEquals("important", Files.readString(thesis));
+        assertEquals("Hello.\n\nBye.\n", Files.readString(doc));
     }
 
     @Test
