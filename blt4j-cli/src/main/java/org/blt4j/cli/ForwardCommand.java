@@ -1,7 +1,10 @@
 package org.blt4j.cli;
 
-import org.blt4j.io.ModelDirs;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.concurrent.Callable;
+import org.blt4j.generate.PromptContext;
+import org.blt4j.io.ModelDirs;
 import org.blt4j.Blt4jException;
 import org.blt4j.model.BltArgs;
 import org.blt4j.model.ByteLatentTransformer;
@@ -24,11 +27,21 @@ final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        int[] tokens = ByteTokenizer.encode(input.bytes(), true, false);
-        if (tokens.length < 2) throw new Blt4jException("the text is empty: give at least one byte");
         ByteLatentTransformer blt = ModelLoader.blt(ModelDirs.resolveModel(models.model), true);
-        EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(models.entropyModel()));
         BltArgs a = blt.args();
+        int context = PromptContext.of(a);
+        PromptContext.Prompt text;
+        try (InputStream in = input.open()) {   // only the last bytes that fit the context are kept, as generate keeps them
+            text = GenerateCommand.tailOf(in, PromptContext.tailBytes(context), context);
+        } catch (IOException e) {
+            throw new Blt4jException("cannot read the text: " + e.getMessage());
+        }
+        int[] tokens = text.ids();
+        if (tokens.length < 2) throw new Blt4jException("the text is empty: give at least one byte");
+        if (text.truncated())
+            System.err.printf("blt4j: the text is longer than the %d bytes the model attends to (max_encoder_seq_length, BOS"
+                    + " included): its first %,d bytes were dropped (eval scores a long text row by row)%n", context, text.droppedBytes());
+        EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(models.entropyModel()));
         PatcherArgs pa = PatcherArgs.of(a.patchingMode(), models.threshold != null ? models.threshold
                         : a.patchingThreshold() != null ? a.patchingThreshold() : PatcherArgs.RELEASED_THRESHOLD,
                 a.patchingThresholdAdd(), a.monotonicity(), a.maxPatchLength(), a.patchSize());
@@ -40,8 +53,9 @@ final class ForwardCommand implements Callable<Integer> {
         // bits per byte of the text: -log2 p(t[i+1] | t[..i]) averaged over the N-1 predicted bytes
         double nats = 0;
         for (int i = 0; i + 1 < N; i++) nats -= logProb(logits, i * V, V, tokens[i + 1]);
-        System.out.printf("%d bytes, %d patches (%.2f bytes/patch), bits per byte %.4f%n", N - 1, lengths.length,
-                (N - 1) / (double) Math.max(1, lengths.length - 1), nats / Math.log(2) / (N - 1));
+        int patches = pa.build().patchLengths(tokens, H, false).length; // the text's patches, as the patch command counts them
+        System.out.printf("%d bytes, %d patches (%.2f bytes/patch), bits per byte %.4f%n", N - 1, patches,
+                (N - 1) / (double) Math.max(1, patches - 1), nats / Math.log(2) / (N - 1));
 
         System.out.println("next byte, top 5:");
         int off = (N - 1) * V;

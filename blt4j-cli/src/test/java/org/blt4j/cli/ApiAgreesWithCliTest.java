@@ -43,4 +43,24 @@ class ApiAgreesWithCliTest {
             assertEquals(gen.out(), blt.generate("The ", GenerateOptions.greedy().withMaxBytes(40)));
         }
     }
+
+    /** forward on a text longer than the context scores its last context bytes (it ran out of heap on 1 MB before). */
+    @Test
+    void forwardKeepsTheEndOfALongText(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path m = TestModels.goldenRoot().resolve("blt_base"), e = TestModels.goldenRoot().resolve("entropy_model_forward");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; sb.length() < 200_000; i++) sb.append("line ").append(i).append(" of a long text. ");
+        Path file = java.nio.file.Files.writeString(tmp.resolve("long.txt"), sb);
+        try (Blt blt = Blt.load(m, e, TestModels.THRESHOLD)) {
+            int keep = blt.contextBytes() - 1;
+            String tail = sb.substring(sb.length() - keep);
+            GenerateCommandTest.Run fwd = GenerateCommandTest.run("", "forward", "--model", m.toString(), "--entropy-model",
+                    e.toString(), "--threshold", T, "--file", file.toString());
+            assertEquals(0, fwd.code(), fwd.err());
+            assertEquals(true, fwd.out().startsWith(keep + " bytes, "), fwd.out());
+            Matcher bpb = Pattern.compile("bits per byte (\\d+\\.\\d{4})").matcher(fwd.out());
+            assertEquals(true, bpb.find(), fwd.out());
+            assertEquals(bpb.group(1), String.format(java.util.Locale.ROOT, "%.4f", blt.bitsPerByte(tail)));
+        }
+    }
 }
