@@ -178,13 +178,18 @@ final class EntropyBatch {
         return wide;
     }
 
+    /** rows the buffers hold now */
+    int capacity() {
+        return cap;
+    }
+
     private void ensure(int M, int windows) {
         if (segStarts == null || segStarts.length < windows + 1) {
             segStarts = new int[Math.max(windows + 1, 64)];
             need = new int[segStarts.length];
         }
         if (M <= cap) return;
-        cap = Math.max(M, rows);
+        cap = (int) Math.max(M, Math.min(2L * cap, rows)); // grown with the batches, not all at once: a short text needs little
         int dim = args.dim(), qd = args.nHeads() * args.headDim(), kd = args.nKvHeads() * args.headDim();
         long widest = Math.max(Math.max(args.vocabSize(), args.ffnHidden()), Math.max(dim, qd));
         if ((long) cap * widest > Integer.MAX_VALUE - 16)

@@ -51,6 +51,19 @@ class HeapBudgetTest {
         assertTrue(e.getMessage().contains("ChunkedEntropies"), e.getMessage());
     }
 
+    /** A short text's entropy batch holds its own rows, not the default batch's (16384 rows, 64 MB, for a 5 KB text). */
+    @Test
+    void aShortTextsBatchIsSizedToIt() {
+        EntropyModel em = ModelLoader.entropyModel(GoldenCases.root().resolve("entropy_model_forward"));
+        EntropyBatch batch = new EntropyBatch(em, EntropyBatch.defaultRows(em.args()));
+        int[] ids = new int[300];
+        java.util.Arrays.fill(ids, 100);
+        float[] out = new float[ids.length];
+        batch.run(java.util.List.of(new EntropyBatch.Window(ids, 0, 0, 0, ids.length, 0, out, 0)), done -> {});
+        assertTrue(batch.capacity() == ids.length, "rows allocated: " + batch.capacity());
+        assertTrue(EntropyBatch.defaultRows(em.args()) > 10 * ids.length);
+    }
+
     /** blt-7b's global stack (32 layers of dim 4096) is more than 2^31 parameters: fine when mapped, so the specs are built. */
     @Test
     void aStackPastOneArrayStillHasItsSpecsForMappedWeights() {
