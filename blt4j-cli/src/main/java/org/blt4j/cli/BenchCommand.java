@@ -52,7 +52,9 @@ final class BenchCommand implements Runnable {
         @Override
         public Integer call() {
             for (int m : ms) if (m < 1) throw new org.blt4j.Blt4jException("--m " + m + ": every M must be >= 1");
-            if (seconds <= 0 || mib < 1) throw new org.blt4j.Blt4jException("--seconds and --mib must be positive");
+            if (!(seconds > 0) || !Double.isFinite(seconds) || mib < 1)
+                throw new org.blt4j.Blt4jException("--seconds must be a finite number > 0 and --mib >= 1, got " + seconds + " and " + mib);
+            if (tmp != null && !Files.isDirectory(tmp)) throw new org.blt4j.Blt4jException("--tmp " + tmp + " is not a folder");
             org.blt4j.bench.Int8Bench.run(System.out, new org.blt4j.bench.Int8Bench.Options(seconds, ms, mib, !noBandwidth, tmp));
             return 0;
         }
@@ -76,7 +78,6 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() {
-            if (!Files.isRegularFile(data)) throw new org.blt4j.Blt4jException("--data " + data + " is not a readable file");
             org.blt4j.bench.EntropyBench.run(System.out, new org.blt4j.bench.EntropyBench.Options(data, mb, model, baselineMb));
             return 0;
         }
@@ -116,6 +117,13 @@ final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             if (maxBytes < 1 || seqLen < 2 || block < 1) throw new org.blt4j.Blt4jException("--max-bytes, --block must be >= 1 and --seq-len >= 2");
+            if (!(heldOutFraction > 0 && heldOutFraction < 1))
+                throw new org.blt4j.Blt4jException("--heldout-fraction must be in (0, 1), got " + heldOutFraction);
+            // the models' kinds before anything is quantized
+            if (!org.blt4j.model.ModelLoader.isBlt(org.blt4j.io.ModelDirs.resolveModel(model)))
+                throw new org.blt4j.Blt4jException("--model " + model + " holds an entropy model, not a BLT (swapped with --entropy-model?)");
+            if (org.blt4j.model.ModelLoader.isBlt(org.blt4j.io.ModelDirs.resolveModel(entropyModel)))
+                throw new org.blt4j.Blt4jException("--entropy-model " + entropyModel + " holds a BLT, not an entropy model (swapped with --model?)");
             if (!Files.isRegularFile(data)) throw new org.blt4j.Blt4jException("--data " + data + " is not a readable file");
             org.blt4j.bench.Int8AccuracyBench.run(System.out, new org.blt4j.bench.Int8AccuracyBench.Options(
                     org.blt4j.io.ModelDirs.resolveModel(model), org.blt4j.io.ModelDirs.resolveModel(entropyModel),
@@ -159,6 +167,7 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            if (tmp != null && !Files.isDirectory(tmp)) throw new org.blt4j.Blt4jException("--tmp " + tmp + " is not a folder");
             Path text = Bundled.corpusOr(corpus);
             org.blt4j.bench.GenerateBench.run(System.out, new org.blt4j.bench.GenerateBench.Options(
                     text, blt, entropy, full, big || bigOnly, hashVocab, tmp, !bigOnly, reuse));
@@ -217,7 +226,11 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (bytes < 4 || rounds < 1 || !(warmup >= 0)) throw new org.blt4j.Blt4jException("--bytes must be >= 4, --rounds >= 1, --warmup >= 0");
+            if (bytes < 4 || rounds < 1 || !(warmup >= 0) || !Double.isFinite(warmup))
+                throw new org.blt4j.Blt4jException("--bytes must be >= 4, --rounds >= 1, --warmup a finite number >= 0");
+            if (model != null && !(Files.isDirectory(model.resolve("blt")) && Files.isDirectory(model.resolve("entropy"))))
+                throw new org.blt4j.Blt4jException("--model " + model + " must hold the folders blt/ and entropy/ (as bench generate"
+                        + " --1b --reuse DIR writes them)");
             Path text = Bundled.corpusOr(corpus);
             org.blt4j.bench.BatchBench.run(System.out, new org.blt4j.bench.BatchBench.Options(model, !noKernel, warmup, bytes,
                     rounds, text));
@@ -244,7 +257,8 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (clients < 1 || !(seconds > 0)) throw new org.blt4j.Blt4jException("--clients and --seconds must be positive");
+            if (clients < 1 || !(seconds > 0) || !Double.isFinite(seconds))
+                throw new org.blt4j.Blt4jException("--clients must be >= 1 and --seconds a finite number > 0, got " + clients + " and " + seconds);
             org.blt4j.server.ServerLimits d = org.blt4j.server.ServerLimits.defaults();
             int conc = admission.concurrent(d.maxConcurrent()), queued = admission.queued(d.maxQueued());
             org.blt4j.server.ServerLimits limits = new org.blt4j.server.ServerLimits(d.maxPromptBytes(), d.maxOutputBytes(),

@@ -40,9 +40,16 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--prompt", defaultValue = "The state of our Union is", description = "prompt of the generated sample")
     String prompt;
 
+    /** the longest a demo stage may be asked to train */
+    static final double MAX_MINUTES = 7 * 24 * 60;
+
     @Override
     public Integer call() throws Exception {
-        if (!(entropyMinutes > 0) || !(bltMinutes > 0)) throw new Blt4jException("--entropy-minutes and --blt-minutes must be > 0");
+        if (!(entropyMinutes > 0 && entropyMinutes <= MAX_MINUTES) || !(bltMinutes > 0 && bltMinutes <= MAX_MINUTES))
+            throw new Blt4jException("--entropy-minutes and --blt-minutes must be in (0, " + MAX_MINUTES + "] (a week), got "
+                    + entropyMinutes + " and " + bltMinutes);
+        if (Files.exists(out) && !Files.isDirectory(out))
+            throw new Blt4jException("--out " + out + " is a file: give a folder (it is created if missing)");
         long t0 = System.nanoTime();
         Files.createDirectories(out);
         replacePreviousRun(out);

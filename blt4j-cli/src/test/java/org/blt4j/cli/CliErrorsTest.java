@@ -116,6 +116,24 @@ class CliErrorsTest {
         assertClear(run("inspect", other.toString()), "model.safetensors");
     }
 
+    /** Flags checked before any slow work: non-finite durations, a file as a folder, swapped models (a hostile probe's finds). */
+    @Test
+    void benchAndDemoFlagsAreCheckedFirst() throws Exception {
+        Path golden = org.blt4j.server.TestModels.goldenRoot();
+        String blt = golden.resolve("blt_base").toString(), em = golden.resolve("entropy_model_forward").toString();
+        assertClear(run("bench", "int8", "--seconds", "Infinity"), "--seconds must be a finite number > 0");
+        assertClear(run("bench", "int8", "--seconds", "NaN"), "--seconds must be a finite number > 0");
+        assertClear(run("bench", "int8", "--tmp", tmp.resolve("nowhere").toString()), "is not a folder");
+        assertClear(run("bench", "batch", "--model", tmp.resolve("nowhere").toString()), "must hold the folders blt/ and entropy/");
+        assertClear(run("bench", "int8-accuracy", "--model", em, "--entropy-model", blt), "holds an entropy model, not a BLT");
+        assertClear(run("bench", "int8-accuracy", "--model", blt, "--entropy-model", em, "--heldout-fraction", "1.5"),
+                "--heldout-fraction must be in (0, 1)");
+        assertClear(run("demo", "--blt-minutes", "Infinity"), "must be in (0, 10080.0]");
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        assertClear(run("demo", "--out", file.toString()), "is a file: give a folder");
+        assertEquals("x", Files.readString(file));
+    }
+
     @Test
     void modelFoldersAndFlags() {
         assertClear(run("patch", "--entropy-model", tmp.resolve("nowhere").toString(), "hi"), "nowhere");
