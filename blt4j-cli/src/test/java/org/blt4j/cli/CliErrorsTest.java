@@ -116,6 +116,20 @@ class CliErrorsTest {
         assertClear(run("inspect", other.toString()), "model.safetensors");
     }
 
+    /** Config values found by a hostile probe: each refused at once, naming the key (they trained, then lost the run, or crashed). */
+    @Test
+    void trainingConfigValuesOutOfRange() throws Exception {
+        Path data = Files.writeString(tmp.resolve("d.txt"), "Some text to train on. ".repeat(200));
+        String c = config(data.toString()).toString();
+        assertClear(run("train-entropy", "--config", c, "--set", "train.minutes=Infinity"), "train.minutes must be a finite number > 0");
+        assertClear(run("train-entropy", "--config", c, "--set", "data.seq_len=2147483647"), "data.seq_len must be in [2, ");
+        assertClear(run("train-entropy", "--config", c, "--set", "model.args.head_dim=0"), "head_dim 0 must be even and >= 2");
+        assertClear(run("train-entropy", "--config", c, "--set", "model.args.dim=16.5"), "field 'dim'", "16.5");
+        Path file = Files.writeString(tmp.resolve("out-file"), "x");
+        assertClear(run("train-entropy", "--config", c, "--out", file.toString()), "is a file: give --out a folder");
+        assertEquals("x", Files.readString(file));
+    }
+
     /** Flags checked before any slow work: non-finite durations, a file as a folder, swapped models (a hostile probe's finds). */
     @Test
     void benchAndDemoFlagsAreCheckedFirst() throws Exception {

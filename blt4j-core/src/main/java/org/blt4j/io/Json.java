@@ -19,7 +19,8 @@ import java.io.IOException;
 /**
  * The code base's Jackson mappers, configured once:
  * <ul>
- * <li>reading is strict: a duplicate key or content after the value is an error;</li>
+ * <li>reading is strict: a duplicate key or content after the value is an error, and a number with a fraction is not
+ *     an integer field's value (dim 64.5 was read as 64);</li>
  * <li>null record fields (e.g. BltArgs' unset options) are left out when a record becomes JSON;</li>
  * <li>JSON has no NaN or infinities: writing one is an error ({@link NonFiniteNumber}), never the string "NaN" that
  *     Jackson writes by default; callers that want to record such a value say so themselves (MetricsLog writes a
@@ -41,12 +42,14 @@ public final class Json {
             .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.ALWAYS))
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .build();
 
     /** YAML (training configs) with the same reading rules. */
     public static final ObjectMapper YAML = YAMLMapper.builder(new YAMLFactory())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .build();
 
     private Json() {}
@@ -60,6 +63,13 @@ public final class Json {
                 .replaceAll("\\[Source: [^\\]]*\\]", "")
                 .replaceAll("\\s+", " ").strip();
         if (msg.length() > 200) msg = msg.substring(0, 200) + "...";
+        if (e instanceof com.fasterxml.jackson.databind.JsonMappingException m && !m.getPath().isEmpty()) {
+            StringBuilder at = new StringBuilder();   // the field that has the bad value, e.g. "dim" or "betas[1]"
+            for (var r : m.getPath())
+                if (r.getFieldName() != null) at.append(at.isEmpty() ? "" : ".").append(r.getFieldName());
+                else if (r.getIndex() >= 0) at.append('[').append(r.getIndex()).append(']');
+            if (!at.isEmpty()) msg = "field '" + at + "': " + msg;
+        }
         JsonLocation loc = e.getLocation();
         if (loc != null && loc.getLineNr() > 0) msg += " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
         return msg;

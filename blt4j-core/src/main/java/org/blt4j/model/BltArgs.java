@@ -107,6 +107,10 @@ public record BltArgs(
         if (!(patchSize >= 1) || Double.isInfinite(patchSize))
             throw new Blt4jException("config: patch_size must be a finite number of bytes >= 1, got " + patchSize);
         if (maxSeqlen != null && maxSeqlen < 1) throw new Blt4jException("config: max_seqlen must be >= 1, got " + maxSeqlen);
+        if (localAttentionWindowLen != null && localAttentionWindowLen < 1)
+            throw new Blt4jException("config: local_attention_window_len must be >= 1 (null: no window), got " + localAttentionWindowLen);
+        if (maxEncoderSeqLength != null && maxEncoderSeqLength < 2)
+            throw new Blt4jException("config: max_encoder_seq_length must be >= 2 (null: max_seqlen), got " + maxEncoderSeqLength);
         checkHeads("global", dimGlobal, nHeadsGlobal);
         checkHeads("local encoder", dimLocalEncoder, nHeadsLocalEncoder);
         checkHeads("local decoder", dimLocalDecoder, nHeadsLocalDecoder);

@@ -187,10 +187,12 @@ public final class HfConfig {
         if (hEnc != hDec)
             throw refuse(file, "decoder_config.num_attention_heads", hDec, "blt4j's one cross_attn_nheads needs the encoder's and decoder's heads equal (encoder: " + hEnc + ")");
         double eps = dbl(enc, "rms_norm_eps", 1e-5, file), theta = dbl(glo, "rope_theta", 500000.0, file);
+        if (!(eps > 0 && Double.isFinite(eps))) throw refuse(file, "encoder_config.rms_norm_eps", eps, "it must be a finite number > 0");
+        if (!(theta > 0 && Double.isFinite(theta))) throw refuse(file, "global_config.rope_theta", theta, "it must be a finite number > 0");
         for (String name : new String[] {"encoder_config", "decoder_config", "global_config"}) {
             JsonNode c = hf.get(name);
-            check(file, name + ".rms_norm_eps", c.get("rms_norm_eps"), eps);
-            check(file, name + ".rope_theta", c.get("rope_theta"), theta);
+            same(file, name + ".rms_norm_eps", c.get("rms_norm_eps"), eps, "encoder_config.rms_norm_eps");
+            same(file, name + ".rope_theta", c.get("rope_theta"), theta, "global_config.rope_theta");
             check(file, name + ".hidden_act", c.get("hidden_act"), "silu");
             checkRopeScaling(c, name + ".", file);
         }
@@ -308,6 +310,13 @@ public final class HfConfig {
         Object got = v.isNumber() ? (Object) v.asDouble() : v.isBoolean() ? v.asBoolean() : v.asText();
         Object w = want instanceof Number n ? (Object) n.doubleValue() : want;
         if (!got.equals(w)) throw refuse(file, field, v, "blt4j implements " + want + " only here");
+    }
+
+    /** A field absent or null takes the HF default; present, it must equal the value blt4j shares from {@code from}. */
+    private static void same(Path file, String field, JsonNode v, double want, String from) {
+        if (v == null || v.isNull() || (v.isNumber() && v.asDouble() == want)) return;
+        throw refuse(file, field, v, "blt4j's encoder, decoder and global stacks share one value, taken from " + from + " = "
+                + want + "; make them equal");
     }
 
     /** Every field of {@code want} (mapped from the carried args) equals the HF config's. */

@@ -44,6 +44,8 @@ public record LmArgs(
         if (nHeads <= 0) throw new Blt4jException("config: n_heads must be > 0, got " + nHeads);
         checkCommon(vocabSize, multipleOf, ffnDimMultiplier, normEps, ropeTheta, eosId);
         if (maxSeqlen < 1) throw new Blt4jException("config: max_seqlen must be >= 1, got " + maxSeqlen);
+        if (slidingWindow != null && slidingWindow < 1)
+            throw new Blt4jException("config: sliding_window must be >= 1 (null: no window), got " + slidingWindow);
         if (headDim == null) {
             if (dim % nHeads != 0) throw new Blt4jException("config: dim " + dim + " is not divisible by n_heads " + nHeads);
             headDim = dim / nHeads;
@@ -51,7 +53,7 @@ public record LmArgs(
         if (dim <= 0 || nLayers < 0 || nHeads <= 0 || nKvHeads <= 0 || nHeads % nKvHeads != 0)
             throw new Blt4jException("config: need dim > 0, n_layers >= 0, n_heads > 0 and n_heads divisible by n_kv_heads"
                     + " (got dim " + dim + ", n_layers " + nLayers + ", n_heads " + nHeads + ", n_kv_heads " + nKvHeads + ")");
-        if (headDim % 2 != 0) throw new Blt4jException("config: head_dim " + headDim + " must be even for RoPE");
+        if (headDim < 2 || headDim % 2 != 0) throw new Blt4jException("config: head_dim " + headDim + " must be even and >= 2 (RoPE turns pairs)");
     }
 
     /** The fields both configs share, each in its range (a 0 would divide by zero, a negative eps take a NaN root). */

@@ -7,11 +7,13 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import org.blt4j.Blt4jException;
+import org.blt4j.io.ModelDirs;
 
 /**
  * File helpers of the training package: a strict JSON mapper, hidden temporary siblings, atomic small-file writes
@@ -87,6 +89,11 @@ public final class RunFiles {
             throw new Blt4jException("run folder " + runDir + " already holds a run (latest: " + at + "): continue it with --resume, "
                     + "give another --out, or delete the folder");
         }
+        List<Path> steps = ModelDirs.steps(runDir);   // a new run would prune them as its own
+        if (!steps.isEmpty())
+            throw new Blt4jException("run folder " + runDir + " holds checkpoints (" + steps.getLast().getFileName() + " and "
+                    + (steps.size() - 1) + " more) but no " + TrainCheckpoint.LATEST + " file: continue from one with --resume "
+                    + steps.getLast() + ", give another --out, or delete the folder");
     }
 
     /**
@@ -109,6 +116,8 @@ public final class RunFiles {
     }
 
     public static Lock lock(Path runDir) {
+        if (Files.exists(runDir) && !Files.isDirectory(runDir))
+            throw new Blt4jException("run folder " + runDir + " is a file: give --out a folder (it is created if missing)");
         try {
             Files.createDirectories(runDir);
             FileChannel ch = FileChannel.open(runDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);

@@ -23,11 +23,15 @@ import org.blt4j.Blt4jException;
  * lazy deletion finds the best pair (entries are pushed when a count grows, re-checked when popped).
  */
 public final class BpeTrainer {
+    /** the largest vocabulary trained here (GPT-4's cl100k has 100,256 tokens; each merge rescans the corpus) */
+    public static final int MAX_VOCAB = 1 << 20;
+
     private BpeTrainer() {}
 
     /** Trains on {@code docs} (each cut separately) up to {@code vocabSize} tokens (at least 256). */
     public static TiktokenRanks train(List<byte[]> docs, int vocabSize) {
-        if (vocabSize < 256) throw new Blt4jException("BPE vocab size must be at least 256 (the bytes), got " + vocabSize);
+        if (vocabSize < 256 || vocabSize > MAX_VOCAB)
+            throw new Blt4jException("BPE vocab size must be in [256 (the bytes), " + MAX_VOCAB + "], got " + vocabSize);
         Map<String, long[]> chunks = countChunks(docs);
         int nw = chunks.size();
         int[][] words = new int[nw][]; // [nw][len] token ids

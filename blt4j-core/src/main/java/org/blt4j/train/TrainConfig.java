@@ -65,7 +65,8 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
             if (batchSize == null) batchSize = 8;
             if (!(heldoutFraction > 0 && heldoutFraction < 1))
                 throw new Blt4jException("config: data.heldout_fraction must be in (0, 1), got " + heldoutFraction);
-            if (seqLen < 2) throw new Blt4jException("config: data.seq_len must be >= 2, got " + seqLen);
+            if (seqLen < 2 || seqLen > MAX_SEQ_LEN)
+                throw new Blt4jException("config: data.seq_len must be in [2, " + MAX_SEQ_LEN + "], got " + seqLen);
             if (batchSize < 1) throw new Blt4jException("config: data.batch_size must be >= 1, got " + batchSize);
             if (maxPatches != null && maxPatches < 2) throw new Blt4jException("config: data.max_patches must be >= 2, got " + maxPatches);
         }
@@ -84,12 +85,16 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
             if (seed == null) seed = 42L;
             if (out == null) out = "runs/run";
             if (steps != null && steps < 1) throw new Blt4jException("config: train.steps must be >= 1, got " + steps);
-            if (minutes != null && !(minutes > 0)) throw new Blt4jException("config: train.minutes must be > 0, got " + minutes);
+            if (minutes != null && !(minutes > 0 && Double.isFinite(minutes)))
+                throw new Blt4jException("config: train.minutes must be a finite number > 0, got " + minutes);
             if (keep < 1) throw new Blt4jException("config: train.keep must be >= 1, got " + keep);
             if (checkpointEvery < 1 || evalEvery < 1 || logEvery < 1)
                 throw new Blt4jException("config: train.checkpoint_every, eval_every and log_every must be >= 1");
         }
     }
+
+    /** the longest training row: 2^24 bytes (a row's activations are arrays of seq_len × width floats) */
+    public static final int MAX_SEQ_LEN = 1 << 24;
 
     public TrainConfig {
         if (model == null || model.args() == null || !model.args().isObject())

@@ -69,7 +69,7 @@ public final class Training {
         } catch (ValueInstantiationException e) {
             throw e.getCause() instanceof Blt4jException b ? b : new Blt4jException("config: model.args: " + e.getOriginalMessage());
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new Blt4jException("config: model.args: " + e.getOriginalMessage());
+            throw new Blt4jException("config: model.args: " + org.blt4j.io.Json.describe(e));
         }
     }
 
@@ -152,6 +152,7 @@ public final class Training {
 
     /** The BLT task: entropies of both streams from the config's entropy model (cached next to the data). */
     public static BltTask bltTask(TrainConfig cfg, Streams s, Consumer<String> log) {
+        checkBltArgs(cfg);   // before the entropy pass, which may take minutes
         if (cfg.data().entropyModel() == null)
             throw new Blt4jException("config: data.entropy_model is missing: the BLT is patched by a trained entropy model (train one with train-entropy)");
         EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(Path.of(cfg.data().entropyModel())));
@@ -168,6 +169,13 @@ public final class Training {
         return bltTask(cfg, s, tr.entropies(), ho.entropies(), log);
     }
 
+    /** The config's BLT args bound (and so checked) as they will be, an "auto" threshold standing in as a number. */
+    static void checkBltArgs(TrainConfig cfg) {
+        com.fasterxml.jackson.databind.node.ObjectNode t = (com.fasterxml.jackson.databind.node.ObjectNode) cfg.model().args().deepCopy();
+        if ("auto".equals(t.path("patching_threshold").asText())) t.put("patching_threshold", 1.0);
+        bind(t, BltArgs.class);
+    }
+
     /** The BLT task on streams whose per-token entropies (trainH [train], heldH [heldOut]) are already computed. */
     public static BltTask bltTask(TrainConfig cfg, Streams s, float[] trainH, float[] heldH, Consumer<String> log) {
         return bltTask(cfg, s, trainH, heldH, null, log);
@@ -178,6 +186,7 @@ public final class Training {
      * "auto" takes the dataset's own threshold (set on its sample when it was patched); an explicit one is used as given.
      */
     public static BltTask bltTask(TrainConfig cfg, org.blt4j.data.PatchedData.Split data, Consumer<String> log) {
+        checkBltArgs(cfg);
         JsonNode p = data.metadata().path("patching");
         Double datasetThreshold = p.path("threshold").isNumber() && p.path("mode").asText().equals("entropy")
                 ? p.path("threshold").asDouble() : null;

@@ -134,7 +134,11 @@ class HfLayoutTest {
                 {"decoder_config", "num_key_value_heads", "1", "'decoder_config.num_key_value_heads' = 1"},
                 {"global_config", "intermediate_size", "7", "'global_config.intermediate_size' = 7"},
                 {"", "tie_word_embeddings", "true", "'tie_word_embeddings' = true"},
-                {"", "patching_mode", "\"bogus\"", "patching_mode"}};
+                {"", "patching_mode", "\"bogus\"", "patching_mode"},
+                // the stacks share one eps: the encoder's sets it, the other that differs is named with the reason
+                {"encoder_config", "rms_norm_eps", "1e-6", "'decoder_config.rms_norm_eps' = 1.0E-5 is not supported: blt4j's encoder,"
+                        + " decoder and global stacks share one value, taken from encoder_config.rms_norm_eps = 1.0E-6"},
+                {"encoder_config", "rms_norm_eps", "-1", "'encoder_config.rms_norm_eps' = -1.0 is not supported: it must be a finite number > 0"}};
         int i = 0;
         for (String[] b : bad) {
             ObjectNode cfg = good.deepCopy();

@@ -54,7 +54,9 @@ class ModelLoaderTest {
     @Test
     void outOfRangeNumbersAreRefusedNamingTheField() throws Exception {
         Object[][] cases = {{"multiple_of", 0}, {"norm_eps", -1.0}, {"norm_eps", 0.0}, {"rope_theta", 0.0},
-                {"ffn_dim_multiplier", 0.0}, {"eos_id", 100000}, {"eos_id", -1}, {"patch_size", 0.0}, {"vocab_size", 0}};
+                {"ffn_dim_multiplier", 0.0}, {"eos_id", 100000}, {"eos_id", -1}, {"patch_size", 0.0}, {"vocab_size", 0},
+                {"local_attention_window_len", 0}, {"local_attention_window_len", -3}, {"max_encoder_seq_length", 0},
+                {"max_encoder_seq_length", -5}, {"dim_global", 64.5}};
         int i = 0;
         for (Object[] c : cases) {
             String field = (String) c[0];
@@ -65,7 +67,8 @@ class ModelLoaderTest {
             assertMessage(assertThrows(Blt4jException.class, () -> Checkpoint.readArgs(dir, BltArgs.class)), field);
         }
         Path em = GoldenCases.root().resolve("entropy_model_forward");
-        for (Object[] c : new Object[][] {{"n_heads", 0}, {"max_seqlen", 0}, {"multiple_of", 0}, {"norm_eps", -1.0}}) {
+        for (Object[] c : new Object[][] {{"n_heads", 0}, {"max_seqlen", 0}, {"multiple_of", 0}, {"norm_eps", -1.0},
+                {"sliding_window", 0}, {"sliding_window", -5}, {"head_dim", 0}, {"head_dim", -2}, {"dim", 64.5}}) {
             ObjectNode args = (ObjectNode) Checkpoint.rawArgs(em).deepCopy();
             if (c[1] instanceof Integer n) args.put((String) c[0], n);
             else args.put((String) c[0], (Double) c[1]);

@@ -131,6 +131,8 @@ class BpeTrainerTest {
     @Test
     void rejectsABadVocabSize() {
         var e = assertThrows(Blt4jException.class, () -> BpeTrainer.train(List.of(), 100));
-        assertTrue(e.getMessage().contains("at least 256"), e.getMessage());
+        assertTrue(e.getMessage().contains("[256 (the bytes), "), e.getMessage());
+        e = assertThrows(Blt4jException.class, () -> BpeTrainer.train(List.of(), 2_000_000_000)); // was an OutOfMemoryError
+        assertTrue(e.getMessage().contains("got 2000000000"), e.getMessage());
     }
 }
