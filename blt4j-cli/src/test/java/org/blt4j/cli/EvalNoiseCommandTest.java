@@ -53,6 +53,24 @@ class EvalNoiseCommandTest {
         assertEquals(1 + 1 + 15 + 3 + 1, o.out().lines().count(), o.out());
     }
 
+    /** A text shorter than one row of --seq-len is one row (it was refused as "training data too small"). */
+    @Test
+    void aBltScoresAShortTextAndNamesSeqLen() throws Exception {
+        Path shortText = java.nio.file.Files.writeString(tmp.resolve("short.txt"), "The state of our Union is strong. ".repeat(8));
+        String[] m = {"--model", GOLDEN + "blt_base", "--entropy-model", GOLDEN + "entropy_model_forward", "--data", shortText.toString()};
+        Out e = run(concat(new String[] {"eval"}, m));
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().contains("bits per byte"), e.out());
+        CliErrorsTest.Run r = CliErrorsTest.run(concat(new String[] {"eval", "--seq-len", "2"}, m));
+        CliErrorsTest.assertClear(r, "a BLT row needs at least 2 patches: give --seq-len >= ");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
     @Test
     void aTokenLmRunIsEvaluatedAndScored() throws Exception {
         Path data = tmp.resolve("sample.txt");

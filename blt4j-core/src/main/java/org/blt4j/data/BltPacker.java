@@ -110,6 +110,11 @@ public final class BltPacker {
         this.order = new RowOrder(rows, config.shuffleSeed());
     }
 
+    /** How many patches the stream has (every document patched on its own, as the packer patches it). */
+    public static int patches(int[] ids, float[] entropies, PatcherArgs patcherArgs) {
+        return patchStream(ids, entropies, patcherArgs.build()).length;
+    }
+
     /** Patch lengths of every document, concatenated. */
     private static int[] patchStream(int[] ids, float[] entropies, Patcher patcher) {
         int[] docStarts = Documents.starts(ids);

@@ -11,6 +11,7 @@ import org.blt4j.model.EntropyModel;
 import org.blt4j.model.HfLayout;
 import org.blt4j.model.ModelLoader;
 import org.blt4j.patch.PatcherArgs;
+import org.blt4j.run.TrainCheckpoint;
 import org.blt4j.patch.PatchingMode;
 
 /**
@@ -25,17 +26,35 @@ public record LoadedModels(String name, ByteLatentTransformer blt, EntropyModel 
 
     /**
      * The entropy model of the BLT at {@code model} when none is named: the BLT folder itself when it is a Hugging Face
-     * folder that stores its patcher, else the first of {@link #entropyCandidates} that is a folder.
+     * folder that stores its patcher, else the entropy model its training run recorded ({@link #recordedEntropyModel}),
+     * else the first of {@link #entropyCandidates} that is a folder.
      *
      * @throws Blt4jException naming the places it looked
      */
     public static Path entropyModelFor(Path model) {
         if (HfLayout.hasPatcher(model)) return model;
+        Path recorded = recordedEntropyModel(model);
+        if (recorded != null) return recorded;
         List<Path> candidates = entropyCandidates(model);
         for (Path c : candidates)
             if (Files.isDirectory(c)) return c;
         throw new Blt4jException("no entropy model found for " + model + " (it is not a Hugging Face folder with a patcher,"
                 + " and none of " + candidates + " exists): name one (--entropy-model DIR, or Blt.load(model, entropyModel))");
+    }
+
+    /**
+     * The entropy model a BLT training run was patched by (its step's state.json: data.entropy_model), when the model
+     * is a run or step folder and that folder still exists; else null.
+     */
+    static Path recordedEntropyModel(Path model) {
+        if (!Files.isRegularFile(model.resolve(ModelDirs.STATE)) && !Files.isRegularFile(model.resolve(ModelDirs.LATEST))) return null;
+        try {
+            String em = TrainCheckpoint.readState(model).trainConfig().path("data").path("entropy_model").asText("");
+            Path p = em.isEmpty() ? null : Path.of(em);
+            return p != null && Files.isDirectory(p) ? p : null;
+        } catch (RuntimeException e) {   // a damaged run: the loader says what is wrong with it
+            return null;
+        }
     }
 
     /**

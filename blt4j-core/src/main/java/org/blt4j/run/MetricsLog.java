@@ -25,7 +25,9 @@ import org.blt4j.Blt4jException;
  * "-Infinity" (JSON has no such numbers). Each line goes to the file in one write as soon as it is appended.
  * <p>
  * On resume from a checkpoint at step S, {@link #resume} drops the lines of steps after S, so the log describes
- * one history. One writer per run folder.
+ * one history; it does so only when the resumed run installs its first checkpoint ({@link #checkpointed}), and holds
+ * the new lines until then: a resume killed before it leaves the file as it was, matching the run's {@code latest}.
+ * A new run ({@link #fresh}) starts an empty file. One writer per run folder.
  */
 public final class MetricsLog implements AutoCloseable {
     public static final String FILE = "metrics.jsonl";
@@ -68,7 +70,11 @@ public final class MetricsLog implements AutoCloseable {
     }
 
     private final Path file;
-    private final FileChannel out;
+    private FileChannel out;
+    /** a resume's step whose later lines are dropped at the first checkpoint, -1 when none is pending */
+    private long pendingFrom = -1;
+    /** a pending resume's new lines */
+    private final List<String> held = new ArrayList<>();
 
     private MetricsLog(Path file, FileChannel out) {
         this.file = file;
@@ -82,11 +88,41 @@ public final class MetricsLog implements AutoCloseable {
         return append(file);
     }
 
-    /** As {@link #open}, after removing (atomically) every line of a step after {@code step}. */
+    /**
+     * A new run's log: an empty file (lines left by a run that never wrote a checkpoint are dropped: it cannot be
+     * resumed, and its steps would repeat this run's).
+     */
+    public static MetricsLog fresh(Path runDir) {
+        Path file = createRun(runDir).resolve(FILE);
+        if (Files.exists(file)) RunFiles.writeAtomically(file, new byte[0]);
+        return append(file);
+    }
+
+    /**
+     * A resumed run's log: as {@link #open}, but every line of a step after {@code step} is removed (atomically) when
+     * the run installs its first checkpoint ({@link #checkpointed}); its new lines wait in memory until then.
+     */
     public static MetricsLog resume(Path runDir, long step) {
         Path file = createRun(runDir).resolve(FILE);
-        if (Files.exists(file)) keepUpTo(file, step);
-        return append(file);
+        if (!endsWithNewline(file)) keepUpTo(file, Long.MAX_VALUE);
+        MetricsLog log = append(file);
+        log.pendingFrom = step;
+        return log;
+    }
+
+    /** The run installed a checkpoint: a pending resume's older history is cut and its held lines written. */
+    public synchronized void checkpointed() {
+        if (pendingFrom < 0) return;
+        try {
+            out.close();
+        } catch (IOException e) {
+            throw new Blt4jException("cannot close " + file + ": " + e, e);
+        }
+        if (Files.exists(file)) keepUpTo(file, pendingFrom);
+        out = append(file).out;
+        pendingFrom = -1;
+        for (String line : held) write(line);
+        held.clear();
     }
 
     public Path file() {
@@ -102,8 +138,19 @@ public final class MetricsLog implements AutoCloseable {
             else if (Double.isFinite(v)) o.put(k, v);
             else o.put(k, v.toString()); // "NaN", "Infinity", "-Infinity"
         });
+        String line;
         try {
-            ByteBuffer b = ByteBuffer.wrap((RunFiles.JSON.writeValueAsString(o) + "\n").getBytes(StandardCharsets.UTF_8));
+            line = RunFiles.JSON.writeValueAsString(o) + "\n";
+        } catch (IOException e) {
+            throw new Blt4jException("cannot encode a line of " + file + ": " + e, e);
+        }
+        if (pendingFrom >= 0) held.add(line);
+        else write(line);
+    }
+
+    private void write(String line) {
+        try {
+            ByteBuffer b = ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8));
             while (b.hasRemaining()) out.write(b);
         } catch (IOException e) {
             throw new Blt4jException("cannot append to " + file + ": " + e, e);

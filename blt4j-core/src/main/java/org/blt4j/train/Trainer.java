@@ -102,6 +102,7 @@ public final class Trainer {
         long totalSteps = t.steps() != null ? t.steps() : -1;
         double elapsedBefore = 0;
         MetricsLog metrics;
+        Path resumed = null;
         if (resumeFrom != null) {
             Path dir = ModelDirs.resolve(resumeFrom);
             float[] m = new float[params.length], v = new float[params.length];
@@ -118,9 +119,10 @@ public final class Trainer {
             opt.restore(s.lrStep(), m, v);
             task.seek(s.dataPosition());
             metrics = MetricsLog.resume(runDir, step);
+            resumed = dir;
             out.printf("resumed %s at step %d%n", dir, step);
         } else {
-            metrics = MetricsLog.open(runDir);
+            metrics = MetricsLog.fresh(runDir);
         }
 
         long startNanos = System.nanoTime();
@@ -189,11 +191,16 @@ public final class Trainer {
                     fields = all;
                 }
                 bar.update(step, bytesSeen, fields);
-                if (step % t.checkpointEvery() == 0 || lastStep)
+                if (step % t.checkpointEvery() == 0 || lastStep) {
                     last = save(ckpt, step, tokensSeen, bytesSeen, opt, totalSteps, elapsedBefore + secs);
+                    metrics.checkpointed();
+                }
             }
-            if (last == null || !last.getFileName().toString().equals(TrainCheckpoint.stepName(step)))
+            if (stepsThisRun == 0 && resumed != null) last = resumed;   // nothing trained: nothing saved, nothing pruned
+            else if (last == null || !last.getFileName().toString().equals(TrainCheckpoint.stepName(step))) {
                 last = save(ckpt, step, tokensSeen, bytesSeen, opt, totalSteps, elapsedBefore + (System.nanoTime() - startNanos) / 1e9);
+                metrics.checkpointed();
+            }
         }
         bar.finish();
         double secs = (System.nanoTime() - startNanos) / 1e9;

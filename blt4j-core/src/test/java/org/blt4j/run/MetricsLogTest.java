@@ -48,9 +48,15 @@ class MetricsLogTest {
         try (MetricsLog log = MetricsLog.open(run)) {
             for (int s = 1; s <= 6; s++) log.append(entry(s));
         }
+        try (MetricsLog log = MetricsLog.resume(run, 3)) {   // killed before its first checkpoint: nothing changes
+            log.append(entry(4).with("note", 2.0));
+        }
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), MetricsLog.read(run).stream().map(MetricsLog.Entry::step).toList());
         try (MetricsLog log = MetricsLog.resume(run, 3)) {
             log.append(entry(4).with("note", 1.0));
+            log.checkpointed();                               // the resumed run's first checkpoint: history cut at 3
             log.append(entry(5));
+            log.checkpointed();
         }
         List<MetricsLog.Entry> back = MetricsLog.read(run.resolve(MetricsLog.FILE));
         assertEquals(List.of(1L, 2L, 3L, 4L, 5L), back.stream().map(MetricsLog.Entry::step).toList());
@@ -60,6 +66,9 @@ class MetricsLogTest {
             log.append(entry(6));
         }
         assertEquals(6, MetricsLog.read(run).size());
+        // a new run starts an empty log
+        MetricsLog.fresh(run).close();
+        assertEquals(List.of(), MetricsLog.read(run));
         // resuming a run that never logged creates the file
         Path fresh = run.resolve("fresh");
         MetricsLog.resume(fresh, 10).close();

@@ -1,6 +1,7 @@
 package org.blt4j.train;
 
 import org.blt4j.run.MetricsLog;
+import org.blt4j.run.TrainCheckpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -73,6 +74,29 @@ class TrainerTest {
         assertEquals(3, train(entropyConfig(busy, 3), null, Long.MAX_VALUE).steps(), "free again once released");
     }
 
+    /** Found by a hostile probe: checkpoints and metrics a run never made its own are not pruned, appended to or cut. */
+    @Test
+    void checkpointsAndMetricsAreNotLostToANewRunOrAnEmptyResume() throws Exception {
+        Path run = tmp.resolve("older");
+        train(entropyConfig(run, 10), null, Long.MAX_VALUE);                       // step-000005, step-000010
+        byte[] weights = Files.readAllBytes(run.resolve("step-000010/model.safetensors"));
+        // a resume from step 5 that has nothing to train (steps 5) saves nothing, prunes nothing, cuts no metric
+        assertEquals(5, train(entropyConfig(run, 5), run.resolve("step-000005"), Long.MAX_VALUE).steps());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(weights, Files.readAllBytes(run.resolve("step-000010/model.safetensors")));
+        assertEquals(10, MetricsLog.read(run).size());
+        // without its latest file the folder still holds checkpoints: a new run is refused, not pruning them
+        Files.delete(run.resolve(TrainCheckpoint.LATEST));
+        var e = org.junit.jupiter.api.Assertions.assertThrows(org.blt4j.Blt4jException.class,
+                () -> train(entropyConfig(run, 3), null, Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains("holds checkpoints") && e.getMessage().contains("--resume"), e.getMessage());
+        assertTrue(Files.isDirectory(run.resolve("step-000005")) && Files.isDirectory(run.resolve("step-000010")));
+        // a run killed before its first checkpoint left metrics: the next new run starts them afresh
+        Path early = Files.createDirectories(tmp.resolve("early"));
+        Files.copy(run.resolve(MetricsLog.FILE), early.resolve(MetricsLog.FILE));
+        train(entropyConfig(early, 3), null, Long.MAX_VALUE);
+        assertEquals(List.of(1L, 2L, 3L), MetricsLog.read(early).stream().map(MetricsLog.Entry::step).toList());
+    }
+
     @Test
     void resumeContinuesExactly() throws Exception {
         Trainer.Result straight = train(entropyConfig(tmp.resolve("straight"), 20), null, Long.MAX_VALUE);
@@ -117,5 +141,8 @@ class TrainerTest {
         assertTrue(r.losses().get(11) < r.losses().get(0) - 0.5, "loss should fall: " + r.losses());
         assertTrue(r.avgPatchLength() > 1.0, "entropy patches longer than a byte on average: " + r.avgPatchLength());
         assertTrue(Files.exists(tmp.resolve("blt").resolve("step-000012").resolve("model.safetensors")));
+        // the run remembers its entropy model: eval, generate and Blt.load find it without being told
+        assertEquals(em, org.blt4j.generate.LoadedModels.entropyModelFor(tmp.resolve("blt")));
+        assertEquals(em, org.blt4j.generate.LoadedModels.entropyModelFor(tmp.resolve("blt").resolve("step-000012")));
     }
 }

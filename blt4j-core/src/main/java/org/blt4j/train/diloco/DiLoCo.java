@@ -86,7 +86,7 @@ public final class DiLoCo {
             if (roundsDone >= 2) deleteStates(roundsDone - 2);   // a crash between a commit and its clean-up
             out.printf("resumed %s after round %d of %d (inner step %d)%n", runDir, roundsDone, rounds, s.step());
         } else {
-            metrics = MetricsLog.open(runDir);
+            metrics = MetricsLog.fresh(runDir);
         }
         TrainCheckpoint ckpt = new TrainCheckpoint(runDir, cfg.train().keep());
         LrSchedule sched = DiLoCoWorker.schedule(cfg.optim(), total);
@@ -145,6 +145,7 @@ public final class DiLoCo {
                 new OuterState(roundsDone, outerSteps, momentum).write(runDir);
                 last = ckpt.save(new TrainState(first + steps, tokensSeen, bytesSeen, 0, first + steps, List.of(), cfg.toTree(),
                         extra(task.kind(), total, roundsDone, elapsedBefore + secs)), task.args(), task.params(), null, null);
+                metrics.checkpointed();
                 if (r >= 1) deleteStates(r - 1);
             }
         }
