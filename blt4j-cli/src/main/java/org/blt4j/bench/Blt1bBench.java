@@ -6,11 +6,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.blt4j.generate.CachedGenerator;
@@ -106,7 +104,7 @@ final class Blt1bBench {
         Path tmp = null;
         try {
             tmp = reuse != null ? Files.createDirectories(reuse)
-                    : Files.createTempDirectory(tmpOpt != null ? tmpOpt : Path.of(System.getProperty("java.io.tmpdir")), "blt4j-1b-");
+                    : TempDirs.create(tmpOpt, "blt4j-1b-");
             int hashVocab = hashVocabOpt != null ? hashVocabOpt : RELEASED_HASH_VOCAB;
             long free = Files.getFileStore(tmp).getUsableSpace();
             long hashBytes = 6L * hashVocab * 1024 * 2, restBytes = 3_300_000_000L;
@@ -167,7 +165,7 @@ final class Blt1bBench {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
-            if (tmp != null && reuse == null) deleteTree(tmp);
+            if (reuse == null) TempDirs.delete(tmp);
         }
     }
 
@@ -416,17 +414,4 @@ final class Blt1bBench {
         }
     }
 
-    private static void deleteTree(Path root) {
-        try (Stream<Path> s = Files.walk(root)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // best effort
-                }
-            });
-        } catch (IOException ignored) {
-            // best effort
-        }
-    }
 }

@@ -8,7 +8,6 @@ import org.blt4j.Blt4jException;
 import org.blt4j.data.Corpus;
 import org.blt4j.data.DataSplit;
 import org.blt4j.eval.QuantizedAccuracy;
-import org.blt4j.io.AtomicFiles;
 import org.blt4j.model.ByteLatentTransformer;
 import org.blt4j.model.EntropyModel;
 import org.blt4j.model.ModelLoader;
@@ -35,7 +34,7 @@ public final class Int8AccuracyBench {
         try {
             Path bltQ = o.bltQ(), emQ = o.emQ();
             if (bltQ == null) {
-                tmp = Files.createTempDirectory("blt4j-int8-");
+                tmp = TempDirs.create(null, "blt4j-int8-");
                 bltQ = tmp.resolve("blt");
                 emQ = tmp.resolve("entropy");
                 Quantizer.quantize(o.blt(), bltQ, o.block(), null);
@@ -59,7 +58,7 @@ public final class Int8AccuracyBench {
                     Math.abs(r.bltChange()) <= 0.01 && Math.abs(r.entropyChange()) <= 0.01 ? "yes" : "NO",
                     r.boundaryAgreement() >= 0.99 ? "yes" : "NO", (System.nanoTime() - t0) / 1e9);
         } finally {
-            if (tmp != null) AtomicFiles.deleteTree(tmp);
+            TempDirs.delete(tmp);
         }
     }
 }

@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Random;
-import org.blt4j.io.AtomicFiles;
 import org.blt4j.io.DType;
 import org.blt4j.tensor.Bf16Gemm;
 import org.blt4j.tensor.Int8Gemm;
@@ -39,12 +38,7 @@ public final class Int8Bench {
     public record Options(double seconds, List<Integer> ms, int mib, boolean bandwidth, Path tmp) {}
 
     public static void run(PrintStream out, Options o) {
-        Path dir;
-        try {
-            dir = Files.createTempDirectory(o.tmp() == null ? Path.of(System.getProperty("java.io.tmpdir")) : o.tmp(), "blt4j-int8-bench");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Path dir = TempDirs.create(o.tmp(), "blt4j-int8-bench");
         try (Arena arena = Arena.ofShared()) {
             double bw = 0;
             if (o.bandwidth()) {
@@ -80,7 +74,7 @@ public final class Int8Bench {
                 }
             }
         } finally {
-            AtomicFiles.deleteQuietly(dir);
+            TempDirs.delete(dir);
         }
     }
 

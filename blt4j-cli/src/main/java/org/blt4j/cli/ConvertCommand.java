@@ -52,6 +52,11 @@ final class ConvertCommand implements Callable<Integer> {
             if (isHf) throw new Blt4jException(model + " is already in the HF layout (config.json has model_type blt, no \"args\")");
             Path dir = ModelDirs.resolveModel(model);
             Path em = entropyModel == null ? null : ModelDirs.resolveModel(entropyModel);
+            if (!org.blt4j.model.ModelLoader.isBlt(dir))
+                throw new Blt4jException("--model " + model + " holds an entropy model, not a BLT: convert takes the BLT, and its"
+                        + " entropy model goes with --entropy-model");
+            if (em != null && org.blt4j.model.ModelLoader.isBlt(em))
+                throw new Blt4jException("--entropy-model " + entropyModel + " holds a BLT, not an entropy model");
             for (Path d : em == null ? java.util.List.of(dir) : java.util.List.of(dir, em))
                 if (org.blt4j.model.Quantization.of(d) != null)
                     throw new Blt4jException(d.resolve(Checkpoint.CONFIG) + ": field \"quantization\": an int8 checkpoint "

@@ -49,7 +49,12 @@ final class EvalNoiseCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (items < 1) throw new Blt4jException("--items must be at least 1, got " + items);
-        List<NoiseWhere> wheres = where.strip().equalsIgnoreCase("all") ? List.of(NoiseWhere.values()) : List.of(NoiseWhere.parse(where));
+        List<NoiseWhere> wheres;
+        try {
+            wheres = where.strip().equalsIgnoreCase("all") ? List.of(NoiseWhere.values()) : List.of(NoiseWhere.parse(where));
+        } catch (org.blt4j.Blt4jException e) {
+            throw new org.blt4j.Blt4jException("--where " + where + ": give both, context, candidates or all");
+        }
         List<FourWayItem> clean = FourWayItems.build(DataSplit.split(Corpus.read(data), heldOutFraction).heldOut(), items, seed);
         LanguageModel m = LanguageModels.load(model, entropyModel);
         List<NoiseEval.Condition> conds = NoiseEval.conditions(wheres);

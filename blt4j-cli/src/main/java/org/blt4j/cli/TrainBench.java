@@ -58,7 +58,15 @@ final class TrainBench {
     }
 
     void run(boolean demo, boolean large) throws Exception {
-        Path dir = Files.createTempDirectory("blt4j-bench");
+        Path dir = org.blt4j.bench.TempDirs.create(null, "blt4j-bench");
+        try {
+            run(dir, demo, large);
+        } finally {
+            org.blt4j.bench.TempDirs.delete(dir);   // it was left behind before
+        }
+    }
+
+    private void run(Path dir, boolean demo, boolean large) throws Exception {
         Path data = dir.resolve(Bundled.CORPUS);
         Bundled.copyCorpus(data);
         out.printf("%d threads; %d warm-up + %d timed steps per model; bundled corpus%n", Parallel.poolSize(), warmup, steps);

@@ -125,6 +125,8 @@ class CliErrorsTest {
         assertClear(run("train-entropy", "--config", c, "--set", "data.seq_len=2147483647"), "data.seq_len must be in [2, ");
         assertClear(run("train-entropy", "--config", c, "--set", "model.args.head_dim=0"), "head_dim 0 must be even and >= 2");
         assertClear(run("train-entropy", "--config", c, "--set", "model.args.dim=16.5"), "field 'dim'", "16.5");
+        assertClear(run("train-entropy", "--config", c, "--set", "model.args.attn_bias_type=bogus"), "attn_bias_type 'bogus' is not supported");
+        assertClear(run("train-entropy", "--config", c, "--set", "train.eval_bytes=-5"), "train.eval_bytes must be >= 1");
         Path file = Files.writeString(tmp.resolve("out-file"), "x");
         assertClear(run("train-entropy", "--config", c, "--out", file.toString()), "is a file: give --out a folder");
         assertEquals("x", Files.readString(file));

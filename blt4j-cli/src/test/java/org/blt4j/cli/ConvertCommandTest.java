@@ -38,6 +38,11 @@ class ConvertCommandTest {
                 "no entropy model found for " + blt, "--entropy-model DIR");
         CliErrorsTest.assertClear(CliErrorsTest.run("convert", "--model", blt.toString(), "--to", "hf", "--out", hf.toString()),
                 "already exists");
+        CliErrorsTest.assertClear(CliErrorsTest.run("convert", "--model", blt.toString(), "--to", "hf", "--entropy-model", blt.toString(),
+                "--out", tmp.resolve("w").toString()), "holds a BLT, not an entropy model");
+        CliErrorsTest.assertClear(CliErrorsTest.run("convert", "--model", em.toString(), "--to", "hf", "--out", tmp.resolve("v").toString()),
+                "holds an entropy model, not a BLT");
+        CliErrorsTest.assertClear(CliErrorsTest.run("inspect", blt.resolve("config.json").toString()), "is a file, not a checkpoint folder");
         CliErrorsTest.assertClear(CliErrorsTest.run("convert", "--model", blt.toString(), "--to", "hub", "--out", tmp.resolve("x").toString()),
                 "not in the HF layout");
         CliErrorsTest.assertClear(CliErrorsTest.run("convert", "--model", hf.toString(), "--to", "hf", "--out", tmp.resolve("y").toString()),

@@ -102,6 +102,6 @@ class EvalNoiseCommandTest {
         CliErrorsTest.assertClear(CliErrorsTest.run("eval-noise", "--model", GOLDEN + "entropy_model_forward", "--data", SAMPLE,
                 "--items", "1000000"), "gives only");
         CliErrorsTest.assertClear(CliErrorsTest.run("eval-noise", "--model", GOLDEN + "entropy_model_forward", "--data", SAMPLE,
-                "--where", "middle"), "valid: context, candidates, both");
+                "--where", "middle"), "--where middle: give both, context, candidates or all");
     }
 }

@@ -33,7 +33,7 @@ public final class Sampler {
      * @param topP        keep the smallest set of ids whose probability reaches p (1 = all)
      */
     public static Sampler of(double temperature, int topK, double topP, long seed) {
-        if (!(temperature >= 0) || Double.isInfinite(temperature)) throw new Blt4jException("temperature must be >= 0, got " + temperature);
+        if (!(temperature >= 0) || Double.isInfinite(temperature)) throw new Blt4jException("temperature must be a finite number >= 0, got " + temperature);
         if (topK < 0) throw new Blt4jException("top-k must be >= 0, got " + topK);
         if (!(topP > 0 && topP <= 1)) throw new Blt4jException("top-p must be in (0, 1], got " + topP);
         if (temperature == 0) return greedy();

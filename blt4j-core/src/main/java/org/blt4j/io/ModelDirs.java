@@ -54,6 +54,9 @@ public final class ModelDirs {
             if (Files.isRegularFile(dir) && dir.getFileName() != null && dir.getFileName().toString().equals(LATEST))
                 throw new Blt4jException(dir + " is the file that names a run's latest step: pass the run folder "
                         + dir.toAbsolutePath().getParent() + " instead");
+            if (Files.isRegularFile(dir))
+                throw new Blt4jException(dir + " is a file, not a checkpoint folder: pass the folder that holds it"
+                        + (dir.toAbsolutePath().getParent() == null ? "" : " (" + dir.toAbsolutePath().getParent() + ")"));
             if (!Files.isDirectory(dir)) throw new Blt4jException("checkpoint folder " + dir + " does not exist");
             throw new Blt4jException(dir + " is neither a training step folder (no " + STATE + ") nor a run folder (no "
                     + LATEST + " file)" + (steps(dir).isEmpty() ? "" : "; it holds step folders: pass one of them"));

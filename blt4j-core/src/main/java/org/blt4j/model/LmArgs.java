@@ -44,6 +44,7 @@ public record LmArgs(
         if (nHeads <= 0) throw new Blt4jException("config: n_heads must be > 0, got " + nHeads);
         checkCommon(vocabSize, multipleOf, ffnDimMultiplier, normEps, ropeTheta, eosId);
         if (maxSeqlen < 1) throw new Blt4jException("config: max_seqlen must be >= 1, got " + maxSeqlen);
+        if (attnBiasType != null) AttnBiasType.parse(attnBiasType);   // one of the reference's names, or refused naming them
         if (slidingWindow != null && slidingWindow < 1)
             throw new Blt4jException("config: sliding_window must be >= 1 (null: no window), got " + slidingWindow);
         if (headDim == null) {

@@ -88,6 +88,7 @@ public record TrainConfig(Model model, Optim optim, Data data, Train train) {
             if (minutes != null && !(minutes > 0 && Double.isFinite(minutes)))
                 throw new Blt4jException("config: train.minutes must be a finite number > 0, got " + minutes);
             if (keep < 1) throw new Blt4jException("config: train.keep must be >= 1, got " + keep);
+            if (evalBytes < 1) throw new Blt4jException("config: train.eval_bytes must be >= 1, got " + evalBytes);
             if (checkpointEvery < 1 || evalEvery < 1 || logEvery < 1)
                 throw new Blt4jException("config: train.checkpoint_every, eval_every and log_every must be >= 1");
         }
