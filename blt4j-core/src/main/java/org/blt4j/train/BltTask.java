@@ -23,7 +23,13 @@ public final class BltTask implements TrainTask {
         PatcherArgs pa = model.args().patcherArgs();
         this.train = new BltPacker(trainIds, trainH, pa, new BltPacker.Config(batchSize, patchesPerRow, seqLen, false, shuffleSeed));
         this.heldOut = new BltPacker(heldIds, heldH, pa, new BltPacker.Config(batchSize, patchesPerRow, seqLen, false, null));
+        this.inputs = InputsFingerprint.of(new int[][] {trainIds, heldIds},
+                trainH == null ? new float[0][] : new float[][] {trainH, heldH == null ? new float[0] : heldH});
     }
+
+    private final String inputs;
+
+    @Override public String inputs() { return inputs; }
 
     public ByteLatentTransformer model() { return model; }
 

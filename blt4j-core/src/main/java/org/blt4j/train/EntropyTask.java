@@ -11,7 +11,12 @@ public final class EntropyTask extends LmTask {
     public EntropyTask(EntropyModel model, int[] trainIds, int[] heldOutIds, int batchSize, int seqLen, Long shuffleSeed) {
         super(model, trainIds, batchSize, seqLen, shuffleSeed);
         this.heldOut = heldOutIds;
+        this.inputs = InputsFingerprint.of(new int[][] {trainIds, heldOutIds}, new float[0][]);
     }
+
+    private final String inputs;
+
+    @Override public String inputs() { return inputs; }
 
     @Override public String kind() { return "entropy"; }
 

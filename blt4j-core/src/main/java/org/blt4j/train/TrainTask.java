@@ -22,6 +22,11 @@ public interface TrainTask {
 
     void seek(long position);
 
+    /** A fingerprint of what the task trains on (saved with checkpoints, compared on resume); "" when not known. */
+    default String inputs() {
+        return "";
+    }
+
     /** Bits per byte (and average patch length, NaN for the entropy model) on up to maxBytes held-out bytes. */
     BitsPerByte.Eval evalHeldOut(long maxBytes);
 

@@ -109,6 +109,11 @@ public final class Trainer {
             TrainState s = TrainCheckpoint.load(dir, task.params(), m, v);
             if (!s.extra().path("kind").asText().equals(task.kind()))
                 throw new Blt4jException("--resume " + dir + " is a '" + s.extra().path("kind").asText() + "' run, not '" + task.kind() + "'");
+            String was = s.extra().path("inputs").asText(""), now = task.inputs();
+            if (!was.isEmpty() && !now.isEmpty() && !was.equals(now))
+                throw new Blt4jException("--resume " + dir + ": the training data differ from what this run was trained on (inputs "
+                        + was + ", now " + now + "): the file at data.path" + (task.kind().equals("blt") ? ", or the entropy model"
+                        + " at data.entropy_model," : "") + " changed; a resume needs the same inputs (give another --out to start afresh)");
             step = s.step();
             bytesSeen = s.bytesSeen();
             tokensSeen = s.tokensSeen();
@@ -226,6 +231,7 @@ public final class Trainer {
         extra.put("kind", task.kind());
         extra.put("total_steps", totalSteps);
         extra.put("elapsed_s", elapsed);
+        if (!task.inputs().isEmpty()) extra.put("inputs", task.inputs());
         TrainState state = new TrainState(step, tokens, bytes, task.position(), opt.stepCount(), List.of(), cfg.toTree(), extra);
         return ckpt.save(state, task.args(), task.params(), opt.m(), opt.v());
     }

@@ -97,6 +97,23 @@ class TrainerTest {
         assertEquals(List.of(1L, 2L, 3L), MetricsLog.read(early).stream().map(MetricsLog.Entry::step).toList());
     }
 
+    /** Found by a hostile probe: new text behind the same data.path was trained on as if the run went on. */
+    @Test
+    void aResumeOnChangedDataIsRefused() throws Exception {
+        Path mine = tmp.resolve("mine.txt");
+        Files.copy(data, mine);
+        Path run = tmp.resolve("changed");
+        ObjectNode cfg = entropyConfig(run, 10);
+        ((ObjectNode) cfg.get("data")).put("path", mine.toString());
+        train(cfg, null, 5);
+        String text = Files.readString(mine);
+        Files.writeString(mine, text.substring(0, text.length() / 2) + text.substring(0, text.length() / 2).toUpperCase());
+        var e = org.junit.jupiter.api.Assertions.assertThrows(org.blt4j.Blt4jException.class, () -> train(cfg, run, Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains("the training data differ from what this run was trained on"), e.getMessage());
+        Files.writeString(mine, text);                                      // the same text again: it goes on
+        assertEquals(10, train(cfg, run, Long.MAX_VALUE).steps());
+    }
+
     @Test
     void resumeContinuesExactly() throws Exception {
         Trainer.Result straight = train(entropyConfig(tmp.resolve("straight"), 20), null, Long.MAX_VALUE);
