@@ -18,8 +18,22 @@ final class SamplingOptions {
     @Option(names = "--top-p", paramLabel = "P", description = "nucleus sampling: the most likely bytes holding probability P (default: 1)")
     Double topP;
 
-    @Option(names = "--seed", paramLabel = "S", description = "random seed, for reproducible sampling (default: random)")
+    @Option(names = "--seed", paramLabel = "S", converter = SeedConverter.class,
+            description = "random seed, a 64-bit integer, for reproducible sampling (default: random)")
     Long seed;
+
+    /** --seed as a long, with a message that says what fits (picocli's own prints the whole usage). */
+    static final class SeedConverter implements picocli.CommandLine.ITypeConverter<Long> {
+        @Override
+        public Long convert(String v) {
+            try {
+                return Long.parseLong(v.strip());
+            } catch (NumberFormatException e) {
+                throw new picocli.CommandLine.TypeConversionException("'" + v + "' is not a 64-bit integer (from "
+                        + Long.MIN_VALUE + " to " + Long.MAX_VALUE + ")");
+            }
+        }
+    }
 
     /** The sampler these flags describe; a bad combination or value gets one line naming the flag. */
     Sampler sampler() {

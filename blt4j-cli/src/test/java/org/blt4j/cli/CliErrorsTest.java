@@ -145,6 +145,9 @@ class CliErrorsTest {
         assertClear(run("bench", "int8-accuracy", "--model", blt, "--entropy-model", em, "--heldout-fraction", "1.5"),
                 "--heldout-fraction must be in (0, 1)");
         assertClear(run("demo", "--blt-minutes", "Infinity"), "must be in (0, 10080.0]");
+        Run seed = run("generate", "--model", blt, "--prompt", "hi", "--seed", "99999999999999999999");
+        assertEquals(2, seed.code());
+        assertTrue(seed.err().contains("'99999999999999999999' is not a 64-bit integer"), seed.err());
         Path file = Files.writeString(tmp.resolve("a-file"), "x");
         assertClear(run("demo", "--out", file.toString()), "is a file: give a folder");
         assertEquals("x", Files.readString(file));
