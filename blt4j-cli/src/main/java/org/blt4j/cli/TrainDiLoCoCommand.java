@@ -49,18 +49,25 @@ public class TrainDiLoCoCommand implements Callable<Integer> {
     @Option(names = "--outer-momentum", paramLabel = "MU", defaultValue = "0.9", description = "outer Nesterov momentum (default ${DEFAULT-VALUE})")
     protected double outerMomentum;
 
-    @Option(names = "--resume", description = "continue the run in train.out from its newest checkpoint")
+    @Option(names = "--resume", description = "continue the run in train.out from its newest checkpoint (with the run's own"
+            + " --workers, --inner-steps, --outer-lr and --outer-momentum unless given)")
     protected boolean resume;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
-        DiLoCoArgs args = new DiLoCoArgs(workers, innerSteps, outerLr, outerMomentum);
         List<String> o = new ArrayList<>(overrides);
         if (steps != null) o.add("train.steps=" + steps);
         if (out != null) o.add("train.out=" + out);
         TrainConfig cfg = TrainConfig.load(config, o);
         Path runDir = Path.of(cfg.train().out()).toAbsolutePath().normalize();
-        if (resume) checkResumable(cfg, runDir);
+        if (resume) {
+            checkResumable(cfg, runDir);
+            savedArgs(runDir);
+        }
+        DiLoCoArgs args = new DiLoCoArgs(workers, innerSteps, outerLr, outerMomentum);
         System.out.printf("DiLoCo: %s model, %d workers, H %d, outer lr %s, momentum %s; run folder %s%n", ShardTasks.kindOf(cfg),
                 workers, innerSteps, outerLr, outerMomentum, runDir);
         DiLoCo.Result r = train(cfg, args, runDir);
@@ -74,6 +81,17 @@ public class TrainDiLoCoCommand implements Callable<Integer> {
     protected DiLoCo.Result train(TrainConfig cfg, DiLoCoArgs args, Path runDir) {
         RunStore store = new LocalRunStore(runDir);
         return new DiLoCo(cfg, args, store, runDir, System.out).run(new LocalRoundRunner(cfg.toTree(), args, store), resume, Long.MAX_VALUE);
+    }
+
+    /** On resume, the DiLoCo options not given on the command line are the run's own (its checkpoint's state). */
+    private void savedArgs(Path runDir) {
+        com.fasterxml.jackson.databind.JsonNode d = TrainCheckpoint.readState(runDir).extra().path("diloco");
+        if (!d.isObject() || spec == null) return;
+        picocli.CommandLine.ParseResult given = spec.commandLine().getParseResult();
+        if (!given.hasMatchedOption("--workers")) workers = d.path("workers").asInt(workers);
+        if (!given.hasMatchedOption("--inner-steps")) innerSteps = d.path("inner_steps").asInt(innerSteps);
+        if (!given.hasMatchedOption("--outer-lr")) outerLr = d.path("outer_lr").asDouble(outerLr);
+        if (!given.hasMatchedOption("--outer-momentum")) outerMomentum = d.path("outer_momentum").asDouble(outerMomentum);
     }
 
     /** The run's saved config may differ from this one only in {@link TrainConfig#RESUMABLE} keys. */

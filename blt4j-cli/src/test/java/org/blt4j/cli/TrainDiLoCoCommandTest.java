@@ -38,10 +38,12 @@ class TrainDiLoCoCommandTest {
         assertEquals("step-000004", Files.readString(run.resolve("latest")).strip());
         assertTrue(Files.exists(run.resolve("outer/round-1.bin")));
         assertTrue(Files.exists(run.resolve("workers/w1/round-1.bin")));
-        r = CliErrorsTest.run("train-diloco", "--config", config.toString(), "--workers", "2", "--inner-steps", "2", "--resume", "--steps", "6");
+        r = CliErrorsTest.run("train-diloco", "--config", config.toString(), "--resume", "--steps", "6"); // the run's own flags
         assertEquals(0, r.code(), r.err());
         assertEquals("step-000006", Files.readString(run.resolve("latest")).strip());
         assertEquals(6, Files.readAllLines(run.resolve("metrics.jsonl")).size());
+        CliErrorsTest.assertClear(CliErrorsTest.run("train-diloco", "--config", config.toString(), "--resume", "--steps", "8",
+                "--workers", "3"), "it was run with");                   // a flag given that differs is still refused
         r = CliErrorsTest.run("eval", "--model", run.toString(), "--data", data.toString(), "--seq-len", "32", "--max-bytes", "2000");
         assertEquals(0, r.code(), r.err());
     }
