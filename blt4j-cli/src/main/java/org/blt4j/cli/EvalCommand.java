@@ -70,6 +70,10 @@ final class EvalCommand implements Callable<Integer> {
                         : "the text at " + data + " makes fewer; give a longer text"));
             BltPacker packer = new BltPacker(ids, H, blt.args().patcherArgs(), new BltPacker.Config(1, patches, seqLen, false, null));
             BitsPerByte.Eval e = BitsPerByte.blt(blt, packer, maxBytes);
+            double ps = blt.args().patchSize(), avg = e.avgPatchLength();
+            if (blt.args().patcherArgs().mode() == org.blt4j.patch.PatchingMode.ENTROPY && (avg > 2 * ps || avg < ps / 2))
+                System.err.printf("warning: the patches average %.2f bytes where the BLT's config says patch_size %.1f: is %s the"
+                        + " entropy model it was trained with? (its threshold is an absolute entropy)%n", avg, ps, entropyModel);
             Flops.BltCost c = Flops.bltCost(blt.args(), em.args(), seqLen, e.avgPatchLength());
             Flops.BltFlops f = c.blt();
             print(e, docs);

@@ -58,9 +58,20 @@ class EvalNoiseCommandTest {
     void aBltScoresAShortTextAndNamesSeqLen() throws Exception {
         Path shortText = java.nio.file.Files.writeString(tmp.resolve("short.txt"), "The state of our Union is strong. ".repeat(8));
         String[] m = {"--model", GOLDEN + "blt_base", "--entropy-model", GOLDEN + "entropy_model_forward", "--data", shortText.toString()};
-        Out e = run(concat(new String[] {"eval"}, m));
+        PrintStream oldErr = System.err;
+        var err = new ByteArrayOutputStream();
+        Out e;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            e = run(concat(new String[] {"eval"}, m));
+        } finally {
+            System.setErr(oldErr);
+        }
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().contains("bits per byte"), e.out());
+        // the golden pair patches at ~1.5 bytes against the config's 4.5: the mismatch is pointed out
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("is " + GOLDEN + "entropy_model_forward the entropy model it was trained with?"),
+                err.toString(StandardCharsets.UTF_8));
         CliErrorsTest.Run r = CliErrorsTest.run(concat(new String[] {"eval", "--seq-len", "2"}, m));
         CliErrorsTest.assertClear(r, "a BLT row needs at least 2 patches: give --seq-len >= ");
     }
