@@ -58,8 +58,8 @@ final class PatchCommand implements Callable<Integer> {
 
     /**
      * Streams: the text is read in blocks, its entropies computed chunk by chunk and each patch printed as it closes
-     * (TextPatcher), so any length runs in memory bounded by the entropy model's chunks. Top-k needs the whole text:
-     * it is read into memory up to a 64th of the heap.
+     * (TextPatcher), so any length runs in memory bounded by the entropy model's chunks. Top-k, static and bpe look
+     * ahead and need the whole text: it is read into memory up to a 64th of the heap.
      */
     @Override
     public Integer call() throws Exception {
