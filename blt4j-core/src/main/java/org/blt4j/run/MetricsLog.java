@@ -119,7 +119,7 @@ public final class MetricsLog implements AutoCloseable {
             throw new Blt4jException("cannot close " + file + ": " + e, e);
         }
         if (Files.exists(file)) keepUpTo(file, pendingFrom);
-        out = append(file).out;
+        out = appending(file);
         pendingFrom = -1;
         for (String line : held) write(line);
         held.clear();
@@ -236,9 +236,12 @@ public final class MetricsLog implements AutoCloseable {
     }
 
     private static MetricsLog append(Path file) {
+        return new MetricsLog(file, appending(file));
+    }
+
+    private static FileChannel appending(Path file) {
         try {
-            return new MetricsLog(file, FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.APPEND));
+            return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new Blt4jException("cannot open " + file + ": " + e, e);
         }
