@@ -46,6 +46,9 @@ class TrainDiLoCoCommandTest {
                 "--workers", "3"), "it was run with");                   // a flag given that differs is still refused
         r = CliErrorsTest.run("eval", "--model", run.toString(), "--data", data.toString(), "--seq-len", "32", "--max-bytes", "2000");
         assertEquals(0, r.code(), r.err());
+        Files.writeString(data, Files.readString(data).toUpperCase());           // other text behind the same path
+        CliErrorsTest.assertClear(CliErrorsTest.run("train-diloco", "--config", config.toString(), "--resume", "--steps", "8"),
+                "the training data differ from what this run was trained on");
     }
 
     @Test

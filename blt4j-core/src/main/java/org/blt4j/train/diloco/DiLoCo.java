@@ -72,6 +72,10 @@ public final class DiLoCo {
                     x.path("diloco").path("outer_lr").asDouble(), x.path("diloco").path("outer_momentum").asDouble());
             if (!saved.equals(args))
                 throw new Blt4jException("cannot resume " + runDir + " with " + args + ": it was run with " + saved);
+            String was = x.path("inputs").asText(""), now = task.inputs();
+            if (!was.isEmpty() && !now.isEmpty() && !was.equals(now))
+                throw new Blt4jException("cannot resume " + runDir + ": the training data differ from what this run was trained on"
+                        + " (inputs " + was + ", now " + now + "); a resume needs the same inputs (give another --out to start afresh)");
             roundsDone = x.path("rounds").asLong();
             if (s.step() != Math.min(roundsDone * args.innerSteps(), total))
                 throw new Blt4jException("cannot resume " + runDir + ": its " + roundsDone + " rounds ended at inner step " + s.step()
@@ -144,7 +148,8 @@ public final class DiLoCo {
                 out.printf("round %d/%d: inner steps %d, mean loss %.4f%s%n", roundsDone, rounds, first + steps, roundLoss, heldOut);
                 new OuterState(roundsDone, outerSteps, momentum).write(runDir);
                 last = ckpt.save(new TrainState(first + steps, tokensSeen, bytesSeen, 0, first + steps, List.of(), cfg.toTree(),
-                        extra(task.kind(), total, roundsDone, elapsedBefore + secs)), task.args(), task.params(), null, null);
+                        extra(task.kind(), total, roundsDone, elapsedBefore + secs).put("inputs", task.inputs())), task.args(),
+                        task.params(), null, null);
                 metrics.checkpointed();
                 if (r >= 1) deleteStates(r - 1);
             }
