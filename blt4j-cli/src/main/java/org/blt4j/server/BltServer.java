@@ -115,7 +115,8 @@ public final class BltServer implements AutoCloseable {
         http.setExecutor(executor);
         http.start();
         try {
-            this.front = HttpFront.start(host, port, http.getAddress(), limits.maxBodyBytes());
+            this.front = HttpFront.start(host, port, http.getAddress(), limits.maxBodyBytes(),
+                    limits.queueTimeoutMs() + limits.timeLimitMs() + 10_000);
         } catch (IOException | RuntimeException e) {
             http.stop(0);
             executor.shutdownNow();

@@ -51,7 +51,10 @@ final class HttpFront implements AutoCloseable {
     static volatile int requestTimeoutMs = REQUEST_TIMEOUT_MS;
     /** A body over the limit is read (and dropped) up to this size so that the client sees the 413, not a reset. */
     private static final long DRAIN_MAX = 4L * 1024 * 1024;
-    private static final int READ_TIMEOUT_MS = 30_000, ANSWER_WAIT_MS = 120_000;
+    /** An idle connection (no request coming, no answer pending) is closed after this long. */
+    private static final int READ_TIMEOUT_MS = 30_000;
+    /** READ_TIMEOUT_MS, lowered by tests */
+    static volatile int idleTimeoutMs = READ_TIMEOUT_MS;
     private static final boolean[] TCHAR = new boolean[128];
 
     static {
@@ -66,22 +69,29 @@ final class HttpFront implements AutoCloseable {
     private final Semaphore connections = new Semaphore(MAX_CONNECTIONS);
     private final Map<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
     private final int maxBody;
+    /** how long an answer may take to start (the server's queue wait and time limit, and a margin) */
+    private final long answerWaitMs;
     /** upstream socket local ports whose client closed the connection before its answer was complete */
     private final Set<Integer> gone = ConcurrentHashMap.newKeySet();
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     /** upstream socket's local port → the client it carries (the JDK server sees only the front's address) */
     private final Map<Integer, InetSocketAddress> clients = new ConcurrentHashMap<>();
 
-    private HttpFront(ServerSocket listener, InetSocketAddress upstream, int maxBody) {
+    private HttpFront(ServerSocket listener, InetSocketAddress upstream, int maxBody, long answerWaitMs) {
         this.listener = listener;
         this.upstream = upstream;
         this.maxBody = maxBody;
+        this.answerWaitMs = answerWaitMs;
     }
 
-    /** Listens on host:port (0 = any free port) and forwards to {@code upstream}; bodies over maxBody bytes get 413. */
-    static HttpFront start(String host, int port, InetSocketAddress upstream, int maxBody) throws IOException {
+    /**
+     * Listens on host:port (0 = any free port) and forwards to {@code upstream}; bodies over maxBody bytes get 413. A
+     * client that waits for an answer is not idle: its connection stays open up to answerWaitMs after its request
+     * (the server's queue wait and time limit), and while answer bytes flow.
+     */
+    static HttpFront start(String host, int port, InetSocketAddress upstream, int maxBody, long answerWaitMs) throws IOException {
         ServerSocket ss = new ServerSocket(port, 128, InetAddress.getByName(host));
-        HttpFront f = new HttpFront(ss, upstream, maxBody);
+        HttpFront f = new HttpFront(ss, upstream, maxBody, answerWaitMs);
         Thread t = new Thread(f::acceptLoop, "blt4j-http-front");
         t.setDaemon(true);
         t.start();
@@ -158,14 +168,15 @@ final class HttpFront implements AutoCloseable {
         Thread pump = null;
         boolean[] refusing = {false};
         try {
-            client.setSoTimeout(READ_TIMEOUT_MS);
+            client.setSoTimeout(idleTimeoutMs);
             client.setTcpNoDelay(true);   // each piece is written whole and flushed: no Nagle wait on the next one
             up.setTcpNoDelay(true);
             up.connect(upstream, READ_TIMEOUT_MS);
             clients.put(up.getLocalPort(), (InetSocketAddress) client.getRemoteSocketAddress());
+            Activity activity = new Activity();
             pump = Thread.ofVirtual().name("blt4j-http-pump").start(() -> {
                 try {
-                    copyAnswers(up.getInputStream(), client.getOutputStream());
+                    copyAnswers(up.getInputStream(), client.getOutputStream(), activity);
                 } catch (IOException ignored) {
                     // either side went away
                 } finally {
@@ -181,7 +192,7 @@ final class HttpFront implements AutoCloseable {
                 boolean more;
                 do {
                     try {
-                        more = forwardRequest(in, timed, out);
+                        more = forwardRequest(in, timed, out, activity);
                     } catch (IOException e) {   // reset, or a read timeout between or inside requests
                         gone.add(up.getLocalPort());
                         throw e;
@@ -190,13 +201,13 @@ final class HttpFront implements AutoCloseable {
                 // the client closed its side (or its body broke): an answer still being made is for nobody
                 gone.add(up.getLocalPort());
                 up.shutdownOutput();   // the JDK server finishes and closes
-                pump.join(ANSWER_WAIT_MS);
+                pump.join(answerWaitMs);
             } catch (Refusal r) {
                 synchronized (refusing) {
                     refusing[0] = true;
                 }
                 up.shutdownOutput();   // answers to earlier requests on this connection go out first
-                pump.join(ANSWER_WAIT_MS);
+                pump.join(answerWaitMs);
                 writeError(client.getOutputStream(), r);
             }
         } catch (IOException | InterruptedException ignored) {
@@ -211,11 +222,41 @@ final class HttpFront implements AutoCloseable {
         }
     }
 
-    private static void copyAnswers(InputStream from, OutputStream to) throws IOException {
+    /** When a connection last forwarded a request and last passed on answer bytes (System.nanoTime), and which came last. */
+    private static final class Activity {
+        volatile long forwarded, answered;
+        /** a request was forwarded and no answer byte has come since */
+        volatile boolean pending;
+        /** answer bytes have come on this connection */
+        volatile boolean anyAnswer;
+    }
+
+    private static void copyAnswers(InputStream from, OutputStream to, Activity activity) throws IOException {
         byte[] buf = new byte[16 * 1024];
         for (int n; (n = from.read(buf)) >= 0; ) {
             to.write(buf, 0, n);
             to.flush();   // server-sent events go out as they are made
+            activity.answered = System.nanoTime();
+            activity.anyAnswer = true;
+            activity.pending = false;
+        }
+    }
+
+    /**
+     * The first byte of the next request, or -1 at the end of the connection. A connection times out only when idle:
+     * not while the answer to its last request has not begun (up to answerWaitMs), nor within idleTimeoutMs of
+     * its last answer bytes (a stream going on).
+     */
+    private int firstByte(InputStream in, Activity activity) throws IOException {
+        while (true) {
+            try {
+                return in.read();
+            } catch (java.net.SocketTimeoutException e) {
+                long now = System.nanoTime();
+                boolean waiting = activity.pending && now - activity.forwarded < answerWaitMs * 1_000_000L;
+                boolean streaming = activity.anyAnswer && now - activity.answered < idleTimeoutMs * 1_000_000L;
+                if (!waiting && !streaming) throw e;
+            }
         }
     }
 
@@ -224,9 +265,9 @@ final class HttpFront implements AutoCloseable {
      * False at the end of the connection, or after forwarding a body that broke off or is malformed (the JDK server
      * then answers 400).
      */
-    private boolean forwardRequest(InputStream in, Timed timed, OutputStream out) throws IOException, Refusal {
+    private boolean forwardRequest(InputStream in, Timed timed, OutputStream out, Activity activity) throws IOException, Refusal {
         in.mark(1);
-        if (in.read() < 0) return false;   // the client closed the connection between requests
+        if (firstByte(in, activity) < 0) return false;   // the client closed the connection between requests
         in.reset();
         int timeoutMs = requestTimeoutMs;
         timed.deadline(System.nanoTime() + timeoutMs * 1_000_000L);
@@ -235,6 +276,8 @@ final class HttpFront implements AutoCloseable {
             boolean complete = readRequest(in, request);
             request.writeTo(out);
             out.flush();
+            activity.forwarded = System.nanoTime();
+            activity.pending = true;
             return complete;
         } catch (java.net.SocketTimeoutException e) {
             throw new Refusal(408, "request_timeout", "the request did not arrive in time: its head and body must arrive"
@@ -460,7 +503,7 @@ final class HttpFront implements AutoCloseable {
         }
     }
 
-    /** The client's input with an optional deadline: each read waits at most until it (and READ_TIMEOUT_MS at most). */
+    /** The client's input with an optional deadline: each read waits at most until it (and idleTimeoutMs at most). */
     private static final class Timed extends InputStream {
         private final Socket socket;
         private final InputStream in;
@@ -476,7 +519,7 @@ final class HttpFront implements AutoCloseable {
         }
 
         private void arm() throws IOException {
-            int ms = READ_TIMEOUT_MS;
+            int ms = idleTimeoutMs;
             if (deadline != 0) {
                 long left = (deadline - System.nanoTime()) / 1_000_000;
                 if (left <= 0) throw new java.net.SocketTimeoutException("request deadline passed");

@@ -106,6 +106,25 @@ class SlowClientsTest {
         }
     }
 
+    /** Found by a hostile probe: a client waiting longer than the idle timeout for its answer was cut off without it. */
+    @Test
+    void aClientWaitingForALongAnswerIsNotIdle() throws Exception {
+        int before = HttpFront.idleTimeoutMs;
+        HttpFront.idleTimeoutMs = 500;
+        ServerLimits threeSeconds = new ServerLimits(256, 100_000, 8, 1, 1, 1_500, 3_000, 4096, ServerLimits.threadsFor(1, 1));
+        try (BltServer s = BltServer.start(TestModels.get(), threeSeconds, "127.0.0.1", 0, true, l -> {});
+             Socket c = connect(s)) {
+            String body = "{\"prompt\": \"a long one\", \"max_tokens\": 100000, \"temperature\": 0, \"ignore_eos\": true}";
+            c.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: "
+                    + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream().flush();
+            String answer = readAll(c.getInputStream());   // 3 s of generating, 6 idle timeouts long
+            assertTrue(answer.startsWith("HTTP/1.1 200") && answer.contains("\"time_limit\""), answer.length() > 300 ? answer.substring(0, 300) : answer);
+        } finally {
+            HttpFront.idleTimeoutMs = before;
+        }
+    }
+
     @Test
     void aQueuedRequestWhoseClientLeftIsNotPrefilled() throws Exception {
         List<String> log = new CopyOnWriteArrayList<>();
