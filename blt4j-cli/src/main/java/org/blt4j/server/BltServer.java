@@ -85,6 +85,9 @@ public final class BltServer implements AutoCloseable {
     /** Generations batched together at most, unless told otherwise. */
     public static final int DEFAULT_MAX_BATCH = 8;
 
+    /** whether the front listens on a loopback address only (then only localhost names are served: {@link #checkHost}) */
+    private final boolean loopbackOnly;
+
     private BltServer(LoadedModels models, ServerLimits limits, String host, int port, boolean cached, int maxBatch,
                       Consumer<String> log) throws IOException {
         if (maxBatch < 1) throw new Blt4jException("--max-batch must be at least 1, got " + maxBatch);
@@ -97,6 +100,7 @@ public final class BltServer implements AutoCloseable {
         this.mapper = org.blt4j.io.Json.MAPPER;
         this.requests = mapper.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
         this.page = page();
+        this.loopbackOnly = InetAddress.getByName(host).isLoopbackAddress();
         AtomicInteger n = new AtomicInteger();
         // bounded: at most httpThreads threads and 256 accepted requests waiting for one; past that the JDK server
         // closes the new connection (the thread count covers every running and queued request of both gates)
@@ -196,6 +200,7 @@ public final class BltServer implements AutoCloseable {
         String method = ex.getRequestMethod();
         String path = java.util.Objects.requireNonNullElse(ex.getRequestURI().getRawPath(), ""); // null: an opaque URI
         try {
+            checkHost(ex);
             switch (path) {
                 case "/" -> {
                     allow(method, path, "GET");
@@ -483,6 +488,37 @@ public final class BltServer implements AutoCloseable {
         if (authority == null || host == null || !authority.equalsIgnoreCase(host.strip()))
             throw new ApiError(403, "permission_error", "cross-origin request refused: Origin " + shortHeader(origin)
                     + " is not this server (" + shortHeader(String.valueOf(host)) + ")", null, 0);
+    }
+
+    /**
+     * HTTP/1.1 requests name the host they are for (400 without one, RFC 9112). A server on a loopback address answers
+     * only to a loopback name or address: a web page on a name its attacker rebinds to 127.0.0.1 (DNS rebinding) sends
+     * that name as Host, and a matching Origin, so the Origin check alone would let it drive this server.
+     */
+    private void checkHost(HttpExchange ex) {
+        String host = ex.getRequestHeaders().getFirst("Host");
+        if (host == null) {
+            if (ex.getProtocol().endsWith("/1.1"))
+                throw new ApiError(400, "invalid_request_error", "an HTTP/1.1 request needs a Host header", null, 0);
+            return;
+        }
+        if (!loopbackOnly) return;
+        String h = host.strip().toLowerCase(java.util.Locale.ROOT);
+        String name = h.startsWith("[") && h.indexOf(']') > 0 ? h.substring(1, h.indexOf(']'))
+                : h.indexOf(':') >= 0 && h.indexOf(':') == h.lastIndexOf(':') ? h.substring(0, h.indexOf(':')) : h;
+        if (name.equals("localhost") || name.endsWith(".localhost") || isLoopbackLiteral(name)) return;
+        throw new ApiError(403, "permission_error", "Host " + shortHeader(host) + " is not this server's: it listens on a"
+                + " loopback address and answers only to localhost names (a page on another name could reach it by DNS"
+                + " rebinding); serve with --host to take other names", null, 0);
+    }
+
+    private static boolean isLoopbackLiteral(String name) {
+        if (!name.matches("[0-9.]+|[0-9a-f:]+")) return false;   // an address, not a name to look up
+        try {
+            return InetAddress.getByName(name).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     private static String shortHeader(String s) {

@@ -261,6 +261,31 @@ class BltServerTest {
         assertEquals(200, answer(b.build()).status(), "no Origin (curl, SDKs)");
     }
 
+    /** Found by a hostile probe: a rebound name with its own Origin passed the Origin check (DNS rebinding). */
+    @Test
+    void aLoopbackServerAnswersOnlyToLocalhostNames() throws Exception {
+        int port = server.uri().getPort();
+        String body = "{\"text\": \"ab\"}";
+        for (String[] c : new String[][] {{"evil.example:" + port, "403", "is not this server's"}, {"evil.example", "403", "DNS rebinding"},
+                {"localhost:" + port, "200", ""}, {"127.0.0.1:" + port, "200", ""}, {"[::1]:" + port, "200", ""}, {"app.localhost", "200", ""}}) {
+            String head = "POST /v1/patch HTTP/1.1\r\nHost: " + c[0] + "\r\nOrigin: http://" + c[0] + "\r\nConnection: close\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n";
+            String answer = rawExchange(head + body);
+            assertTrue(answer.startsWith("HTTP/1.1 " + c[1]) && answer.contains(c[2]), c[0] + ": " + answer);
+        }
+        String noHost = rawExchange("GET /health HTTP/1.1\r\nConnection: close\r\n\r\n");
+        assertTrue(noHost.startsWith("HTTP/1.1 400") && noHost.contains("needs a Host header"), noHost);
+    }
+
+    private static String rawExchange(String request) throws Exception {
+        try (java.net.Socket c = new java.net.Socket(server.uri().getHost(), server.uri().getPort())) {
+            c.setSoTimeout(15_000);
+            c.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            c.getOutputStream().flush();
+            return new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
     @Test
     void badFields() throws Exception {
         assertError(post("/v1/completions", "{}"), 422, "prompt", "required");
@@ -346,8 +371,8 @@ class BltServerTest {
     @Test
     void oversizedHeaders() throws Exception {
         String big = "x".repeat(100_000);
-        assertJsonError(rawAnswer("GET /health HTTP/1.1\r\nHost: a\r\nX-Big: " + big + "\r\nConnection: close\r\n\r\n"), 431, "big");
-        StringBuilder many = new StringBuilder("GET /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n");
+        assertJsonError(rawAnswer("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Big: " + big + "\r\nConnection: close\r\n\r\n"), 431, "big");
+        StringBuilder many = new StringBuilder("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
         for (int i = 0; i < 300; i++) many.append("X-H").append(i).append(": v\r\n");
         assertJsonError(rawAnswer(many.append("\r\n").toString()), 431, "many");
         HttpRequest req = HttpRequest.newBuilder(server.uri().resolve("/health")).header("X-Big", "y".repeat(40_000)).build();
@@ -388,19 +413,19 @@ class BltServerTest {
     /** Every malformed request gets the server's JSON error, including those the JDK's server used to answer itself. */
     @Test
     void brokenHttp() throws Exception {
-        assertJsonError(rawAnswer("POST /v1/patch HTTP/1.1\r\nHost: a\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n"), 400, "bad chunk");
+        assertJsonError(rawAnswer("POST /v1/patch HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n"), 400, "bad chunk");
         Map<String, Integer> cases = new java.util.LinkedHashMap<>();
-        cases.put("GET mailto:x HTTP/1.1\r\nHost: a\r\n\r\n", 400);
-        cases.put("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 400);
-        cases.put("GET /a%zz HTTP/1.1\r\nHost: a\r\n\r\n", 400);
-        cases.put("POST /v1/patch HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n{}", 400);
-        cases.put("POST /v1/patch HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400);
-        cases.put("POST /v1/patch HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}", 400);
-        cases.put("POST /v1/patch HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n{}", 501);
+        cases.put("GET mailto:x HTTP/1.1\r\nHost: localhost\r\n\r\n", 400);
+        cases.put("OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n", 400);
+        cases.put("GET /a%zz HTTP/1.1\r\nHost: localhost\r\n\r\n", 400);
+        cases.put("POST /v1/patch HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n{}", 400);
+        cases.put("POST /v1/patch HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400);
+        cases.put("POST /v1/patch HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}", 400);
+        cases.put("POST /v1/patch HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n{}", 501);
         cases.put("HELLO\r\n\r\n", 400);
         cases.put("GET / HTTP/1.1\r\nBad Header Line\r\n\r\n", 400);
         cases.put("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", 400);
-        cases.put("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505);
+        cases.put("GET / HTTP/2.0\r\nHost: localhost\r\n\r\n", 505);
         cases.put("GET /" + "a".repeat(10_000) + " HTTP/1.1\r\n\r\n", 414);
         for (var c : cases.entrySet()) assertJsonError(rawAnswer(c.getKey()), c.getValue(), c.getKey());
     }
@@ -408,10 +433,10 @@ class BltServerTest {
     /** Keep-alive and pipelining pass through the front unchanged; a bad request after good ones ends the connection. */
     @Test
     void keepAliveAndPipelining() throws Exception {
-        String good = "GET /health HTTP/1.1\r\nHost: a\r\n\r\n";
+        String good = "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n";
         String body = "{\"text\": \"hi\"}";
-        String post = "POST /v1/patch HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
-        String chunked = "POST /v1/patch HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"te\r\n"
+        String post = "POST /v1/patch HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
+        String chunked = "POST /v1/patch HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"te\r\n"
                 + Integer.toHexString(body.length() - 4) + "\r\n" + body.substring(4) + "\r\n0\r\n\r\n";
         String answer = rawAnswer(good + post + chunked + "BROKEN\r\n\r\n");
         String[] parts = answer.split("(?=HTTP/1\\.1 )");

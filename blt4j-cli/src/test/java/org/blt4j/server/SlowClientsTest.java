@@ -34,7 +34,7 @@ class SlowClientsTest {
             try {
                 for (int i = 0; i < TIGHT.httpThreads() + 10; i++) {   // more stalled bodies than request threads
                     Socket c = connect(s);
-                    c.getOutputStream().write("POST /v1/patch HTTP/1.1\r\nHost: a\r\nContent-Length: 50\r\n\r\n{\"te"
+                    c.getOutputStream().write("POST /v1/patch HTTP/1.1\r\nHost: localhost\r\nContent-Length: 50\r\n\r\n{\"te"
                             .getBytes(StandardCharsets.US_ASCII));
                     c.getOutputStream().flush();
                     slow.add(c);
@@ -88,7 +88,7 @@ class SlowClientsTest {
             String body = "{\"prompt\": \"a long one\", \"max_tokens\": 100000, \"temperature\": 0, \"ignore_eos\": true}";
             long t0;
             try (Socket c = connect(s)) {
-                c.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length()
+                c.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + body.length()
                         + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
                 c.getOutputStream().flush();
                 BltServerTest.waitFor(s, "running", 1);
@@ -115,7 +115,7 @@ class SlowClientsTest {
         try (BltServer s = BltServer.start(TestModels.get(), threeSeconds, "127.0.0.1", 0, true, l -> {});
              Socket c = connect(s)) {
             String body = "{\"prompt\": \"a long one\", \"max_tokens\": 100000, \"temperature\": 0, \"ignore_eos\": true}";
-            c.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: "
+            c.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: "
                     + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
             c.getOutputStream().flush();
             String answer = readAll(c.getInputStream());   // 3 s of generating, 6 idle timeouts long
@@ -130,7 +130,7 @@ class SlowClientsTest {
         List<String> log = new CopyOnWriteArrayList<>();
         try (BltServer s = BltServer.start(TestModels.get(), TIGHT, "127.0.0.1", 0, true, log::add)) {
             String body = "{\"prompt\": \"a long one\", \"max_tokens\": 100000, \"temperature\": 0, \"ignore_eos\": true}";
-            byte[] request = ("POST /v1/completions HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+            byte[] request = ("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
                     .getBytes(StandardCharsets.US_ASCII);
             Socket first = connect(s), queued = connect(s);
             try {
