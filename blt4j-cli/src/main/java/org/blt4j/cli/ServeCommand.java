@@ -74,7 +74,12 @@ final class ServeCommand implements Callable<Integer> {
         } catch (java.io.IOException e) {
             throw new Blt4jException("cannot listen on " + host + ":" + port + " (" + e.getMessage() + "): pick another --port or --host");
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "blt4j-serve-stop"));
+        long grace = limits.timeLimitMs() + 5_000;   // SIGTERM: running and queued generations finish first
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("blt4j: stopping: no new requests; waiting up to " + grace / 1000 + " s for those running");
+            int left = server.shutdown(grace);
+            System.err.println("blt4j: stopped" + (left > 0 ? " (" + left + " generations cut off)" : ""));
+        }, "blt4j-serve-stop"));
         System.err.printf("blt4j: serving %s (patching threshold %s) at %s%n", models.name(), models.threshold(), server.uri());
         System.err.printf("blt4j: limits: prompt %d B, answer %d B, %d running + %d queued (%.0f s wait), %.0f s per generation, body %d B%n",
                 limits.maxPromptBytes(), limits.maxOutputBytes(), limits.maxConcurrent(), limits.maxQueued(),

@@ -85,6 +85,9 @@ public final class BltServer implements AutoCloseable {
     /** Generations batched together at most, unless told otherwise. */
     public static final int DEFAULT_MAX_BATCH = 8;
 
+    /** set by {@link #shutdown}: new requests get 503 */
+    private volatile boolean draining;
+
     /** whether the front listens on a loopback address only (then only localhost names are served: {@link #checkHost}) */
     private final boolean loopbackOnly;
 
@@ -185,6 +188,32 @@ public final class BltServer implements AutoCloseable {
         if (batcher != null) batcher.close();
     }
 
+    /**
+     * A graceful stop (SIGTERM): no new connections, new requests on open ones get 503, and the generations running
+     * or queued finish (up to {@code graceMs}); then {@link #close}. Returns how many were still running then.
+     */
+    public int shutdown(long graceMs) {
+        draining = true;
+        front.stopAccepting();
+        long end = System.nanoTime() + graceMs * 1_000_000L;
+        while ((running.get() > 0 || generations.waiting() > 0) && System.nanoTime() < end) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        int left = running.get();
+        try {
+            Thread.sleep(100);   // the last answers' bytes leave the front
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close();
+        return left;
+    }
+
     // ---- routing ----
 
     /** What one request did, for its log line. */
@@ -201,6 +230,8 @@ public final class BltServer implements AutoCloseable {
         String path = java.util.Objects.requireNonNullElse(ex.getRequestURI().getRawPath(), ""); // null: an opaque URI
         try {
             checkHost(ex);
+            if (draining)
+                throw new ApiError(503, "server_shutting_down", "the server is shutting down and takes no new requests", null, 0);
             switch (path) {
                 case "/" -> {
                     allow(method, path, "GET");

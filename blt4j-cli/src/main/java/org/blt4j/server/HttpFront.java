@@ -118,6 +118,11 @@ final class HttpFront implements AutoCloseable {
         open.forEach(HttpFront::closeQuietly);
     }
 
+    /** Takes no new connections (a shutdown); those open go on until {@link #close}. */
+    void stopAccepting() {
+        closeQuietly(listener);
+    }
+
     private void acceptLoop() {
         while (!listener.isClosed()) {
             Socket c;

@@ -125,6 +125,39 @@ class SlowClientsTest {
         }
     }
 
+    /** Found by a hostile probe: a SIGTERM dropped every running answer and logged them as 500s. */
+    @Test
+    void aShutdownLetsRunningGenerationsFinish() throws Exception {
+        ServerLimits twoSeconds = new ServerLimits(256, 100_000, 8, 1, 1, 1_500, 2_000, 4096, ServerLimits.threadsFor(1, 1));
+        List<String> log = new CopyOnWriteArrayList<>();
+        BltServer s = BltServer.start(TestModels.get(), twoSeconds, "127.0.0.1", 0, true, log::add);
+        try (Socket c = connect(s)) {
+            String body = "{\"prompt\": \"a long one\", \"max_tokens\": 100000, \"temperature\": 0, \"ignore_eos\": true}";
+            c.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + body.length()
+                    + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream().flush();
+            BltServerTest.waitFor(s, "running", 1);
+            int[] left = {-1};
+            Thread stop = Thread.ofPlatform().start(() -> left[0] = s.shutdown(15_000));
+            Thread.sleep(200);
+            try (Socket late = new Socket(s.uri().getHost(), s.uri().getPort())) {   // accepted by the OS backlog at most
+                late.setSoTimeout(5_000);
+                late.getOutputStream().write("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                String a = readAll(late.getInputStream());
+                assertTrue(!a.startsWith("HTTP/1.1 200"), "a new connection during the shutdown was served: " + a);
+            } catch (java.io.IOException refused) {
+                // the listener is closed: refused, as it should be
+            }
+            String head = new String(c.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+            assertTrue(head.equals("HTTP/1.1 200"), "the running generation's answer: " + head);
+            stop.join(20_000);
+            assertTrue(left[0] == 0, "generations cut off: " + left[0]);
+            assertTrue(log.stream().noneMatch(l -> l.contains(" 500 ")), log.toString());
+        } finally {
+            s.close();
+        }
+    }
+
     @Test
     void aQueuedRequestWhoseClientLeftIsNotPrefilled() throws Exception {
         List<String> log = new CopyOnWriteArrayList<>();
