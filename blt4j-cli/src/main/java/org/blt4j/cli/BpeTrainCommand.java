@@ -32,6 +32,17 @@ final class BpeTrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (vocab < 256) throw new Blt4jException("--vocab must be at least 256 (the bytes), got " + vocab);
+        if (java.nio.file.Files.exists(out)) {   // checked before the training: never the corpus, never another file
+            boolean same;
+            try {
+                same = java.nio.file.Files.exists(data) && java.nio.file.Files.isSameFile(out, data);
+            } catch (java.io.IOException e) {
+                same = false;
+            }
+            throw new Blt4jException("--out " + out + (same ? " is the corpus (--data)" : " exists") + ": give a new file name");
+        }
+        if (out.toAbsolutePath().getParent() != null && !java.nio.file.Files.isDirectory(out.toAbsolutePath().getParent()))
+            throw new Blt4jException("--out " + out + ": its folder " + out.toAbsolutePath().getParent() + " does not exist");
         DataSplit split = DataSplit.split(Corpus.read(data), heldOutFraction);
         long t0 = System.nanoTime();
         TiktokenRanks ranks = BpeTrainer.train(split.train(), vocab);

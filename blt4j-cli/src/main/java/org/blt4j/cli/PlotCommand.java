@@ -1,6 +1,7 @@
 package org.blt4j.cli;
 
 import java.nio.file.Path;
+import org.blt4j.Blt4jException;
 import java.util.concurrent.Callable;
 import org.blt4j.train.Trainer;
 import picocli.CommandLine.Command;
@@ -24,6 +25,8 @@ final class PlotCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (reference != null && !Double.isFinite(reference))
+            throw new Blt4jException("--reference " + reference + " is not a finite number of bits per byte");
         Path file = Trainer.plot(run, title, reference == null ? Double.NaN : reference,
                 reference == null ? null : String.format("%s %.3f", label, reference));
         System.out.println("wrote " + file);

@@ -132,6 +132,18 @@ class CliErrorsTest {
         assertEquals("x", Files.readString(file));
     }
 
+    /** plot on values no axis can hold (ran out of heap after 100 s) and a NaN reference (drew nothing, exit 0). */
+    @Test
+    void plotRefusesValuesItCannotDraw() throws Exception {
+        Path run = Files.createDirectories(tmp.resolve("run-huge"));
+        Files.writeString(run.resolve("metrics.jsonl"), "{\"step\":1,\"train_bpb\":1.7e308}\n{\"step\":2,\"train_bpb\":2.0}\n");
+        assertClear(run("plot", run.toString()), "cannot plot values from");
+        Path ok = Files.createDirectories(tmp.resolve("run-ok"));
+        Files.writeString(ok.resolve("metrics.jsonl"), "{\"step\":1,\"train_bpb\":3.0}\n{\"step\":2,\"train_bpb\":2.0}\n");
+        assertClear(run("plot", ok.toString(), "--reference", "NaN"), "--reference NaN is not a finite number");
+        assertEquals(0, run("plot", ok.toString()).code());
+    }
+
     /** Flags checked before any slow work: non-finite durations, a file as a folder, swapped models (a hostile probe's finds). */
     @Test
     void benchAndDemoFlagsAreCheckedFirst() throws Exception {
@@ -150,6 +162,10 @@ class CliErrorsTest {
         assertTrue(seed.err().contains("'99999999999999999999' is not a 64-bit integer"), seed.err());
         Path file = Files.writeString(tmp.resolve("a-file"), "x");
         assertClear(run("demo", "--out", file.toString()), "is a file: give a folder");
+        assertClear(run("bpe-train", "--data", file.toString(), "--out", file.toString(), "--vocab", "300"), "is the corpus (--data)");
+        Path other = Files.writeString(tmp.resolve("ranks"), "keep");
+        assertClear(run("bpe-train", "--data", file.toString(), "--out", other.toString(), "--vocab", "300"), "exists: give a new file name");
+        assertEquals("keep", Files.readString(other));
         assertEquals("x", Files.readString(file));
     }
 

@@ -214,9 +214,15 @@ public final class SvgPlot {
         return b.toString();
     }
 
+    /** The largest magnitude an axis takes (bits per byte, steps). */
+    static final double MAX_VALUE = 1e15;
+
     /** An axis from lo to hi (multiples of step) with a tick at every step: 1, 2 or 5 times a power of ten. */
     record Axis(double lo, double hi, double step) {
         static Axis of(double min, double max) {
+            if (!(Math.abs(min) <= MAX_VALUE && Math.abs(max) <= MAX_VALUE))   // the ticks would be uncountable
+                throw new Blt4jException("cannot plot values from " + min + " to " + max + ": a plot takes magnitudes up to "
+                        + MAX_VALUE + " (is the metrics file damaged?)");
             if (max - min <= 1e-12 * Math.max(1, Math.abs(max))) {
                 double pad = min == 0 ? 1 : Math.abs(min) * 0.1;
                 min -= pad;
