@@ -59,7 +59,7 @@ final class EvalCommand implements Callable<Integer> {
         if (ModelLoader.isBlt(dir)) {
             if (entropyModel == null) entropyModel = LoadedModels.entropyModelFor(model);
             ByteLatentTransformer blt = ModelLoader.blt(dir, true);
-            EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModel));
+            EntropyModel em = ModelLoader.patcherModel(ModelDirs.resolveModel(entropyModel));
             float[] H = EntropyCache.entropies(em, ids, data, null, ChunkedEntropies.Chunking.exact(em.args(), Parallel.poolSize()),
                     (d, t) -> {}, s -> System.err.println(s)).entropies();
             // a row holds seq-len / patch_size patches, or the whole text when it has fewer (a short text is one row)

@@ -41,7 +41,7 @@ final class ForwardCommand implements Callable<Integer> {
         if (text.truncated())
             System.err.printf("blt4j: the text is longer than the %d bytes the model attends to (max_encoder_seq_length, BOS"
                     + " included): its first %,d bytes were dropped (eval scores a long text row by row)%n", context, text.droppedBytes());
-        EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(models.entropyModel()));
+        EntropyModel em = ModelLoader.patcherModel(ModelDirs.resolveModel(models.entropyModel()));
         PatcherArgs pa = PatcherArgs.of(a.patchingMode(), models.threshold != null ? models.threshold
                         : a.patchingThreshold() != null ? a.patchingThreshold() : PatcherArgs.RELEASED_THRESHOLD,
                 a.patchingThresholdAdd(), a.monotonicity(), a.maxPatchLength(), a.patchSize());
@@ -53,6 +53,9 @@ final class ForwardCommand implements Callable<Integer> {
         // bits per byte of the text: -log2 p(t[i+1] | t[..i]) averaged over the N-1 predicted bytes
         double nats = 0;
         for (int i = 0; i + 1 < N; i++) nats -= logProb(logits, i * V, V, tokens[i + 1]);
+        if (!Double.isFinite(nats))
+            throw new Blt4jException("the model gave non-finite log-probabilities (bits per byte " + nats + "): its weights are"
+                    + " damaged (inspect checks them; an int8 scale can be finite yet too large)");
         int patches = pa.build().patchLengths(tokens, H, false).length; // the text's patches, as the patch command counts them
         System.out.printf("%d bytes, %d patches (%.2f bytes/patch), bits per byte %.4f%n", N - 1, patches,
                 (N - 1) / (double) Math.max(1, patches - 1), nats / Math.log(2) / (N - 1));

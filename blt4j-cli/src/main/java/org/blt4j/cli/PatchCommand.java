@@ -73,7 +73,7 @@ final class PatchCommand implements Callable<Integer> {
         if (entropyMode) {
             if (entropyModel == null)
                 throw new Blt4jException("--mode entropy needs --entropy-model DIR (or pick --mode static|space|byte)");
-            em = ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModel));
+            em = ModelLoader.patcherModel(ModelDirs.resolveModel(entropyModel));
         }
         Chunking chunking = em == null ? null : Chunking.exact(em.args(), Parallel.poolSize());
         long size = input.size();

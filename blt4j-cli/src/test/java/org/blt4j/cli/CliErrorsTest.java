@@ -132,6 +132,24 @@ class CliErrorsTest {
         assertEquals("x", Files.readString(file));
     }
 
+    /** Finite weights whose logits overflow (as a finite but huge int8 scale gives): forward printed "bits per byte NaN", exit 0. */
+    @Test
+    void forwardRefusesNonFiniteLogProbabilities() throws Exception {
+        Path golden = org.blt4j.server.TestModels.goldenRoot();
+        Path src = golden.resolve("blt_base"), dir = tmp.resolve("huge");
+        java.util.Map<String, org.blt4j.io.TensorData> w = new java.util.LinkedHashMap<>();
+        try (var st = org.blt4j.io.Checkpoint.weights(src)) {
+            for (String n : st.names()) {
+                float[] f = st.floats(n);
+                if (n.equals("local_decoder.output.weight")) for (int i = 0; i < f.length; i++) f[i] = i % 2 == 0 ? 3e38f : -3e38f;
+                w.put(n, org.blt4j.io.TensorData.of(f, st.info(n).shape()));
+            }
+        }
+        org.blt4j.io.Checkpoint.write(dir, org.blt4j.io.Checkpoint.rawArgs(src), w, org.blt4j.io.DType.F32);
+        assertClear(run("forward", "--model", dir.toString(), "--entropy-model", golden.resolve("entropy_model_forward").toString(), "Hello"),
+                "non-finite log-probabilities");
+    }
+
     /** plot on values no axis can hold (ran out of heap after 100 s) and a NaN reference (drew nothing, exit 0). */
     @Test
     void plotRefusesValuesItCannotDraw() throws Exception {

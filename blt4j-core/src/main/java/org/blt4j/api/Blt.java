@@ -67,6 +67,7 @@ public final class Blt implements AutoCloseable {
      */
     public static Blt load(Path modelDir) {
         requireDir(modelDir, "model");
+        org.blt4j.io.ModelDirs.resolveModel(modelDir);   // not a model folder: said first, before the entropy model's search
         return load(modelDir, LoadedModels.entropyModelFor(modelDir));
     }
 

@@ -31,7 +31,7 @@ public final class LanguageModels {
         Path dir = ModelDirs.resolveModel(modelDir);
         if (ModelLoader.isBlt(dir)) {
             Path em = entropyModelDirOrNull != null ? entropyModelDirOrNull : LoadedModels.entropyModelFor(modelDir);
-            return new LanguageModel.Blt(ModelLoader.blt(dir, true), ModelLoader.entropyModel(ModelDirs.resolveModel(em)));
+            return new LanguageModel.Blt(ModelLoader.blt(dir, true), ModelLoader.patcherModel(ModelDirs.resolveModel(em)));
         }
         Path txt = tokenizerTxt(modelDir, dir);
         EntropyModel model = ModelLoader.entropyModel(dir);

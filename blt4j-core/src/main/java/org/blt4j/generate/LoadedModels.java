@@ -79,7 +79,7 @@ public record LoadedModels(String name, ByteLatentTransformer blt, EntropyModel 
         ByteLatentTransformer blt = ModelLoader.blt(bltDir, true);
         EntropyModel em;
         try {
-            em = ModelLoader.entropyModel(ModelDirs.resolveModel(entropyModel));
+            em = ModelLoader.patcherModel(ModelDirs.resolveModel(entropyModel));
         } catch (RuntimeException | Error e) {
             blt.close();                                  // no mapped file left behind by a failed load
             throw e;

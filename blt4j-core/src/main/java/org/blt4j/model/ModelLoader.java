@@ -32,6 +32,20 @@ public final class ModelLoader {
     }
 
     /**
+     * {@link #entropyModel}, for patching: it must predict bytes (vocab_size 260, the byte ids), not BPE tokens: a
+     * token LM's next-token entropies are no next-byte entropies (it was taken, and gave patches that mean nothing).
+     */
+    public static EntropyModel patcherModel(Path dir) {
+        EntropyModel m = entropyModel(dir);
+        if (m.args().vocabSize() != org.blt4j.text.ByteTokenizer.VOCAB_SIZE) {
+            m.close();
+            throw new Blt4jException(dir + " is not a byte-level entropy model: its vocab_size is " + m.args().vocabSize()
+                    + ", not " + org.blt4j.text.ByteTokenizer.VOCAB_SIZE + " (a token LM?); patching needs a model of the next byte");
+        }
+        return m;
+    }
+
+    /**
      * @param mapBf16 true: the 2-D weights stored as bf16 (all but the embeddings) stay mapped and are read in place
      *                by every product (inference only; the file stays open for the model's lifetime)
      */

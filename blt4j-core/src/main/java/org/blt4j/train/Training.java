@@ -155,7 +155,7 @@ public final class Training {
         checkBltArgs(cfg);   // before the entropy pass, which may take minutes
         if (cfg.data().entropyModel() == null)
             throw new Blt4jException("config: data.entropy_model is missing: the BLT is patched by a trained entropy model (train one with train-entropy)");
-        EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(Path.of(cfg.data().entropyModel())));
+        EntropyModel em = ModelLoader.patcherModel(ModelDirs.resolveModel(Path.of(cfg.data().entropyModel())));
         Path dataFile = Path.of(cfg.data().path());
         ChunkedEntropies.Chunking chunking = ChunkedEntropies.Chunking.exact(em.args(), Parallel.poolSize());
         ProgressBar bar = new ProgressBar("entropies", s.train().length + (long) s.heldOut().length, "tok");

@@ -226,8 +226,12 @@ class BltTest {
         assertMessage("model folder " + missing + " does not exist", () -> Blt.load(missing, emDir));
         assertMessage("entropy model folder " + missing + " does not exist", () -> Blt.load(bltDir, missing));
         Path lone = Files.createDirectories(tmp.resolve("runs").resolve("blt"));
-        Blt4jException e = assertThrows(Blt4jException.class, () -> Blt.load(lone));
-        assertTrue(e.getMessage().startsWith("no entropy model found for " + lone), e.getMessage());
+        Blt4jException e = assertThrows(Blt4jException.class, () -> Blt.load(lone));   // an empty folder: not a model
+        assertTrue(e.getMessage().startsWith(lone + " is not a model folder"), e.getMessage());
+        Path copy = Files.createDirectories(tmp.resolve("alone").resolve("blt"));        // a BLT with no entropy model near
+        for (String f : new String[] {"config.json", "model.safetensors"}) Files.copy(bltDir.resolve(f), copy.resolve(f));
+        e = assertThrows(Blt4jException.class, () -> Blt.load(copy));
+        assertTrue(e.getMessage().startsWith("no entropy model found for " + copy), e.getMessage());
         assertMessage("maxBytes must be >= 1, got 0", () -> GenerateOptions.greedy().withMaxBytes(0));
         assertMessage("temperature must be a finite number >= 0, got NaN", () -> GenerateOptions.defaults().withTemperature(Double.NaN));
         assertMessage("topP must be in (0, 1], got 0.0", () -> GenerateOptions.defaults().withTopP(0));

@@ -78,6 +78,28 @@ class ModelLoaderTest {
         }
     }
 
+    /** Found by a hostile probe: a token LM (vocab_size past the byte ids) patched a BLT's input without a word. */
+    @Test
+    void aTokenLmIsNoPatcher() throws Exception {
+        ObjectNode args = (ObjectNode) Checkpoint.rawArgs(GoldenCases.root().resolve("entropy_model_forward")).deepCopy();
+        args.put("vocab_size", 1004);
+        LmArgs a = org.blt4j.io.Json.MAPPER.treeToValue(args, LmArgs.class);
+        Map<String, TensorData> w = new LinkedHashMap<>();
+        for (var spec : EntropyModel.specs(a)) {
+            long n = 1;
+            long[] shape = new long[spec.shape().length];
+            for (int i = 0; i < shape.length; i++) n *= shape[i] = spec.shape()[i];
+            float[] f = new float[(int) n];
+            java.util.Arrays.fill(f, 0.01f);
+            w.put(spec.name(), TensorData.of(f, shape));
+        }
+        Path dir = tmp.resolve("token-lm");
+        Checkpoint.write(dir, args, w, DType.F32);
+        ModelLoader.entropyModel(dir).close();                         // a model: it loads
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.patcherModel(dir)), "is not a byte-level entropy model",
+                "vocab_size is 1004");                                 // but it does not patch
+    }
+
     @Test
     void swappedModelAndEntropyModelAreNamedForWhatTheyAre() {
         Path em = GoldenCases.root().resolve("entropy_model_forward");

@@ -38,7 +38,7 @@ public final class ExecutorModels {
     private static EntropyModel load(String uri) {
         try {
             java.nio.file.Path dir = localCopy(uri);
-            EntropyModel m = ModelLoader.entropyModel(ModelDirs.resolveModel(dir));
+            EntropyModel m = ModelLoader.patcherModel(ModelDirs.resolveModel(dir));
             LOADS.incrementAndGet();
             return m;
         } catch (Blt4jException | IOException | IllegalArgumentException e) {

@@ -70,7 +70,7 @@ public final class ShardTasks {
     private static TrainTask bltTask(TrainConfig cfg, DataSplit split, DataSplit shardSplit, List<Integer> docs, Consumer<String> log) {
         if (cfg.data().entropyModel() == null) throw new Blt4jException("config: data.entropy_model is missing");
         Training.Streams all = Training.streams(split);
-        EntropyModel em = ModelLoader.entropyModel(ModelDirs.resolveModel(Path.of(cfg.data().entropyModel())));
+        EntropyModel em = ModelLoader.patcherModel(ModelDirs.resolveModel(Path.of(cfg.data().entropyModel())));
         Path dataFile = Path.of(cfg.data().path());
         ChunkedEntropies.Chunking chunking = ChunkedEntropies.Chunking.exact(em.args(), Parallel.poolSize());
         float[] trainH = EntropyCache.entropies(em, all.train(), dataFile, null, chunking, ChunkedEntropies.Progress.NONE, log).entropies();
