@@ -30,8 +30,12 @@ final class QuantizeCommand implements Callable<Integer> {
     public Integer call() {
         if (block < 1) throw new Blt4jException("--block must be >= 1, got " + block);
         if (out.toString().isBlank()) throw new Blt4jException("--out must name a new folder, got an empty path");
+        java.nio.file.Path dir = ModelDirs.resolveModel(model);
+        if (org.blt4j.eval.LanguageModels.tokenizerTxt(model, dir) != null)   // its copy would not know its tokenizer
+            throw new Blt4jException(model + " is a token LM (it has " + org.blt4j.eval.LanguageModels.TOKENIZER_TXT
+                    + "): quantize takes a BLT or an entropy model");
         long t0 = System.nanoTime();
-        Quantizer.Report r = Quantizer.quantize(ModelDirs.resolveModel(model), out, block, verbose ? System.out : null);
+        Quantizer.Report r = Quantizer.quantize(dir, out, block, verbose ? System.out : null);
         System.out.printf("wrote %s: %d weights int8 (block %d), %d tensors kept as stored; %.3f GB → %.3f GB (%.1f s)%n",
                 out, r.quantized(), block, r.kept(), r.srcBytes() / 1e9, r.outBytes() / 1e9, (System.nanoTime() - t0) / 1e9);
         return 0;

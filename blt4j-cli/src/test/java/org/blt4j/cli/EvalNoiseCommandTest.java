@@ -102,6 +102,11 @@ class EvalNoiseCommandTest {
         Out n = run("eval-noise", "--model", run.toString(), "--data", data.toString(), "--heldout-fraction", "0.5", "--items", "5");
         assertEquals(0, n.code(), n.err());
         assertTrue(n.out().contains("UpperCase/both"), n.out());
+        // a token LM is no patcher, and its int8 copy would lose its tokenizer (found by a hostile probe)
+        CliErrorsTest.assertClear(CliErrorsTest.run("forward", "--model", GOLDEN + "blt_base", "--entropy-model", run.toString(), "hi"),
+                "is not a byte-level entropy model");
+        CliErrorsTest.assertClear(CliErrorsTest.run("quantize", "--model", run.toString(), "--out", tmp.resolve("q").toString()),
+                "is a token LM");
     }
 
     @Test

@@ -50,8 +50,8 @@ public final class LanguageModels {
         return new LanguageModel.Tokens(model, tok);
     }
 
-    /** tokenizer.txt in the folder given, the checkpoint's folder or its parent (a step folder's run), or null. */
-    static Path tokenizerTxt(Path given, Path checkpoint) {
+    /** The token LM's tokenizer.txt: in the folder given, the checkpoint's folder or its run folder; null when none. */
+    public static Path tokenizerTxt(Path given, Path checkpoint) {
         for (Path d : new Path[] {given, checkpoint, checkpoint.toAbsolutePath().normalize().getParent()}) {
             if (d == null) continue;
             Path f = d.resolve(TOKENIZER_TXT);
