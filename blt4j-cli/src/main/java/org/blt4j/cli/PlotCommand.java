@@ -25,6 +25,11 @@ final class PlotCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (!java.nio.file.Files.isDirectory(run))
+            throw new Blt4jException(run + (java.nio.file.Files.exists(run) ? " is a file" : " does not exist")
+                    + ": give the run folder that holds metrics.jsonl");
+        if (java.nio.file.Files.isDirectory(run.resolve(org.blt4j.run.MetricsLog.FILE)))
+            throw new Blt4jException(run.resolve(org.blt4j.run.MetricsLog.FILE) + " is a folder, not a metrics file");
         if (reference != null && !Double.isFinite(reference))
             throw new Blt4jException("--reference " + reference + " is not a finite number of bits per byte");
         Path file = Trainer.plot(run, title, reference == null ? Double.NaN : reference,

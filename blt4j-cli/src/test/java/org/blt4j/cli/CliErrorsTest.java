@@ -160,6 +160,7 @@ class CliErrorsTest {
         Files.writeString(ok.resolve("metrics.jsonl"), "{\"step\":1,\"train_bpb\":3.0}\n{\"step\":2,\"train_bpb\":2.0}\n");
         assertClear(run("plot", ok.toString(), "--reference", "NaN"), "--reference NaN is not a finite number");
         assertEquals(0, run("plot", ok.toString()).code());
+        assertClear(run("plot", ok.resolve("metrics.jsonl").toString()), "is a file: give the run folder");
     }
 
     /** Flags checked before any slow work: non-finite durations, a file as a folder, swapped models (a hostile probe's finds). */

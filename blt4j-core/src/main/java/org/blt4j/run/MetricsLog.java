@@ -178,7 +178,13 @@ public final class MetricsLog implements AutoCloseable {
         return out;
     }
 
-    /** A plot of training and held-out bits per byte against step; add a reference line (gzip) as wanted. */
+    /** Points a series keeps at most: a longer one is thinned to every k-th point (and its last). */
+    static final int MAX_POINTS = 4000;
+
+    /**
+     * A plot of training and held-out bits per byte against step, points in step order (a file's order may not be:
+     * one written by hand, or by older runs), each series thinned to {@link #MAX_POINTS}; add a reference line as wanted.
+     */
     public static SvgPlot bpbPlot(List<Entry> entries, String title) {
         SvgPlot plot = new SvgPlot(title).xLabel("step").yLabel("bits per byte");
         for (String[] s : new String[][] {{TRAIN_BPB, "train"}, {HELDOUT_BPB, "held-out (first eval_bytes)"},
@@ -186,8 +192,13 @@ public final class MetricsLog implements AutoCloseable {
             List<double[]> points = new ArrayList<>();
             for (Entry e : entries)
                 if (e.get(s[0]) != null) points.add(new double[] {e.step(), e.get(s[0])});
-            if (!points.isEmpty())
-                plot.series(s[1], points.stream().mapToDouble(p -> p[0]).toArray(), points.stream().mapToDouble(p -> p[1]).toArray());
+            if (points.isEmpty()) continue;
+            points.sort(java.util.Comparator.comparingDouble(p -> p[0]));   // stable: a step's lines keep their order
+            int k = (points.size() + MAX_POINTS - 1) / MAX_POINTS;
+            List<double[]> kept = new ArrayList<>();
+            for (int i = 0; i < points.size(); i += k) kept.add(points.get(i));
+            if (kept.getLast() != points.getLast()) kept.add(points.getLast());
+            plot.series(s[1], kept.stream().mapToDouble(p -> p[0]).toArray(), kept.stream().mapToDouble(p -> p[1]).toArray());
         }
         return plot;
     }

@@ -108,4 +108,20 @@ class MetricsLogTest {
         assertTrue(svg.contains("<title>train</title>") && svg.contains("<title>held-out (first eval_bytes)</title>"));
         assertTrue(svg.contains("gzip -9 2.65 bpb"));
     }
+
+    /** Found by a hostile probe: steps out of order drew a path that ran backwards; 1e6 points made a 12.7 MB plot. */
+    @Test
+    void plottedPointsGoInStepOrderAndLongSeriesAreThinned() {
+        String svg = MetricsLog.bpbPlot(List.of(entry(5), entry(2), entry(9)), "t").toSvg();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("[ML](\\d+\\.\\d) ").matcher(svg.substring(svg.indexOf("<path")));
+        List<Double> xs = new java.util.ArrayList<>();
+        while (m.find() && xs.size() < 3) xs.add(Double.parseDouble(m.group(1)));
+        assertEquals(3, xs.size(), svg);
+        assertTrue(xs.get(0) < xs.get(1) && xs.get(1) < xs.get(2), "x in step order: " + xs);
+        List<MetricsLog.Entry> many = new java.util.ArrayList<>();
+        for (int i = 1; i <= 100_000; i++) many.add(entry(i));
+        String big = MetricsLog.bpbPlot(many, "t").toSvg();
+        long points = big.chars().filter(c -> c == 'L').count();
+        assertTrue(points <= MetricsLog.MAX_POINTS + 1 && points > MetricsLog.MAX_POINTS / 2, points + " points");
+    }
 }
