@@ -38,11 +38,13 @@ final class InspectCommand implements Callable<Integer> {
         if (context != null && context < 1) throw new Blt4jException("--context must be >= 1 byte, got " + context);
         if (patchSize != null && !(patchSize >= 1 && patchSize <= 1e6))
             throw new Blt4jException("--patch-size must be a number of bytes in [1, 1e6], got " + patchSize);
+        java.nio.file.Path given = dir;
         dir = ModelDirs.resolveModel(dir);
         JsonNode raw = ModelLoader.args(dir);        // hub, Hugging Face or reference layout
         String weights = ModelLoader.verify(dir);   // what is described must be loadable: throws otherwise (exit 2)
+        if (!raw.has("dim_global") && patchSize != null) throw new Blt4jException("--patch-size is for a BLT; " + dir + " is not one");
         if (raw.has("dim_global")) inspectBlt(ModelLoader.args(dir, BltArgs.class));
-        else inspectEntropyModel(ModelLoader.args(dir, LmArgs.class));
+        else inspectEntropyModel(ModelLoader.args(dir, LmArgs.class), org.blt4j.eval.LanguageModels.tokenizerTxt(given, dir));
         System.out.println(weights);
         return 0;
     }
@@ -79,8 +81,18 @@ final class InspectCommand implements Callable<Integer> {
                 f.encoder(), f.global(), f.decoder(), f.total());
     }
 
-    private void inspectEntropyModel(LmArgs a) {
-        System.out.println("entropy model (LMTransformer)  " + dir);
+    /** An entropy model, or a token LM when its run has a tokenizer.txt (its FLOPs are then per token). */
+    private void inspectEntropyModel(LmArgs a, java.nio.file.Path tokenizerTxt) {
+        String tokenizer = null;
+        if (tokenizerTxt != null) {
+            try {
+                tokenizer = java.nio.file.Files.readString(tokenizerTxt).strip();
+            } catch (java.io.IOException e) {
+                tokenizer = "? (" + e.getMessage() + ")";
+            }
+        }
+        System.out.println((tokenizer == null ? "entropy model (LMTransformer)  " : "token LM (LMTransformer over BPE tokens, tokenizer "
+                + tokenizer + ")  ") + dir);
         System.out.printf("  %d layers, dim %d, %d heads (%d kv), FFN %d, window %s, rope theta %s%n", a.nLayers(), a.dim(),
                 a.nHeads(), a.nKvHeads(), a.ffnHidden(), window(a.window()), a.ropeTheta());
         List<ParamStore.Spec> specs = EntropyModel.specs(a);
@@ -90,7 +102,9 @@ final class InspectCommand implements Callable<Integer> {
         System.out.println("parameters");
         System.out.printf("  %-20s %,15d%n  %-20s %,15d%n  %-20s %,15d%n", "layers + norm", total - emb, "embedding + output", emb, "total", total);
         int ctx = context != null ? context : a.maxSeqlen();
-        System.out.printf("forward FLOPs per byte (context %d): %,.0f%n", ctx, Flops.entropyModelPerByte(a, ctx));
+        if (tokenizer == null) System.out.printf("forward FLOPs per byte (context %d): %,.0f%n", ctx, Flops.entropyModelPerByte(a, ctx));
+        else System.out.printf("forward FLOPs per token (context %d tokens): %,.0f; per byte, divide by the bytes per token"
+                + " (eval prints them)%n", ctx, Flops.entropyModelPerByte(a, ctx));
     }
 
     private static String window(int w) {

@@ -107,6 +107,9 @@ class EvalNoiseCommandTest {
                 "is not a byte-level entropy model");
         CliErrorsTest.assertClear(CliErrorsTest.run("quantize", "--model", run.toString(), "--out", tmp.resolve("q").toString()),
                 "is a token LM");
+        Out i = run("inspect", run.toString());                              // named for what it is, FLOPs per token
+        assertEquals(0, i.code(), i.err());
+        assertTrue(i.out().startsWith("token LM (LMTransformer over BPE tokens") && i.out().contains("FLOPs per token"), i.out());
     }
 
     @Test
