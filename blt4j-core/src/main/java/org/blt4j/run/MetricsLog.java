@@ -274,7 +274,14 @@ public final class MetricsLog implements AutoCloseable {
             return new Entry(step.longValue(), values);
         } catch (JacksonException e) {
             if (last) return null;
-            throw new Blt4jException(file + " line " + lineNo + " is not valid JSON: " + RunFiles.describe(e), e);
+            // the file's line number and the column only (Jackson's own position counts from the line: line 1)
+            String what = String.valueOf(e.getOriginalMessage()).replaceAll("\\s+", " ");
+            if (what.indexOf(": enable") > 0) what = what.substring(0, what.indexOf(": enable"));   // a parser option's hint
+            if (what.length() > 160) what = what.substring(0, 160) + "...";
+            var loc = e.getLocation();
+            throw new Blt4jException(file + " line " + lineNo + (loc != null && loc.getColumnNr() > 0 ? ", column " + loc.getColumnNr() : "")
+                    + " is not valid JSON: " + what + (what.contains("Non-standard token")
+                    ? " (NaN and infinities are written as strings in this file: \"NaN\", \"Infinity\")" : ""), e);
         }
     }
 

@@ -95,6 +95,10 @@ class MetricsLogTest {
         Files.writeString(run.resolve(MetricsLog.FILE), "{\"step\":1}\nnot json\n{\"step\":3}\n");
         Blt4jException e = assertThrows(Blt4jException.class, () -> MetricsLog.read(run));
         assertTrue(e.getMessage().contains("line 2"), e.getMessage());
+        Files.writeString(run.resolve(MetricsLog.FILE), "{\"step\":1}\n{\"step\":2,\"train_bpb\":NaN}\n{\"step\":3}\n");
+        e = assertThrows(Blt4jException.class, () -> MetricsLog.read(run));   // one line number, and what to write instead
+        assertTrue(e.getMessage().contains("line 2, column ") && !e.getMessage().contains("line 1")
+                && e.getMessage().contains("written as strings") && !e.getMessage().contains("enable"), e.getMessage());
         Files.writeString(run.resolve(MetricsLog.FILE), "{\"step\":1,\"lr\":\"fast\"}\n");
         e = assertThrows(Blt4jException.class, () -> MetricsLog.read(run));
         assertTrue(e.getMessage().contains("\"lr\" must be a number"), e.getMessage());
