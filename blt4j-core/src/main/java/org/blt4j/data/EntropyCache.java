@@ -7,19 +7,17 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import org.blt4j.model.ChunkedEntropies;
 import java.util.function.Predicate;
+import org.blt4j.io.Sha256;
 import org.blt4j.model.EntropyModel;
 import org.blt4j.model.ChunkedEntropies.Chunking;
 import org.blt4j.model.ChunkedEntropies.Progress;
@@ -94,24 +92,9 @@ public final class EntropyCache {
 
     /** Hex prefix (16 digits) of the SHA-256 of the model config and weights, the stream and the chunking. */
     static String key(EntropyModel model, int[] ids, Chunking chunking) {
-        MessageDigest sha = sha256();
-        sha.update((FORMAT + "\n" + model.args() + "\nchunk=" + chunking.chunkTokens() + " warmup=" + chunking.warmup()
-                + " period=" + chunking.positionPeriod() + "\n").getBytes(StandardCharsets.UTF_8));
         float[] w = model.params().data();
-        ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-        buf.putLong(w.length).putLong(ids.length);
-        sha.update(buf.flip());
-        for (int i = 0; i < w.length; ) {
-            buf.clear();
-            for (; i < w.length && buf.remaining() >= 4; i++) buf.putFloat(w[i]);
-            sha.update(buf.flip());
-        }
-        for (int i = 0; i < ids.length; ) {
-            buf.clear();
-            for (; i < ids.length && buf.remaining() >= 4; i++) buf.putInt(ids[i]);
-            sha.update(buf.flip());
-        }
-        return HexFormat.of().formatHex(sha.digest(), 0, 8);
+        return new Sha256().text(FORMAT + "\n" + model.args() + "\nchunk=" + chunking.chunkTokens() + " warmup=" + chunking.warmup()
+                + " period=" + chunking.positionPeriod() + "\n").longs(w.length, ids.length).floats(w).ints(ids).hex(8);
     }
 
     private static float[] load(Path f32, String key, int n, Consumer<String> log) {
@@ -192,14 +175,6 @@ public final class EntropyCache {
     static Path sidecar(Path f32) {
         String n = f32.getFileName().toString();
         return f32.resolveSibling(n.substring(0, n.length() - ".f32".length()) + ".json");
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK has no SHA-256", e);
-        }
     }
 
     /**
