@@ -23,13 +23,13 @@ public final class BltTask implements TrainTask {
         PatcherArgs pa = model.args().patcherArgs();
         this.train = new BltPacker(trainIds, trainH, pa, new BltPacker.Config(batchSize, patchesPerRow, seqLen, false, shuffleSeed));
         this.heldOut = new BltPacker(heldIds, heldH, pa, new BltPacker.Config(batchSize, patchesPerRow, seqLen, false, null));
-        this.inputs = InputsFingerprint.of(new int[][] {trainIds, heldIds},
+        this.inputs = InputsFingerprint.lazy(new int[][] {trainIds, heldIds},
                 trainH == null ? new float[0][] : new float[][] {trainH, heldH == null ? new float[0] : heldH});
     }
 
-    private final String inputs;
+    private final java.util.function.Supplier<String> inputs;
 
-    @Override public String inputs() { return inputs; }
+    @Override public String inputs() { return inputs.get(); }
 
     public ByteLatentTransformer model() { return model; }
 

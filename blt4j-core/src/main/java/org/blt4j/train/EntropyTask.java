@@ -11,12 +11,12 @@ public final class EntropyTask extends LmTask {
     public EntropyTask(EntropyModel model, int[] trainIds, int[] heldOutIds, int batchSize, int seqLen, Long shuffleSeed) {
         super(model, trainIds, batchSize, seqLen, shuffleSeed);
         this.heldOut = heldOutIds;
-        this.inputs = InputsFingerprint.of(new int[][] {trainIds, heldOutIds}, new float[0][]);
+        this.inputs = InputsFingerprint.lazy(new int[][] {trainIds, heldOutIds}, new float[0][]);
     }
 
-    private final String inputs;
+    private final java.util.function.Supplier<String> inputs;
 
-    @Override public String inputs() { return inputs; }
+    @Override public String inputs() { return inputs.get(); }
 
     @Override public String kind() { return "entropy"; }
 

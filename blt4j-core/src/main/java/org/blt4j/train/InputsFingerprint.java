@@ -10,6 +10,19 @@ import org.blt4j.io.Sha256;
 final class InputsFingerprint {
     private InputsFingerprint() {}
 
+    /** {@link #of}, computed on first use (only a run that saves or resumes needs it: not a DiLoCo worker's shard). */
+    static java.util.function.Supplier<String> lazy(int[][] streams, float[][] entropies) {
+        return new java.util.function.Supplier<>() {
+            private String value;
+
+            @Override
+            public synchronized String get() {
+                if (value == null) value = of(streams, entropies);
+                return value;
+            }
+        };
+    }
+
     static String of(int[][] streams, float[][] entropies) {
         Sha256 sha = new Sha256();
         for (int[] s : streams) sha.longs(s.length).ints(s);

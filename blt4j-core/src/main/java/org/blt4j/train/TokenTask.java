@@ -17,12 +17,12 @@ public final class TokenTask extends LmTask {
         super(model, train.ids(), batchSize, seqLen, shuffleSeed);
         this.train = train;
         this.heldOut = heldOut;
-        this.inputs = InputsFingerprint.of(new int[][] {train.ids(), train.byteLengths(), heldOut.ids(), heldOut.byteLengths()}, new float[0][]);
+        this.inputs = InputsFingerprint.lazy(new int[][] {train.ids(), train.byteLengths(), heldOut.ids(), heldOut.byteLengths()}, new float[0][]);
     }
 
-    private final String inputs;
+    private final java.util.function.Supplier<String> inputs;
 
-    @Override public String inputs() { return inputs; }
+    @Override public String inputs() { return inputs.get(); }
 
     @Override public String kind() { return "token"; }
 
