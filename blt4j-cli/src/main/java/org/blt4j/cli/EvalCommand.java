@@ -63,12 +63,13 @@ final class EvalCommand implements Callable<Integer> {
             float[] H = EntropyCache.entropies(em, ids, data, null, ChunkedEntropies.Chunking.exact(em.args(), Parallel.poolSize()),
                     (d, t) -> {}, s -> System.err.println(s)).entropies();
             // a row holds seq-len / patch_size patches, or the whole text when it has fewer (a short text is one row)
-            int patches = (int) Math.min(Math.ceil(seqLen / blt.args().patchSize()), BltPacker.patches(ids, H, blt.args().patcherArgs()));
+            int[] lengths = BltPacker.patchLengths(ids, H, blt.args().patcherArgs());
+            int patches = (int) Math.min(Math.ceil(seqLen / blt.args().patchSize()), lengths.length);
             if (patches < 2)
                 throw new Blt4jException("a BLT row needs at least 2 patches: " + (seqLen < 2 * blt.args().patchSize()
                         ? "give --seq-len >= " + (int) Math.ceil(2 * blt.args().patchSize()) + " (patch_size " + blt.args().patchSize() + ")"
                         : "the text at " + data + " makes fewer; give a longer text"));
-            BltPacker packer = new BltPacker(ids, H, blt.args().patcherArgs(), new BltPacker.Config(1, patches, seqLen, false, null));
+            BltPacker packer = BltPacker.of(ids, lengths, new BltPacker.Config(1, patches, seqLen, false, null));
             BitsPerByte.Eval e = BitsPerByte.blt(blt, packer, maxBytes);
             double ps = blt.args().patchSize(), avg = e.avgPatchLength();
             if (blt.args().patcherArgs().mode() == org.blt4j.patch.PatchingMode.ENTROPY && (avg > 2 * ps || avg < ps / 2))

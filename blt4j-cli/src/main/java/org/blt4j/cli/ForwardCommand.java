@@ -10,6 +10,7 @@ import org.blt4j.model.BltArgs;
 import org.blt4j.model.ByteLatentTransformer;
 import org.blt4j.model.EntropyModel;
 import org.blt4j.model.ModelLoader;
+import org.blt4j.patch.Patcher;
 import org.blt4j.patch.PatcherArgs;
 import org.blt4j.text.ByteTokenizer;
 import picocli.CommandLine.Command;
@@ -46,7 +47,8 @@ final class ForwardCommand implements Callable<Integer> {
                         : a.patchingThreshold() != null ? a.patchingThreshold() : PatcherArgs.RELEASED_THRESHOLD,
                 a.patchingThresholdAdd(), a.monotonicity(), a.maxPatchLength(), a.patchSize());
         float[] H = em.entropies(tokens);
-        int[] lengths = pa.build().patchLengths(tokens, H, true);
+        Patcher patcher = pa.build();
+        int[] lengths = patcher.patchLengths(tokens, H, true);
         float[] logits = blt.forward(tokens, lengths);
         int V = a.vocabSize(), N = tokens.length;
 
@@ -56,7 +58,7 @@ final class ForwardCommand implements Callable<Integer> {
         if (!Double.isFinite(nats))
             throw new Blt4jException("the model gave non-finite log-probabilities (bits per byte " + nats + "): its weights are"
                     + " damaged (inspect checks them; an int8 scale can be finite yet too large)");
-        int patches = pa.build().patchLengths(tokens, H, false).length; // the text's patches, as the patch command counts them
+        int patches = patcher.patchLengths(tokens, H, false).length; // the text's patches, as the patch command counts them
         System.out.printf("%d bytes, %d patches (%.2f bytes/patch), bits per byte %.4f%n", N - 1, patches,
                 (N - 1) / (double) Math.max(1, patches - 1), nats / Math.log(2) / (N - 1));
 

@@ -83,6 +83,16 @@ public final class BltPacker {
      * @param entropies  next-byte entropies of ids [N] (nats), or null for patchers that do not use them
      */
     public BltPacker(int[] ids, float[] entropies, PatcherArgs patcherArgs, Config config) {
+        this(ids, patchLengths(ids, entropies, patcherArgs), null, config);
+    }
+
+    /** A packer over the patch lengths of {@link #patchLengths} (a caller that sizes its rows by them patches once). */
+    public static BltPacker of(int[] ids, int[] lengths, Config config) {
+        return new BltPacker(ids, lengths, null, config);
+    }
+
+    /** The patch lengths of every document of the stream, each patched on its own, concatenated (as the packer cuts). */
+    public static int[] patchLengths(int[] ids, float[] entropies, PatcherArgs patcherArgs) {
         Patcher patcher = patcherArgs.build();
         if (patcher.needsEntropies() && entropies == null)
             throw new Blt4jException("BLT batches: " + patcherArgs.mode().name().toLowerCase(java.util.Locale.ROOT)
@@ -90,7 +100,7 @@ public final class BltPacker {
         if (entropies != null && entropies.length != ids.length)
             throw new Blt4jException("BLT batches: " + ids.length + " tokens but " + entropies.length
                     + " entropies; were the entropies computed on this data?");
-        this(ids, patchStream(ids, entropies, patcher), null, config);
+        return patchStream(ids, entropies, patcher);
     }
 
     /** A packer over an already patched stream (starts null: computed from the lengths). */
@@ -108,11 +118,6 @@ public final class BltPacker {
             throw new Blt4jException("training data too small: " + ids.length + " tokens make " + lengths.length
                     + " patches, fewer than one row of " + config.patchesPerRow() + "; use more data or fewer patches per row");
         this.order = new RowOrder(rows, config.shuffleSeed());
-    }
-
-    /** How many patches the stream has (every document patched on its own, as the packer patches it). */
-    public static int patches(int[] ids, float[] entropies, PatcherArgs patcherArgs) {
-        return patchStream(ids, entropies, patcherArgs.build()).length;
     }
 
     /** Patch lengths of every document, concatenated. */
