@@ -20,9 +20,12 @@ import java.util.Objects;
  * @param threshold the entropy threshold used (nats); NaN when the model's patching has none
  */
 public record Patches(int[] lengths, float[] entropies, List<String> pieces, int bytes, double threshold) {
-    /** Copies the pieces; the arrays are kept as given (each call to {@link Blt#patch} makes new ones). */
+    /**
+     * Copies the pieces (those {@link Blt#patch} makes, made when read, are kept as they are); the arrays are kept as
+     * given (each call to {@link Blt#patch} makes new ones).
+     */
     public Patches {
-        pieces = List.copyOf(pieces);
+        pieces = pieces instanceof Pieces ? pieces : List.copyOf(pieces);
     }
 
     /** The number of patches, BOS's included. */

@@ -182,6 +182,47 @@ class BltTest {
         assertEquals(List.of("aé🙂"), Blt.pieces(b, new int[] {8}));
     }
 
+    /**
+     * The pieces are made when read (a String per patch cost ~48 bytes of heap per text byte): on random texts of
+     * 1-4-byte characters and random lengths, each piece is whole characters, they join to the text, each ends where
+     * its patch's last byte's character ends, and the list is immutable and equal to a copy of it.
+     */
+    @Test
+    void piecesMadeWhenReadAreTheCharactersOfEachPatch() {
+        java.util.Random rnd = new java.util.Random(11);
+        String[] chars = {"a", " ", "é", "€", "🙂"};
+        for (int trial = 0; trial < 200; trial++) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = rnd.nextInt(30); i > 0; i--) sb.append(chars[rnd.nextInt(chars.length)]);
+            byte[] b = sb.toString().getBytes(StandardCharsets.UTF_8);
+            List<Integer> lens = new java.util.ArrayList<>();
+            for (int left = b.length + 1; left > 0; ) {
+                int len = 1 + rnd.nextInt(Math.min(left, 6));
+                lens.add(len);
+                left -= len;
+            }
+            int[] lengths = lens.stream().mapToInt(Integer::intValue).toArray();
+            List<String> pieces = Blt.pieces(b, lengths);
+            assertEquals(lengths.length, pieces.size());
+            assertEquals(sb.toString(), String.join("", pieces));
+            int pos = 0, at = 0;   // at: bytes of the text in pieces so far
+            for (int i = 0; i < lengths.length; i++) {
+                pos += lengths[i];
+                byte[] piece = pieces.get(i).getBytes(StandardCharsets.UTF_8);
+                at += piece.length;
+                int want = Math.max(Math.min(b.length, pos - 1), at - piece.length); // patches so far cover bytes [0, pos - 1)
+                while (want < b.length && (b[want] & 0xC0) == 0x80) want++;            // ... and the rest of a character begun
+                assertEquals(want, at, "end of piece " + i + " of " + Arrays.toString(lengths));
+                if (piece.length > 0) assertTrue((piece[0] & 0xC0) != 0x80, "a piece starts with a whole character");
+            }
+            assertEquals(List.copyOf(pieces), pieces);
+            assertThrows(UnsupportedOperationException.class, () -> pieces.set(0, "x"));
+            assertThrows(IndexOutOfBoundsException.class, () -> pieces.get(lengths.length));
+        }
+        Patches p = blt.patch(TEXT);
+        assertEquals(p, new Patches(p.lengths(), p.entropies(), new java.util.ArrayList<>(p.pieces()), p.bytes(), p.threshold()));
+    }
+
     @Test
     void bitsPerByteIsTheForwardCommands() {
         double bpb = blt.bitsPerByte(TEXT);
