@@ -1,15 +1,19 @@
 package org.blt4j.langchain4j;
 
+import dev.langchain4j.model.chat.ChatRequestOptions;
 import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.PartialResponse;
 import dev.langchain4j.model.chat.response.PartialResponseContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.chat.response.StreamingHandle;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.blt4j.Blt4jException;
 import org.blt4j.api.Blt;
 import org.blt4j.api.Generation;
@@ -21,15 +25,18 @@ import org.blt4j.api.Generation;
  * bytes and the finish reason. Every error, a refused parameter, an {@code Error} thrown by a callback and a rejected
  * executor included, goes to {@code onError}, and nothing follows it; nothing follows {@code onCompleteResponse} either
  * (an exception it throws is the handler's own and propagates). The {@link StreamingHandle} given with each piece
- * cancels: once {@code cancel()} returns no callback starts, and generation stops at the next piece. Runs on the
- * calling thread unless an {@link Builder#executor executor} is set. Thread-safe.
+ * cancels: once {@code cancel()} returns no callback starts (it does not wait for one in progress), and generation stops
+ * at the next piece. Runs on the calling thread unless an {@link Builder#executor executor} is set. The builder's
+ * {@link ChatModelListener}s see each request, response and error (LangChain4j calls them). Thread-safe.
  */
 public final class BltStreamingChatModel extends BltModelBase implements StreamingChatModel {
     private final Executor executor;
+    private final List<ChatModelListener> listeners;
 
     private BltStreamingChatModel(Builder b) {
         super(b);
         this.executor = b.executor;
+        this.listeners = b.listeners();
     }
 
     /** A builder: the model from folders or a shared {@link Blt}, the default options, an executor. */
@@ -37,20 +44,37 @@ public final class BltStreamingChatModel extends BltModelBase implements Streami
         return new Builder();
     }
 
+    /** Checks the handler before LangChain4j wraps it for its listeners (a null one would fail only at the end). */
+    @Override
+    public void chat(ChatRequest request, ChatRequestOptions options, StreamingChatResponseHandler handler) {
+        if (handler == null) throw new Blt4jException("the handler must not be null");
+        StreamingChatModel.super.chat(request, options, handler);
+    }
+
     @Override
     public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
         if (handler == null) throw new Blt4jException("the handler must not be null");
+        AtomicBoolean started = new AtomicBoolean();
         try {
-            executor.execute(() -> run(request, handler));
-        } catch (RejectedExecutionException e) {   // a shut-down pool: an error like any other
-            handler.onError(e);
+            executor.execute(() -> {
+                started.set(true);
+                run(request, handler);
+            });
+        } catch (RejectedExecutionException e) {
+            if (started.get()) throw e;   // the handler's own, from a task run in place (nothing follows its end)
+            handler.onError(e);           // the executor refused the task (a shut-down pool): an error like any other
         }
+    }
+
+    @Override
+    public List<ChatModelListener> listeners() {
+        return listeners;
     }
 
     /**
      * One answer. Errors of any kind (an Error thrown by a callback included) go to onError, once; an exception thrown
-     * by onCompleteResponse is the handler's own and propagates (nothing follows a completion). Callbacks run under the
-     * handle's lock, so once {@link Handle#cancel()} has returned none starts.
+     * by onCompleteResponse is the handler's own and propagates (nothing follows a completion). Each callback starts
+     * only through {@link Handle#enter()}, so once {@link Handle#cancel()} has returned none starts.
      */
     private void run(ChatRequest request, StreamingChatResponseHandler handler) {
         Handle handle = new Handle();
@@ -61,33 +85,22 @@ public final class BltStreamingChatModel extends BltModelBase implements Streami
             PartialResponseContext context = new PartialResponseContext(handle);
             Generation g = blt.generate(call.prompt(), call.options(), piece -> {
                 text.append(piece);
-                handle.lock.lock();
+                if (!handle.enter()) throw new Cancelled();
                 try {
-                    if (handle.cancelled) throw new Cancelled();
                     handler.onPartialResponse(new PartialResponse(piece), context);
                 } finally {
-                    handle.lock.unlock();
+                    handle.leave();
                 }
-                if (handle.cancelled) throw new Cancelled();
+                if (handle.isCancelled()) throw new Cancelled();
             });
             response = ChatRequests.response(text.toString(), g, blt.name());
         } catch (Cancelled c) {
             return;   // cancelled through the handle: no more calls
         } catch (Throwable e) {
-            handle.lock.lock();
-            try {
-                if (!handle.cancelled) handler.onError(e);
-            } finally {
-                handle.lock.unlock();
-            }
+            if (handle.enter()) handler.onError(e);   // the last callback: no leave()
             return;
         }
-        handle.lock.lock();
-        try {
-            if (!handle.cancelled) handler.onCompleteResponse(response);
-        } finally {
-            handle.lock.unlock();
-        }
+        if (handle.enter()) handler.onCompleteResponse(response);
     }
 
     /** The builder's options as LangChain4j parameters (maxOutputTokens = maxBytes), seed included. */
@@ -97,26 +110,32 @@ public final class BltStreamingChatModel extends BltModelBase implements Streami
     }
 
     /**
-     * Cancels one streamed answer. {@link #cancel()} waits for a callback running on another thread to return; from
-     * then on no callback starts (from inside a callback it returns at once).
+     * Cancels one streamed answer: IDLE -> IN_CALLBACK (a callback starts) -> IDLE (it returned), and CANCELLED from
+     * either, for good. {@link #cancel()} returns at once, from any thread (it took a lock that callbacks held, so a
+     * callback that waited for the cancelling thread deadlocked); a callback starts only by moving IDLE to IN_CALLBACK,
+     * which fails once cancel() has run, and one in progress finishes.
      */
     private static final class Handle implements StreamingHandle {
-        final ReentrantLock lock = new ReentrantLock();
-        volatile boolean cancelled;
+        private static final int IDLE = 0, IN_CALLBACK = 1, CANCELLED = 2;
+        private final AtomicInteger state = new AtomicInteger(IDLE);
+
+        /** @return whether a callback may start now (false once cancelled) */
+        boolean enter() {
+            return state.compareAndSet(IDLE, IN_CALLBACK);
+        }
+
+        void leave() {
+            state.compareAndSet(IN_CALLBACK, IDLE);   // fails when cancelled meanwhile: it stays CANCELLED
+        }
 
         @Override
         public void cancel() {
-            lock.lock();
-            try {
-                cancelled = true;
-            } finally {
-                lock.unlock();
-            }
+            state.set(CANCELLED);
         }
 
         @Override
         public boolean isCancelled() {
-            return cancelled;
+            return state.get() == CANCELLED;
         }
     }
 
@@ -128,7 +147,7 @@ public final class BltStreamingChatModel extends BltModelBase implements Streami
     }
 
     /** Builds a {@link BltStreamingChatModel}. */
-    public static final class Builder extends BltBuilder<Builder> {
+    public static final class Builder extends ChatBuilder<Builder> {
         private Executor executor = Runnable::run;
 
         private Builder() {}

@@ -5,6 +5,7 @@ import dev.langchain4j.model.language.StreamingLanguageModel;
 import dev.langchain4j.model.output.Response;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.blt4j.Blt4jException;
 import org.blt4j.api.Blt;
 import org.blt4j.api.Generation;
@@ -32,8 +33,10 @@ public final class BltStreamingLanguageModel extends BltModelBase implements Str
     @Override
     public void generate(String prompt, StreamingResponseHandler<String> handler) {
         if (handler == null) throw new Blt4jException("the handler must not be null");
+        AtomicBoolean started = new AtomicBoolean();
         try {
             executor.execute(() -> {
+                started.set(true);
                 Response<String> response;
                 try {
                     StringBuilder text = new StringBuilder();
@@ -49,7 +52,8 @@ public final class BltStreamingLanguageModel extends BltModelBase implements Str
                 handler.onComplete(response);   // what it throws is the handler's own: no onError after a completion
             });
         } catch (RejectedExecutionException e) {
-            handler.onError(e);
+            if (started.get()) throw e;   // the handler's own, from a task run in place (nothing follows its end)
+            handler.onError(e);           // the executor refused the task: an error like any other
         }
     }
 

@@ -240,30 +240,33 @@ class BltChatModelTest {
         assertTrue(h.error instanceof java.util.concurrent.RejectedExecutionException, String.valueOf(h.error));
     }
 
-    /** Once cancel() returns on another thread, no callback starts (it waits for one in progress). */
+    /**
+     * Once cancel() returns on another thread, no callback starts: besides the one that may be running, no piece and
+     * no ending come after it (400 bytes were asked for).
+     */
     @Test
     void aCancelFromAnotherThreadStopsTheCallbacks() throws Exception {
         for (int trial = 0; trial < 5; trial++) {
             java.util.concurrent.CountDownLatch first = new java.util.concurrent.CountDownLatch(1);
             java.util.concurrent.atomic.AtomicReference<PartialResponseContext> ctx = new java.util.concurrent.atomic.AtomicReference<>();
-            java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
-            List<String> late = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
+            List<String> endings = new java.util.concurrent.CopyOnWriteArrayList<>();
             StreamingChatResponseHandler h = new StreamingChatResponseHandler() {
                 @Override
                 public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
-                    if (cancelled.get()) late.add("partial");
+                    started.incrementAndGet();
                     ctx.set(context);
                     first.countDown();
                 }
 
                 @Override
                 public void onCompleteResponse(ChatResponse r) {
-                    if (cancelled.get()) late.add("complete");
+                    endings.add("complete");
                 }
 
                 @Override
                 public void onError(Throwable e) {
-                    late.add("error " + e);
+                    endings.add("error " + e);
                 }
             };
             var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
@@ -272,14 +275,138 @@ class BltChatModelTest {
                         .chat(request(b -> b.temperature(1.0).maxOutputTokens(400)), h);
                 first.await();
                 ctx.get().streamingHandle().cancel();
-                cancelled.set(true);
+                int atCancel = started.get();
+                assertTrue(ctx.get().streamingHandle().isCancelled());
                 pool.shutdown();
                 assertTrue(pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS));
-                assertEquals(List.of(), late, "callbacks after cancel() returned");
+                assertTrue(started.get() <= atCancel + 1, "pieces after cancel() returned: " + (started.get() - atCancel));
+                assertEquals(List.of(), endings, "an ending after cancel() returned");
             } finally {
                 pool.shutdownNow();
             }
         }
+    }
+
+    /**
+     * A piece callback that waits for the thread that cancels (a UI's invokeAndWait): cancel() returns at once instead
+     * of waiting for that callback, which deadlocked.
+     */
+    @Test
+    void aCancelDoesNotWaitForTheCallbackInProgress() throws Exception {
+        java.util.concurrent.CountDownLatch inCallback = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch cancelReturned = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<PartialResponseContext> ctx = new java.util.concurrent.atomic.AtomicReference<>();
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        StreamingChatResponseHandler h = new StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
+                events.add("partial");
+                ctx.set(context);
+                inCallback.countDown();
+                try {   // waits for the cancelling thread, as invokeAndWait waits for the UI thread
+                    if (!cancelReturned.await(30, java.util.concurrent.TimeUnit.SECONDS)) events.add("cancel never returned");
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+
+            @Override
+            public void onCompleteResponse(ChatResponse r) {
+                events.add("complete");
+            }
+
+            @Override
+            public void onError(Throwable e) {
+                events.add("error " + e);
+            }
+        };
+        var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            BltStreamingChatModel.builder().blt(blt).executor(pool).build()
+                    .chat(request(b -> b.temperature(1.0).maxOutputTokens(400)), h);
+            assertTrue(inCallback.await(60, java.util.concurrent.TimeUnit.SECONDS));
+            var canceller = java.util.concurrent.CompletableFuture.runAsync(() -> ctx.get().streamingHandle().cancel());
+            canceller.get(10, java.util.concurrent.TimeUnit.SECONDS);   // a TimeoutException here: cancel() waited
+            cancelReturned.countDown();
+            pool.shutdown();
+            assertTrue(pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(List.of("partial"), events, "one piece, then nothing");
+        } finally {
+            cancelReturned.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * Exactly one ending when the executor runs the task in place (the default) and the completion callback throws
+     * what an executor throws (it handed work to a pool that was shut down): it propagates, no onError follows.
+     */
+    @Test
+    void aRejectionThrownByTheHandlerIsNotAnotherEnding() {
+        var shutDown = java.util.concurrent.Executors.newSingleThreadExecutor();
+        shutDown.shutdown();
+        List<String> events = new ArrayList<>();
+        StreamingChatResponseHandler h = new StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(String partial) {}
+
+            @Override
+            public void onCompleteResponse(ChatResponse r) {
+                events.add("complete");
+                shutDown.execute(() -> {});
+            }
+
+            @Override
+            public void onError(Throwable e) {
+                events.add("error " + e.getClass().getSimpleName());
+            }
+        };
+        BltStreamingChatModel model = BltStreamingChatModel.builder().blt(blt).temperature(0).maxBytes(8).build();
+        assertThrows(java.util.concurrent.RejectedExecutionException.class, () -> model.chat(request(b -> b), h));
+        assertEquals(List.of("complete"), events);
+    }
+
+    /** The builders' listeners reach LangChain4j, which calls them around each request (both chat models). */
+    @Test
+    void listenersSeeRequestsAndResponses() {
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        dev.langchain4j.model.chat.listener.ChatModelListener listener = new dev.langchain4j.model.chat.listener.ChatModelListener() {
+            @Override
+            public void onRequest(dev.langchain4j.model.chat.listener.ChatModelRequestContext c) {
+                seen.add("request");
+            }
+
+            @Override
+            public void onResponse(dev.langchain4j.model.chat.listener.ChatModelResponseContext c) {
+                seen.add("response " + c.chatResponse().aiMessage().text().length());
+            }
+
+            @Override
+            public void onError(dev.langchain4j.model.chat.listener.ChatModelErrorContext c) {
+                seen.add("error");
+            }
+        };
+        BltChatModel chat = BltChatModel.builder().blt(blt).temperature(0).maxBytes(8).listeners(List.of(listener)).build();
+        assertEquals(List.of(listener), chat.listeners());
+        String answer = chat.chat("Hi");
+        assertEquals(List.of("request", "response " + answer.length()), seen);
+        seen.clear();
+        Collected h = new Collected();
+        BltStreamingChatModel.builder().blt(blt).temperature(0).maxBytes(8).listeners(List.of(listener)).build()
+                .chat(request(b -> b.maxOutputTokens(0)), h);   // refused: an error
+        assertTrue(h.error != null);
+        assertEquals(List.of("request", "error"), seen);
+        assertEquals(List.of(), BltChatModel.builder().blt(blt).build().listeners());
+        assertThrows(org.blt4j.Blt4jException.class, () -> BltChatModel.builder().listeners(java.util.Arrays.asList(listener, null)));
+    }
+
+    /** A null streaming handler is refused before anything runs (LangChain4j's wrapper hid it until the end). */
+    @Test
+    void aNullHandlerIsRefusedAtOnce() {
+        BltStreamingChatModel model = BltStreamingChatModel.builder().blt(blt).build();
+        org.blt4j.Blt4jException e = assertThrows(org.blt4j.Blt4jException.class,
+                () -> model.chat(request(b -> b), (StreamingChatResponseHandler) null));
+        assertTrue(e.getMessage().contains("handler"), e.getMessage());
     }
 
     @Test

@@ -169,6 +169,35 @@ class BltLanguageModelTest {
         assertTrue(failing.done.isCompletedExceptionally(), "no completion after the error");
     }
 
+    /**
+     * Exactly one ending when the task runs in place (the default executor) and onComplete throws what an executor
+     * throws: it propagates, and no onError follows the completion.
+     */
+    @Test
+    void aRejectionThrownByTheHandlerIsNotAnotherEnding() {
+        var shutDown = java.util.concurrent.Executors.newSingleThreadExecutor();
+        shutDown.shutdown();
+        java.util.List<String> events = new java.util.ArrayList<>();
+        dev.langchain4j.model.StreamingResponseHandler<String> h = new dev.langchain4j.model.StreamingResponseHandler<>() {
+            @Override
+            public void onNext(String token) {}
+
+            @Override
+            public void onComplete(Response<String> response) {
+                events.add("complete");
+                shutDown.execute(() -> {});
+            }
+
+            @Override
+            public void onError(Throwable e) {
+                events.add("error " + e.getClass().getSimpleName());
+            }
+        };
+        BltStreamingLanguageModel lm = BltStreamingLanguageModel.builder().blt(blt).maxBytes(8).build();
+        assertThrows(java.util.concurrent.RejectedExecutionException.class, () -> lm.generate(PROMPT, h));
+        assertEquals(java.util.List.of("complete"), events);
+    }
+
     @Test
     void badSettingsAreOneClearError() {
         assertMessage("maxBytes must be >= 1, got 0", () -> BltLanguageModel.builder().maxBytes(0));
