@@ -17,6 +17,7 @@ package org.blt4j.patch;
  */
 public final class PatchStream {
     private final Patcher.Causal rule;
+    private final boolean readsEntropies;
     private final Integer maxPatchLength;
     private long fed;                 // ids fed so far = the position whose start is decided last
     private long openStart;           // first position of the newest patch
@@ -25,6 +26,7 @@ public final class PatchStream {
 
     PatchStream(Patcher.Causal rule, Integer maxPatchLength) {
         this.rule = rule;
+        this.readsEntropies = rule.needsEntropies();
         this.maxPatchLength = maxPatchLength;
     }
 
@@ -33,6 +35,7 @@ public final class PatchStream {
      * the modes that read no entropies). Returns whether position i + 1 starts a patch.
      */
     public boolean next(int id, float entropy) {
+        if (readsEntropies && Float.isNaN(entropy)) throw Patcher.nanEntropy(fed);   // NaN > θ is false: no patch would start
         id2 = id1;
         id1 = id;
         h2 = h1;

@@ -255,5 +255,15 @@ public sealed interface Patcher permits Patcher.Causal, Patcher.LookAhead {
             throw new Blt4jException("patcher: entropy patching needs the entropies of the entropy model");
         if (entropies.length != tokens.length)
             throw new Blt4jException("patcher: " + tokens.length + " tokens but " + entropies.length + " entropies");
+        for (int i = 0; i < entropies.length; i++) if (Float.isNaN(entropies[i])) throw nanEntropy(i);
+    }
+
+    /**
+     * A NaN entropy: comparisons with it are false, so patches would silently follow max_patch_length alone (an int8
+     * scale so large that q · scale overflows, or other corrupt weights, make the entropy model's logits NaN).
+     */
+    static Blt4jException nanEntropy(long position) {
+        return new Blt4jException("patcher: the entropy model's entropy at position " + position + " is NaN: its weights are"
+                + " corrupt or overflow (check them with ./blt4j inspect; re-quantize or re-convert the entropy model)");
     }
 }

@@ -74,14 +74,27 @@ public final class Int8Matrix {
         return new Int8Matrix(q, scales, n, k, block, false);
     }
 
-    /** Checks that every scale is finite and ≥ 0 (reads all of them); returns this. */
+    /** The largest scale whose weights q · scale (|q| ≤ 127) are all finite fp32 values. */
+    static final float MAX_SCALE = maxScale();
+
+    private static float maxScale() {
+        float s = Float.MAX_VALUE / 127f;               // rounds up: 127 · s overflows
+        while (!Float.isFinite(127f * s)) s = Math.nextDown(s);
+        return s;
+    }
+
+    /**
+     * Checks that every scale is in [0, {@link #MAX_SCALE}] (reads all of them): a larger one makes weights of ±127
+     * infinite, and the products NaN; returns this.
+     */
     public Int8Matrix checkScales() {
         long count = (long) n * blocksPerRow;
         for (long i = 0; i < count; i++) {
             float s = scaleArray[(int) i];
-            if (!(s >= 0f) || s == Float.POSITIVE_INFINITY)
+            if (!(s >= 0f && s <= MAX_SCALE))
                 throw new Blt4jException("int8 matrix: scale " + i + " (row " + i / blocksPerRow + ", block " + i % blocksPerRow + ") is " + s
-                        + ", must be finite and >= 0 (the scales tensor is corrupt or not this matrix's)");
+                        + ", must be in [0, " + MAX_SCALE + "] (finite weights q · scale for |q| <= 127; the scales tensor is"
+                        + " corrupt or not this matrix's)");
         }
         return this;
     }
@@ -127,8 +140,7 @@ public final class Int8Matrix {
                         throw new Blt4jException("int8 quantize: weight [" + r + ", " + (i - r * k) + "] is " + v + "; only finite weights can be quantized");
                     max = Math.max(max, Math.abs(v));
                 }
-                float scale = max / 127f;
-                while (!Float.isFinite(127f * scale)) scale = Math.nextDown(scale); // max near Float.MAX_VALUE: 127·scale stays finite
+                float scale = Math.min(max / 127f, MAX_SCALE); // max near Float.MAX_VALUE: 127·scale stays finite
                 scales[r * bpr + b] = scale;
                 if (scale == 0f) continue; // zero (or underflowing) block: q stays 0
                 for (int i = lo; i < hi; i++) q[i] = (byte) Math.max(-127, Math.min(127, Math.round(w[i] / scale)));

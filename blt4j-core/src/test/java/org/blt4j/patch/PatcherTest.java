@@ -35,6 +35,26 @@ class PatcherTest {
         assertArrayEquals(new int[] {1, 5}, lengths(PatcherArgs.entropy(9), SIX, h, false));
     }
 
+    /**
+     * A NaN entropy (corrupt or overflowing entropy model weights) is refused, naming its position, by every entropy
+     * mode, batch and incremental: compared with θ it is never above, so patches would follow max_patch_length alone.
+     */
+    @Test
+    void aNanEntropyIsRefused() {
+        float[] h = {0.5f, 2f, Float.NaN, 3f, 0.2f, 2.5f};
+        for (PatcherArgs a : List.of(PatcherArgs.entropy(1.0), PatcherArgs.of("entropy", 0.3, null, true, null, 4.5),
+                PatcherArgs.of("entropy", null, null, false, null, 2.0))) {
+            Blt4jException e = assertThrows(Blt4jException.class, () -> lengths(a, SIX, h, true), a.toString());
+            assertTrue(e.getMessage().contains("position 2 is NaN"), e.getMessage());
+        }
+        PatchStream s = PatcherArgs.entropy(1.0).build().incremental();
+        s.next(SIX[0], 0.5f);
+        Blt4jException e = assertThrows(Blt4jException.class, () -> s.next(SIX[1], Float.NaN));
+        assertTrue(e.getMessage().contains("position 1 is NaN"), e.getMessage());
+        assertArrayEquals(new int[] {1, 1, 1, 1, 1, 1, 1}, lengths(PatcherArgs.of("byte", null, null, false, null, 4.5), SIX, h, true),
+                "a mode without entropies reads none");
+    }
+
     @Test
     void thresholdIsComparedInFloat32() {
         // 0.3 as float is 0.30000001192...: an entropy of exactly (float) 0.3 does not exceed it

@@ -136,6 +136,14 @@ class Int8MatrixTest {
         assertThrows(Blt4jException.class, () -> new Int8Matrix(new byte[11], new float[6], 3, 4, 2));
         assertThrows(Blt4jException.class, () -> new Int8Matrix(new byte[12], new float[] {1, 1, -1, 1, 1, 1}, 3, 4, 2));
         assertThrows(Blt4jException.class, () -> new Int8Matrix(new byte[12], new float[] {1, 1, Float.NaN, 1, 1, 1}, 3, 4, 2));
+        // a finite scale so large that 127 · scale is infinite (a corrupt file; quantize never writes one)
+        Blt4jException huge = assertThrows(Blt4jException.class, () -> new Int8Matrix(new byte[12], new float[] {1, 1, 3e38f, 1, 1, 1}, 3, 4, 2));
+        assertTrue(huge.getMessage().contains("scale 2 (row 1, block 0) is 3.0E38"), huge.getMessage());
+        assertTrue(Float.isFinite(127f * Int8Matrix.MAX_SCALE));
+        new Int8Matrix(new byte[12], new float[] {1, 1, Int8Matrix.MAX_SCALE, 1, 1, 1}, 3, 4, 2);
+        float[] big = new float[4];
+        big[1] = -Float.MAX_VALUE;
+        assertTrue(scales(Int8Matrix.quantize(big, 1, 4, 4))[0] <= Int8Matrix.MAX_SCALE, "quantize stays within the bound");
         Int8Matrix ok = new Int8Matrix(new byte[12], new float[6], 3, 4, 2);
         assertEquals(12 + 24, ok.bytes());
     }
