@@ -44,6 +44,19 @@ class SafeTensorsTest {
     }
 
     /** One file, tensors of several types (an int8 checkpoint: I8 weights, F32 scales, BF16 embeddings). */
+    /**
+     * A header within the size cap but too large for the free heap (a 99 MB header of 1.7 M empty tensors ran out of a
+     * 1 GB heap after 33 s) is refused before it is read, with its size and the heap it would need.
+     */
+    @Test
+    void aHeaderTooLargeForTheHeapIsRefusedBeforeReading() {
+        long tooLarge = Runtime.getRuntime().maxMemory() / SafeTensors.HEAP_PER_HEADER_BYTE + 1;
+        Blt4jException e = assertThrows(Blt4jException.class, () -> SafeTensors.checkHeapFor(Path.of("m.safetensors"), tooLarge));
+        assertTrue(e.getMessage().startsWith("m.safetensors: the header has ") && e.getMessage().contains("-Xmx"), e.getMessage());
+        SafeTensors.checkHeapFor(Path.of("m.safetensors"), 900_000);   // a real model's header
+        SafeTensors.checkHeapFor(Path.of("m.safetensors"), 2_000_000);
+    }
+
     @Test
     void mixedTypes() {
         float[] q = {-128.4f, -127f, -0.6f, 0.4f, 2.5f, 126.6f, 300f, Float.NaN}, scales = {0.5f, 0.25f}, emb = random(6, 3);
