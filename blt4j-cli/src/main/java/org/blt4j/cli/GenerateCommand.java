@@ -94,6 +94,7 @@ final class GenerateCommand implements Callable<Integer> {
             }
             String line = in.readLine();
             if (line == null) break;
+            models.checkFiles();   // a model file changed in place since the load: named, not read (a fault or SIGBUS)
             run(models, generator, sampler, PromptContext.cut(line.getBytes(StandardCharsets.UTF_8), 0, context), out, marker);
             out.println();
             out.flush();

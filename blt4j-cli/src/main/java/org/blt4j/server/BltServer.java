@@ -57,7 +57,8 @@ import org.blt4j.text.ByteTokenizer;
  * POST /v1/completions   {prompt, max_tokens, temperature, top_p, top_k, seed, stop, stream, ignore_eos}
  * POST /v1/patch         {text, threshold?} → {bytes, entropies, patch_lengths, threshold, ...}
  * GET  /v1/models        the one model
- * GET  /health           {"status": "ok", ...}
+ * GET  /health           {"status": "ok", ...}; 503 {"status": "model_files_changed", "error": ...} when a mapped
+ *                        checkpoint file was changed in place since the load (completions and patches get 503 too)
  * </pre>
  */
 public final class BltServer implements AutoCloseable {
@@ -255,8 +256,10 @@ public final class BltServer implements AutoCloseable {
                 }
                 case "/health" -> {
                     allow(method, path, "GET");
-                    sendJson(ex, o, 200, mapper.createObjectNode().put("status", "ok").put("running", running.get())
-                            .put("waiting", generations.waiting()));
+                    String changed = changedModelFiles();
+                    ObjectNode h = mapper.createObjectNode().put("status", changed == null ? "ok" : "model_files_changed");
+                    if (changed != null) h.put("error", changed);
+                    sendJson(ex, o, changed == null ? 200 : 503, h.put("running", running.get()).put("waiting", generations.waiting()));
                 }
                 default -> throw ApiError.notFound(path);
             }
@@ -288,8 +291,25 @@ public final class BltServer implements AutoCloseable {
 
     // ---- endpoints ----
 
+    /** Why the models cannot serve (a mapped checkpoint file changed in place since the load), or null. */
+    private String changedModelFiles() {
+        try {
+            models.checkFiles();
+            return null;
+        } catch (org.blt4j.Blt4jException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** 503 when a mapped checkpoint file was changed in place: reading it could fault or crash the JVM. */
+    private void requireModelFiles() {
+        String changed = changedModelFiles();
+        if (changed != null) throw new ApiError(503, "model_files_changed", changed, null, 0);
+    }
+
     private void completion(HttpExchange ex, Outcome o, JsonNode body) throws IOException, InterruptedException {
         Requests.Completion req = Requests.completion(body, limits);
+        requireModelFiles();
         Sampler sampler = Sampler.of(req.temperature(), req.topK(), req.topP(),
                 req.seed() != null ? req.seed() : random.nextLong());
         enter(generations, "generations");
@@ -391,6 +411,7 @@ public final class BltServer implements AutoCloseable {
 
     private void patch(HttpExchange ex, Outcome o, JsonNode body) throws IOException, InterruptedException {
         Requests.Patch req = Requests.patch(body, limits);
+        requireModelFiles();
         PatcherArgs args;
         try {
             args = req.threshold() == null ? models.patcherArgs() : models.thresholdArgs(req.threshold());

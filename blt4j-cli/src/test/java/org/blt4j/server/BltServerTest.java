@@ -456,6 +456,33 @@ class BltServerTest {
         assertTrue(lines.stream().anyMatch(l -> l.contains("POST /v1/patch 200")), lines.toString());
     }
 
+    /**
+     * A model file changed in place under the server (overwritten with cp while it serves): /health turns 503 and names
+     * it, and completions and patches get 503 instead of reading it (a truncated file faulted every request with a 500
+     * while /health said ok; in the int8 and bf16 kernels it ended the JVM with SIGBUS).
+     */
+    @Test
+    void aModelFileChangedInPlaceTurnsTheServerUnhealthy(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path b = tmp.resolve("blt"), e = tmp.resolve("entropy");
+        for (java.nio.file.Path[] d : new java.nio.file.Path[][] {{TestModels.goldenRoot().resolve("blt_base"), b},
+                {TestModels.goldenRoot().resolve("entropy_model_forward"), e}}) {
+            java.nio.file.Files.createDirectories(d[1]);
+            for (String f : List.of("config.json", "model.safetensors")) java.nio.file.Files.copy(d[0].resolve(f), d[1].resolve(f));
+        }
+        try (LoadedModels copy = LoadedModels.load(b, e, TestModels.THRESHOLD);
+             BltServer s = BltServer.start(copy, LIMITS, "127.0.0.1", 0, true, line -> {})) {
+            assertEquals(200, send(s, "GET", "/health", HttpRequest.BodyPublishers.noBody()).status());
+            java.nio.file.Files.write(b.resolve("model.safetensors"), new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);
+            Answer health = send(s, "GET", "/health", HttpRequest.BodyPublishers.noBody());
+            assertEquals(503, health.status(), health.raw().body());
+            assertEquals("model_files_changed", health.json().get("status").asText());
+            assertTrue(health.json().get("error").asText().contains("model.safetensors was changed in place"), health.raw().body());
+            assertError(send(s, "POST", "/v1/completions", HttpRequest.BodyPublishers.ofString("{\"prompt\": \"a\", \"max_tokens\": 2}")),
+                    503, null, "was changed in place", "restart");
+            assertError(send(s, "POST", "/v1/patch", HttpRequest.BodyPublishers.ofString("{\"text\": \"a\"}")), 503, null, "was changed in place");
+        }
+    }
+
     /** One long generation holds the only turn: one more waits and times out (503), the next finds the queue full (429). */
     @Test
     void busyAndOverloaded() throws Exception {

@@ -37,9 +37,11 @@ import org.blt4j.text.ByteTokenizer;
  * context keeps its last bytes, from a character boundary, as the {@code generate} command does. Generation itself is
  * not cut at the context: its caches grow with the text ({@code maxBytes} bounds them).
  *
- * <p>Weights are memory-mapped: a checkpoint file changed or truncated under an open {@code Blt} makes the JVM fail
- * reads (an {@code InternalError}); replace a model folder with {@code ./blt4j} commands, which write a new folder and
- * swap it in. Loading a folder that is missing because such a swap was killed between its two renames puts the
+ * <p>Weights are memory-mapped: a checkpoint file changed or truncated in place under an open {@code Blt} makes reads
+ * fail (an {@code InternalError}, or in the vectorized int8 and bf16 kernels a SIGBUS that ends the JVM). Each call
+ * first checks (a stat) that the mapped files were not changed in place since the load and refuses with a
+ * {@link Blt4jException} naming the file if they were; a change during a call is not caught. Replace a model folder
+ * with {@code ./blt4j} commands, which write a new folder and swap it in (renames leave the mapped files intact). Loading a folder that is missing because such a swap was killed between its two renames puts the
  * previous folder back (it is under a hidden {@code .NAME.old-PID-…} name of a process that is gone). Close a
  * {@code Blt} to unmap its files: one dropped without {@link #close()} keeps them mapped until the JVM exits.
  */
@@ -228,9 +230,18 @@ public final class Blt implements AutoCloseable {
         return closed && running == 0;
     }
 
-    private synchronized void enter() {
-        if (closed) throw new Blt4jException("this Blt is closed");
-        running++;
+    /** Starts a call: refused when closed, or when a mapped checkpoint file was changed in place since the load. */
+    private void enter() {
+        synchronized (this) {
+            if (closed) throw new Blt4jException("this Blt is closed");
+            running++;
+        }
+        try {
+            models.checkFiles();
+        } catch (RuntimeException e) {
+            exit();
+            throw e;
+        }
     }
 
     private void exit() {

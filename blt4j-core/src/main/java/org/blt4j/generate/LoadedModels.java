@@ -120,6 +120,16 @@ public record LoadedModels(String name, ByteLatentTransformer blt, EntropyModel 
         return Generators.create(blt, entropyModel, patcherArgs.build(), cached);
     }
 
+    /**
+     * Throws when a checkpoint file either model reads in place was changed in place since it was loaded: call before
+     * each request (a stat per file), so that a model overwritten on disk is named instead of read half-changed or past
+     * its new end (a fault, or a SIGBUS that ends the JVM in vectorized kernels).
+     */
+    public void checkFiles() {
+        blt.checkFiles();
+        entropyModel.checkFiles();
+    }
+
     /** Unmaps the models' checkpoint files (see {@link ByteLatentTransformer#close}); neither may be used afterwards. */
     @Override
     public void close() {

@@ -7,6 +7,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -38,13 +39,18 @@ public final class SafeTensors implements AutoCloseable {
     private final Arena arena;
     private final MemorySegment file;
     private final SafeTensorsHeader header;
+    /** the mapped file as it was when opened: inode (null where the platform has none) and modification time */
+    private final Object fileKey;
+    private final java.nio.file.attribute.FileTime modified;
     private volatile boolean closed;
 
-    private SafeTensors(Path path, Arena arena, MemorySegment file, SafeTensorsHeader header) {
+    private SafeTensors(Path path, Arena arena, MemorySegment file, SafeTensorsHeader header, BasicFileAttributes attrs) {
         this.path = path;
         this.arena = arena;
         this.file = file;
         this.header = header;
+        this.fileKey = attrs.fileKey();
+        this.modified = attrs.lastModifiedTime();
     }
 
     /** Maps and validates {@code path}; throws Blt4jException naming the file and the bad field on any problem. */
@@ -53,6 +59,7 @@ public final class SafeTensors implements AutoCloseable {
             throw new Blt4jException(path + " is a folder, not a safetensors file");
         if (!Files.exists(path)) throw new Blt4jException("safetensors file " + path + " does not exist");
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            BasicFileAttributes attrs = Files.readAttributes(path, BasicFileAttributes.class);
             long size = ch.size();
             if (size < 8)
                 throw new Blt4jException(path + ": file has " + size + " bytes, too short for a safetensors header (8-byte length first)");
@@ -70,7 +77,7 @@ public final class SafeTensors implements AutoCloseable {
                 byte[] headerBytes = new byte[(int) n];
                 MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 8, headerBytes, 0, (int) n);
                 SafeTensorsHeader header = SafeTensorsHeader.parse(path.toString(), headerBytes, 8 + n, size - 8 - n);
-                return new SafeTensors(path, arena, seg, header);
+                return new SafeTensors(path, arena, seg, header, attrs);
             } catch (Throwable t) {
                 arena.close();
                 throw t;
@@ -95,6 +102,27 @@ public final class SafeTensors implements AutoCloseable {
             throw new Blt4jException(String.format("%s: the header has %.1f MB (a model's is well under 1 MB) and would need"
                     + " about %.0f MB of heap to read, more than the %.0f MB free: the file is probably corrupt; if not, give"
                     + " the JVM more heap (-Xmx in BLT4J_JAVA_OPTS)", path, headerBytes / 1e6, need / 1e6, free / 1e6));
+    }
+
+    /**
+     * Throws when the mapped file was changed in place since it was opened (same inode, another size or modification
+     * time): reads past a truncated end fault (an {@code InternalError}, or in vectorized kernels a SIGBUS that ends
+     * the JVM), and rewritten bytes mix two models. A file replaced by a rename leaves the mapping intact (the old
+     * inode lives while mapped), so it passes; a new model is then loaded by restarting. A stat, no read.
+     */
+    public void checkUnchanged() {
+        if (closed) return;
+        BasicFileAttributes now;
+        try {
+            now = Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (IOException e) {
+            return;   // removed or renamed away: the mapping keeps the old file
+        }
+        if (fileKey != null && !fileKey.equals(now.fileKey())) return;   // replaced by another file: ours is intact
+        if (now.size() != file.byteSize() || !now.lastModifiedTime().equals(modified))
+            throw new Blt4jException(path + " was changed in place while it was in use (" + file.byteSize() + " bytes at "
+                    + modified + ", now " + now.size() + " at " + now.lastModifiedTime() + "): reload the model (restart);"
+                    + " to replace a model while it runs, write the new folder aside and rename it into place");
     }
 
     public Path path() {

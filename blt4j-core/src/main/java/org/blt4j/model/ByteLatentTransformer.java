@@ -82,6 +82,14 @@ public final class ByteLatentTransformer implements AutoCloseable {
         params.closeFiles();
     }
 
+    /**
+     * Throws when a checkpoint file this model reads in place was changed in place since it was loaded (truncated or
+     * rewritten: see {@link org.blt4j.io.SafeTensors#checkUnchanged}); a stat per file, nothing for a heap model.
+     */
+    public void checkFiles() {
+        params.checkFiles();
+    }
+
     /** The hash n-gram embedding tables, in table order (in params, or apart when they were given apart). */
     public List<RowTable> hashTables() { return hashTables; }
 

@@ -66,6 +66,14 @@ public final class EntropyModel implements AutoCloseable {
         params.closeFiles();
     }
 
+    /**
+     * Throws when a checkpoint file this model reads in place was changed in place since it was loaded (truncated or
+     * rewritten: see {@link org.blt4j.io.SafeTensors#checkUnchanged}); a stat per file, nothing for a heap model.
+     */
+    public void checkFiles() {
+        params.checkFiles();
+    }
+
     RowTable tokEmbeddings() { return tokEmbeddings; }
 
     List<TransformerBlock> layers() { return layers; }

@@ -159,6 +159,14 @@ public final class ParamStore {
     }
 
     /**
+     * Throws when a mapped file this store reads in place was changed in place since it was mapped
+     * ({@link org.blt4j.io.SafeTensors#checkUnchanged}); a stat per file.
+     */
+    public void checkFiles() {
+        for (AutoCloseable f : files) if (f instanceof org.blt4j.io.SafeTensors st) st.checkUnchanged();
+    }
+
+    /**
      * Releases the mapped files this store owns (unmapping them): weights read in place must not be used afterwards.
      * The heap values stay. Idempotent.
      */

@@ -223,6 +223,29 @@ class BltTest {
         assertEquals(p, new Patches(p.lengths(), p.entropies(), new java.util.ArrayList<>(p.pieces()), p.bytes(), p.threshold()));
     }
 
+    /**
+     * A mapped checkpoint file changed in place after the load (here grown by a byte; truncated, reads past its end
+     * fault or end the JVM with SIGBUS) is named by the next call instead of read; the Blt still closes.
+     */
+    @Test
+    void aModelFileChangedInPlaceIsNamedByTheNextCall(@TempDir Path tmp) throws Exception {
+        Path b = tmp.resolve("blt"), e = tmp.resolve("entropy");
+        for (Path[] d : new Path[][] {{bltDir, b}, {emDir, e}}) {
+            Files.createDirectories(d[1]);
+            for (String f : List.of("config.json", "model.safetensors")) Files.copy(d[0].resolve(f), d[1].resolve(f));
+        }
+        try (Blt copy = Blt.load(b, e, T)) {
+            GenerateOptions greedy = GenerateOptions.greedy().withMaxBytes(4);
+            assertEquals(blt.generate("ab", greedy), copy.generate("ab", greedy));
+            Files.write(b.resolve("model.safetensors"), new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);
+            for (org.junit.jupiter.api.function.Executable call : List.<org.junit.jupiter.api.function.Executable>of(
+                    () -> copy.generate("ab", greedy), () -> copy.patch("ab"), () -> copy.bitsPerByte("ab"))) {
+                Blt4jException x = assertThrows(Blt4jException.class, call);
+                assertTrue(x.getMessage().startsWith(b.resolve("model.safetensors") + " was changed in place"), x.getMessage());
+            }
+        }
+    }
+
     @Test
     void bitsPerByteIsTheForwardCommands() {
         double bpb = blt.bitsPerByte(TEXT);

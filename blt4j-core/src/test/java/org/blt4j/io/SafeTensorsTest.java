@@ -43,7 +43,6 @@ class SafeTensorsTest {
         };
     }
 
-    /** One file, tensors of several types (an int8 checkpoint: I8 weights, F32 scales, BF16 embeddings). */
     /**
      * A header within the size cap but too large for the free heap (a 99 MB header of 1.7 M empty tensors ran out of a
      * 1 GB heap after 33 s) is refused before it is read, with its size and the heap it would need.
@@ -57,6 +56,39 @@ class SafeTensorsTest {
         SafeTensors.checkHeapFor(Path.of("m.safetensors"), 2_000_000);
     }
 
+    /**
+     * A mapped file changed in place (another size or modification time, same inode) is named by checkUnchanged; one
+     * replaced by a rename or removed is not (the mapping keeps the old inode).
+     */
+    @Test
+    void checkUnchangedNamesAFileChangedInPlace() throws Exception {
+        Path file = tmp.resolve("m.safetensors");
+        SafeTensorsWriter writer = new SafeTensorsWriter(DType.F32).add("w", TensorData.of(random(12, 3), 4, 3), DType.F32);
+        writer.write(file);
+        try (SafeTensors st = SafeTensors.open(file)) {
+            st.checkUnchanged();
+            Files.write(file, new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);   // grown in place
+            Blt4jException e = assertThrows(Blt4jException.class, st::checkUnchanged);
+            assertTrue(e.getMessage().startsWith(file + " was changed in place while it was in use"), e.getMessage());
+        }
+        writer.write(file);
+        try (SafeTensors st = SafeTensors.open(file)) {   // same size, rewritten: a later modification time
+            Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(file).toMillis() + 5000));
+            assertThrows(Blt4jException.class, st::checkUnchanged);
+        }
+        writer.write(file);
+        try (SafeTensors st = SafeTensors.open(file)) {   // replaced by a rename, then removed: the mapping is intact
+            Path aside = tmp.resolve("new.safetensors");
+            Files.write(aside, new byte[] {1, 2, 3});
+            Files.move(aside, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            st.checkUnchanged();
+            Files.delete(file);
+            st.checkUnchanged();
+            assertEquals(12, st.floats("w").length);
+        }
+    }
+
+    /** One file, tensors of several types (an int8 checkpoint: I8 weights, F32 scales, BF16 embeddings). */
     @Test
     void mixedTypes() {
         float[] q = {-128.4f, -127f, -0.6f, 0.4f, 2.5f, 126.6f, 300f, Float.NaN}, scales = {0.5f, 0.25f}, emb = random(6, 3);
