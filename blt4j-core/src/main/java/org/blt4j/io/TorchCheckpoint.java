@@ -67,11 +67,12 @@ public final class TorchCheckpoint implements AutoCloseable {
         }
         try {
             ZipEntry pkl = null;
-            for (ZipEntry e : Collections.list(zip.entries()))
+            for (ZipEntry e : Collections.list(zip.entries())) {
                 if (e.getName().endsWith("/data.pkl") && e.getName().indexOf('/') == e.getName().length() - "/data.pkl".length()) {
                     if (pkl != null) throw new Blt4jException(file + " holds two data.pkl entries (" + pkl.getName() + ", " + e.getName() + ")");
                     pkl = e;
                 }
+            }
             if (pkl == null) throw new Blt4jException(file + " has no */data.pkl entry: it is a zip, but not one torch.save wrote");
             String prefix = pkl.getName().substring(0, pkl.getName().length() - "data.pkl".length());
             ZipEntry order = zip.getEntry(prefix + "byteorder");
@@ -88,6 +89,9 @@ public final class TorchCheckpoint implements AutoCloseable {
                 root = new TorchPickle(where).load(new java.io.ByteArrayInputStream(bytes));
             } catch (Blt4jException e) {
                 throw e;
+            } catch (StackOverflowError e) {                       // a safety net: keys and persistent ids are checked flat
+                throw new Blt4jException(where + ": the pickle is nested too deeply to read (a state dict is a few levels"
+                        + " deep): the file is corrupt or malicious", e);
             } catch (IOException | RuntimeException e) {          // PickleException, a REDUCE on a non-callable, ...
                 throw new Blt4jException(where + " is not a valid torch checkpoint pickle: " + e.getMessage(), e);
             }
@@ -114,13 +118,14 @@ public final class TorchCheckpoint implements AutoCloseable {
             throw new Blt4jException(file + ": expected a dict at the top of the pickle, found " + kind(root));
         Object sd = m.get(key);
         if (sd == null)
-            throw new Blt4jException(file + " has no \"" + key + "\" entry (it holds " + m.keySet()
+            throw new Blt4jException(file + " has no \"" + key + "\" entry (it holds " + TorchPickle.describe(m.keySet())
                     + "); the reference's consolidated.pth stores its state dict under \"" + key + "\"");
         if (!(sd instanceof Map<?, ?> sm)) throw new Blt4jException(file + ": \"" + key + "\" is a " + kind(sd) + ", not a state dict");
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (var e : sm.entrySet()) {
             if (!(e.getKey() instanceof String name) || !(e.getValue() instanceof TorchPickle.Tensor t))
-                throw new Blt4jException(file + ": \"" + key + "\" entry " + e.getKey() + " is a " + kind(e.getValue()) + ", not a tensor");
+                throw new Blt4jException(file + ": \"" + key + "\" entry " + TorchPickle.describe(e.getKey()) + " is a "
+                        + kind(e.getValue()) + ", not a tensor");
             out.put(name, new Tensor(t));
         }
         return out;
@@ -131,15 +136,11 @@ public final class TorchCheckpoint implements AutoCloseable {
         if (start < 0 || count < 0 || start + count > t.numel())
             throw new IllegalArgumentException("elements [" + start + ", " + (start + count) + ") of a tensor of " + t.numel());
         TorchPickle.Storage s = t.t.storage();
-        String name = prefix + "data/" + s.key();
-        ZipEntry e = zip.getEntry(name);
-        if (e == null) throw new Blt4jException(file + " has no entry " + name + " for a storage its pickle names");
+        ZipEntry e = storageEntry(s);
+        String name = e.getName();
         int size = s.dtype().byteSize();
-        long need = Math.multiplyExact(s.numel(), size);
-        if (e.getSize() >= 0 && e.getSize() < need)
-            throw new Blt4jException(file + ": entry " + name + " holds " + e.getSize() + " bytes, its storage needs " + need);
         try (InputStream in = zip.getInputStream(e)) {
-            in.skipNBytes((t.t.offset() + start) * size);
+            in.skipNBytes((t.t.offset() + start) * size);          // <= 2^53 elements of <= 4 bytes: no overflow
             byte[] buf = new byte[Math.min(count, 1 << 18) * size];
             for (int done = 0; done < count; ) {
                 int n = Math.min(count - done, buf.length / size);
@@ -152,9 +153,31 @@ public final class TorchCheckpoint implements AutoCloseable {
         }
     }
 
-    /** The whole tensor as fp32. */
+    /**
+     * The zip entry of {@code s}, checked: present and long enough.
+     */
+    private ZipEntry storageEntry(TorchPickle.Storage s) {
+        String name = prefix + "data/" + s.key();
+        ZipEntry e = zip.getEntry(name);
+        if (e == null) throw new Blt4jException(file + " has no entry " + name + " for a storage its pickle names");
+        long need;
+        try {
+            need = Math.multiplyExact(s.numel(), s.dtype().byteSize());  // numel <= 2^53 (TorchPickle): a safety net
+        } catch (ArithmeticException ex) {
+            throw new Blt4jException(file + ": storage " + s.key() + " of " + s.numel() + " elements is too large", ex);
+        }
+        if (e.getSize() >= 0 && e.getSize() < need)
+            throw new Blt4jException(file + ": entry " + name + " holds " + e.getSize() + " bytes, its storage needs " + need);
+        return e;
+    }
+
+    /** The whole tensor as fp32 (a Java array: under 2^31 elements). */
     public float[] readFloats(Tensor t) {
-        float[] out = new float[Math.toIntExact(t.numel())];
+        if (t.numel() > Integer.MAX_VALUE - 8)                     // the largest array the JVM allocates
+            throw new Blt4jException(file + ": a tensor of " + t.numel() + " elements (storage " + t.t.storage().key()
+                    + ") is too large to read into one array; read it in parts with readFloats(t, start, dst, off, count)");
+        storageEntry(t.t.storage());                               // a missing or short entry: an error before allocating
+        float[] out = new float[(int) t.numel()];
         readFloats(t, 0, out, 0, out.length);
         return out;
     }
