@@ -213,6 +213,36 @@ class TorchCheckpointTest {
         }
     }
 
+    /** torch.save stores its entries; a deflated storage re-inflated everything before each chunk (quadratic): refused. */
+    @Test
+    void compressedStoragesAreRefused() throws IOException {
+        Path f = tensorZip(tensorPickle(bytes("K\u0004"), bytes("K\u0000"), bytes("K\u0004\u0085"), bytes("K\u0001\u0085")), 4, true);
+        try (TorchCheckpoint ck = TorchCheckpoint.open(f)) {                          // data.pkl may be deflated
+            TorchCheckpoint.Tensor t = ck.stateDict("model").get("w");
+            Blt4jException e = assertThrows(Blt4jException.class, () -> ck.readFloats(t));
+            assertTrue(e.getMessage().contains("archive/data/0") && e.getMessage().contains("compressed")
+                    && e.getMessage().contains(f.toString()), e.getMessage());
+        }
+    }
+
+    /** Two entries of one name: java.util.zip and torch would read different ones. */
+    @Test
+    void duplicateEntryNamesAreRefused() throws IOException {
+        byte[] pkl = tensorPickle(bytes("K\u0004"), bytes("K\u0000"), bytes("K\u0004\u0085"), bytes("K\u0001\u0085"));
+        Path f = tmp.resolve("dup.pth");
+        try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(f))) {
+            putStored(z, "archive/data.pkl", pkl);
+            putStored(z, "archive/data/Z", new byte[16]);                             // renamed to data/0 below
+            putStored(z, "archive/data/0", floats(4));
+        }
+        byte[] all = Files.readAllBytes(f);
+        String latin = new String(all, StandardCharsets.ISO_8859_1).replace("archive/data/Z", "archive/data/0");
+        Files.write(f, bytes(latin));
+        Blt4jException e = assertThrows(Blt4jException.class, () -> TorchCheckpoint.open(f).close());
+        assertTrue(e.getMessage().contains("archive/data/0") && e.getMessage().contains("twice")
+                && e.getMessage().contains(f.toString()), e.getMessage());
+    }
+
     // ---- helpers ----
 
     private void assertRefused(byte[] pickle, String expect) throws IOException {
@@ -230,7 +260,7 @@ class TorchCheckpointTest {
         byte[] apply(String name, byte[] data);
     }
 
-    /** A copy of the zip {@code src} with each entry passed through {@code edit} (null drops it). */
+    /** A copy of the zip {@code src} with each entry passed through {@code edit} (null drops it), stored as torch.save does. */
     private Path rezip(Path src, String name, Edit edit) throws IOException {
         Map<String, byte[]> entries = new LinkedHashMap<>();
         try (ZipFile z = new ZipFile(src.toFile())) {
@@ -240,10 +270,7 @@ class TorchCheckpointTest {
         try (OutputStream os = Files.newOutputStream(out); ZipOutputStream z = new ZipOutputStream(os)) {
             for (var e : entries.entrySet()) {
                 byte[] d = edit.apply(e.getKey(), e.getValue());
-                if (d == null) continue;
-                z.putNextEntry(new ZipEntry(e.getKey()));
-                z.write(d);
-                z.closeEntry();
+                if (d != null) putStored(z, e.getKey(), d);
             }
         }
         return out;
