@@ -119,11 +119,32 @@ public record BltArgs(
         if (nHeadsGlobal % nKvHeadsGlobal != 0)
             throw new Blt4jException("config: n_heads_global " + nHeadsGlobal + " is not divisible by n_kv_heads_global " + nKvHeadsGlobal);
         if (crossAttnK < 1) throw new Blt4jException("config: cross_attn_k must be >= 1, got " + crossAttnK);
-        for (int g : encoderHashByteGroupSize)
-            if (g < 1) throw new Blt4jException("config: encoder_hash_byte_group_size entries must be >= 1, got " + g);
+        // dim * k sizes the patch projections: it must not wrap (it gave shapes like [-2147483584, 96])
+        for (int d : new int[] {dimLocalEncoder, dimLocalDecoder})
+            if ((long) d * crossAttnK > Integer.MAX_VALUE)
+                throw new Blt4jException("config: cross_attn_k " + crossAttnK + " times the local dim " + d + " is larger than "
+                        + Integer.MAX_VALUE + " (the patch projections have dim*cross_attn_k rows); check cross_attn_k");
+        for (int d : new int[] {dimGlobal, dimLocalEncoder, dimLocalDecoder}) LmArgs.checkFfn(d, ffnDimMultiplier, multipleOf);
+        for (int g : encoderHashByteGroupSize)   // each hashes a window of g bytes at every position (the released: 3..8)
+            if (g < 1 || g > MAX_HASH_GROUP)
+                throw new Blt4jException("config: encoder_hash_byte_group_size entries must be in [1, " + MAX_HASH_GROUP
+                        + "] (n-grams of that many bytes; the released models use 3..8), got " + g);
+        if (encoderHashByteGroupNbFunctions < 0 || encoderHashByteGroupNbFunctions > HashNgrams.maxFunctions())
+            throw new Blt4jException("config: encoder_hash_byte_group_nb_functions must be in [0, " + HashNgrams.maxFunctions()
+                    + "] (one prime per function; the released models use 1), got " + encoderHashByteGroupNbFunctions);
         if (!encoderHashByteGroupSize.isEmpty() && encoderHashByteGroupVocab < 1)
-            throw new Blt4jException("config: encoder_hash_byte_group_vocab must be >= 1");
+            throw new Blt4jException("config: encoder_hash_byte_group_vocab must be >= 1, got " + encoderHashByteGroupVocab);
+        // the patcher's fields, refused here naming the field (the patcher's own check names neither file nor field)
+        if (patchingThreshold != null && !Double.isFinite(patchingThreshold))
+            throw new Blt4jException("config: patching_threshold must be a finite number (null: top-k patching), got " + patchingThreshold);
+        if (patchingThresholdAdd != null && !Double.isFinite(patchingThresholdAdd))
+            throw new Blt4jException("config: patching_threshold_add must be a finite number (or absent), got " + patchingThresholdAdd);
+        if (maxPatchLength != null && maxPatchLength < 1)
+            throw new Blt4jException("config: max_patch_length must be >= 1 (null: no limit), got " + maxPatchLength);
     }
+
+    /** Largest encoder_hash_byte_group_size entry (a 2^31 one asked for an array of that many prime powers). */
+    public static final int MAX_HASH_GROUP = 64;
 
     private static void checkHeads(String what, int dim, int heads) {
         if (heads <= 0 || dim % heads != 0 || (dim / heads) % 2 != 0)

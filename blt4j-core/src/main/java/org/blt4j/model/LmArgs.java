@@ -55,6 +55,7 @@ public record LmArgs(
             throw new Blt4jException("config: need dim > 0, n_layers >= 0, n_heads > 0 and n_heads divisible by n_kv_heads"
                     + " (got dim " + dim + ", n_layers " + nLayers + ", n_heads " + nHeads + ", n_kv_heads " + nKvHeads + ")");
         if (headDim < 2 || headDim % 2 != 0) throw new Blt4jException("config: head_dim " + headDim + " must be even and >= 2 (RoPE turns pairs)");
+        checkFfn(dim, ffnDimMultiplier, multipleOf);
     }
 
     /** The fields both configs share, each in its range (a 0 would divide by zero, a negative eps take a NaN root). */
@@ -84,10 +85,31 @@ public record LmArgs(
         return ffnHidden(dim, ffnDimMultiplier, multipleOf);
     }
 
-    /** SwiGLU hidden size: int(2*4*dim/3), times the multiplier, rounded up to multiple_of. */
+    /** SwiGLU hidden size: int(2*4*dim/3), times the multiplier, rounded up to multiple_of (args checked by checkFfn). */
     public static int ffnHidden(int dim, double multiplier, int multipleOf) {
-        int h = (int) (2 * 4 * dim / 3.0);
-        h = (int) (multiplier * h);
-        return multipleOf * ((h + multipleOf - 1) / multipleOf);
+        long w = ffnWidth(dim, multiplier, multipleOf);
+        if (w > Integer.MAX_VALUE) throw new Blt4jException("config: the feed-forward width of dim " + dim + " (ffn_dim_multiplier "
+                + multiplier + ", multiple_of " + multipleOf + ") is past " + Integer.MAX_VALUE);
+        return (int) w;
+    }
+
+    /** {@link #ffnHidden} in exact arithmetic: Long.MAX_VALUE when past Integer.MAX_VALUE (it was an int that wrapped). */
+    static long ffnWidth(int dim, double multiplier, int multipleOf) {
+        long h = (long) (multiplier * (long) (8L * dim / 3.0));   // saturates, never wraps
+        if (h > Integer.MAX_VALUE) return Long.MAX_VALUE;
+        long w = (long) multipleOf * Math.ceilDiv(h, (long) multipleOf);
+        return w > Integer.MAX_VALUE ? Long.MAX_VALUE : w;
+    }
+
+    /** The feed-forward width of {@code dim} is >= 1 and fits an int (a wrapped one gave shapes like [-2147483616, 128]). */
+    static void checkFfn(int dim, double multiplier, int multipleOf) {
+        long w = ffnWidth(dim, multiplier, multipleOf);
+        if (w < 1 && dim > 0)
+            throw new Blt4jException("config: ffn_dim_multiplier " + multiplier + " makes the feed-forward width of dim " + dim
+                    + " " + w + " (int(8*dim/3)*ffn_dim_multiplier rounded up to multiple_of); check ffn_dim_multiplier");
+        if (w > Integer.MAX_VALUE)
+            throw new Blt4jException("config: ffn_dim_multiplier " + multiplier + " with multiple_of " + multipleOf
+                    + " makes the feed-forward width of dim " + dim + " (int(8*dim/3)*ffn_dim_multiplier rounded up to"
+                    + " multiple_of) larger than " + Integer.MAX_VALUE + "; check ffn_dim_multiplier and multiple_of");
     }
 }

@@ -295,12 +295,17 @@ public final class ModelLoader {
         }
     }
 
+    /** The first 5 names, each in quotes (a tensor named "" showed as []). */
+    static String quoted(Set<String> names) {
+        return names.stream().limit(5).map(n -> "'" + n + "'").collect(java.util.stream.Collectors.joining(", ", "[", "]"));
+    }
+
     private static void checkNoExtra(SafeTensors st, List<ParamStore.Spec> specs, Path dir) {
         Set<String> extra = new LinkedHashSet<>(st.names());
         for (ParamStore.Spec s : specs) extra.remove(s.name());
         if (!extra.isEmpty())
             throw new Blt4jException("checkpoint " + dir + ": model.safetensors has tensors the config does not use: "
-                    + extra.stream().limit(5).toList() + (extra.size() > 5 ? " and " + (extra.size() - 5) + " more" : "")
+                    + quoted(extra) + (extra.size() > 5 ? " and " + (extra.size() - 5) + " more" : "")
                     + "; is config.json the one of these weights?");
     }
 }

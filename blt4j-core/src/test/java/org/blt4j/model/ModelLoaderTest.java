@@ -78,6 +78,51 @@ class ModelLoaderTest {
         }
     }
 
+    /**
+     * Found by a hostile probe: sizes whose int arithmetic wrapped (shapes like [-2147483584, 96]), a 2^31-byte hash
+     * n-gram (OutOfMemoryError at every run) and patcher fields that failed only later without a file or a field.
+     */
+    @Test
+    void wrappingSizesAndBadPatcherFieldsAreRefusedNamingTheField() throws Exception {
+        Object[][] cases = {{"encoder_hash_byte_group_size", "[3, 4, 5, 2147483647]"}, {"encoder_hash_byte_group_size", "[3, 65]"},
+                {"encoder_hash_byte_group_nb_functions", "1073741824"}, {"encoder_hash_byte_group_nb_functions", "-1"},
+                {"cross_attn_k", "67108864"}, {"cross_attn_k", "1073741824"}, {"ffn_dim_multiplier", "1e10"},
+                {"ffn_dim_multiplier", "1e-10"},
+                {"patching_threshold", "\"NaN\""}, {"patching_threshold", "\"Infinity\""},
+                {"patching_threshold_add", "\"NaN\""}, {"max_patch_length", "-5"}, {"max_patch_length", "0"}};
+        int i = 0;
+        for (Object[] c : cases) {
+            ObjectNode args = (ObjectNode) Checkpoint.rawArgs(blt.dir()).deepCopy();
+            args.set((String) c[0], org.blt4j.io.Json.MAPPER.readTree((String) c[1]));
+            Path dir = tmp.resolve("wrap" + i++);
+            Checkpoint.write(dir, args, Map.of(), DType.F32);
+            Blt4jException e = assertThrows(Blt4jException.class, () -> Checkpoint.readArgs(dir, BltArgs.class), c[0] + " " + c[1]);
+            assertMessage(e, (String) c[0], dir.resolve("config.json").toString());
+        }
+        ObjectNode em = (ObjectNode) Checkpoint.rawArgs(GoldenCases.root().resolve("entropy_model_forward")).deepCopy();
+        em.put("ffn_dim_multiplier", 1e10);
+        Path dir = tmp.resolve("em-ffn");
+        Checkpoint.write(dir, em, Map.of(), DType.F32);
+        assertMessage(assertThrows(Blt4jException.class, () -> Checkpoint.readArgs(dir, LmArgs.class)), "ffn_dim_multiplier", "multiple_of");
+        // exact: (h + multiple_of - 1) and 8*dim wrapped to 0
+        assertEquals(Integer.MAX_VALUE, LmArgs.ffnHidden(128, 1.0, Integer.MAX_VALUE));
+        assertEquals(1431655936, LmArgs.ffnHidden(1 << 29, 1.0, 256));
+        assertEquals(96, LmArgs.ffnHidden(32, 1.0, 32));
+    }
+
+    /** A tensor named "" showed as "tensors the config does not use: []"; names are quoted. */
+    @Test
+    void unusedTensorNamesAreQuoted() throws Exception {
+        Map<String, TensorData> w = new LinkedHashMap<>();
+        try (SafeTensors st = Checkpoint.weights(blt.dir())) {
+            for (String n : st.names()) w.put(n, TensorData.of(st.floats(n), st.info(n).shape()));
+        }
+        w.put("", TensorData.of(new float[0], 0));
+        Path dir = tmp.resolve("empty-name");
+        Checkpoint.write(dir, Checkpoint.rawArgs(blt.dir()), w, DType.F32);
+        assertMessage(assertThrows(Blt4jException.class, () -> ModelLoader.blt(dir, true)), "does not use: ['']");
+    }
+
     /** Found by a hostile probe: a token LM (vocab_size past the byte ids) patched a BLT's input without a word. */
     @Test
     void aTokenLmIsNoPatcher() throws Exception {
