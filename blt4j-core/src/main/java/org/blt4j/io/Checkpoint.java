@@ -83,6 +83,7 @@ public final class Checkpoint {
     public static SafeTensors weights(Path dir) {
         checkFolder(dir);
         Path file = dir.resolve(WEIGHTS);
+        ModelDirs.requireRegular(file);
         if (!Files.isRegularFile(file)) {
             String hint = Files.exists(dir.resolve(WEIGHTS + ".index.json"))
                     ? " (sharded checkpoints are not supported: merge the shards into one " + WEIGHTS + ")" : "";
@@ -183,6 +184,7 @@ public final class Checkpoint {
     private static Path configFile(Path dir) {
         checkFolder(dir);
         Path file = dir.resolve(CONFIG);
+        ModelDirs.requireRegular(file);
         if (!Files.isRegularFile(file))
             throw new Blt4jException("no " + CONFIG + " in " + dir + ": pass a checkpoint folder containing "
                     + CONFIG + " and " + WEIGHTS + " (hub or Hugging Face layout) or " + ModelDirs.REFERENCE_PARAMS

@@ -1,9 +1,11 @@
 package org.blt4j.io;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -34,6 +36,10 @@ public final class ModelDirs {
     public static Path resolveModel(Path dir) {
         if (!Files.exists(dir)) AtomicFiles.restoreMovedAside(dir); // a swap killed between its renames
         if (Files.isRegularFile(dir.resolve(Checkpoint.CONFIG)) || Files.isRegularFile(dir.resolve(REFERENCE_PARAMS))) return dir;
+        requireRegular(dir.resolve(Checkpoint.CONFIG));   // there, but a FIFO, a folder, a link to /dev/zero...: say so
+        requireRegular(dir.resolve(REFERENCE_PARAMS));
+        requireRegular(dir.resolve(STATE));
+        requireRegular(dir.resolve(LATEST));
         try {
             return resolve(dir);
         } catch (Blt4jException e) {
@@ -49,7 +55,9 @@ public final class ModelDirs {
     public static Path resolve(Path dir) {
         if (!Files.exists(dir)) AtomicFiles.restoreMovedAside(dir);
         if (Files.isRegularFile(dir.resolve(STATE))) return dir;
+        requireRegular(dir.resolve(STATE));
         Path pointer = dir.resolve(LATEST);
+        requireRegular(pointer);
         if (!Files.isRegularFile(pointer)) {
             if (Files.isRegularFile(dir) && dir.getFileName() != null && dir.getFileName().toString().equals(LATEST))
                 throw new Blt4jException(dir + " is the file that names a run's latest step: pass the run folder "
@@ -61,7 +69,7 @@ public final class ModelDirs {
             throw new Blt4jException(dir + " is neither a training step folder (no " + STATE + ") nor a run folder (no "
                     + LATEST + " file)" + (steps(dir).isEmpty() ? "" : "; it holds step folders: pass one of them"));
         }
-        String name = new String(readAll(pointer), StandardCharsets.UTF_8).strip();
+        String name = new String(readPointer(pointer), StandardCharsets.UTF_8).strip();
         if (!STEP_DIR.matcher(name).matches())
             throw new Blt4jException(pointer + " should name a step folder like step-000123, it holds '" + name + "'");
         Path step = dir.resolve(name);
@@ -90,11 +98,39 @@ public final class ModelDirs {
         return Long.parseLong(mt.group(1));
     }
 
-    private static byte[] readAll(Path file) {
-        try {
-            return Files.readAllBytes(file);
+    /** Most bytes a {@code latest} file may hold (a step folder's name and a newline); more is not one written by blt4j. */
+    static final int MAX_LATEST = 64;
+
+    /** The {@code latest} file's bytes, read no further than {@link #MAX_LATEST} (a 300 MB one ran out of heap). */
+    private static byte[] readPointer(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] b = in.readNBytes(MAX_LATEST + 1);
+            if (b.length > MAX_LATEST)
+                throw new Blt4jException(file + " holds more than " + MAX_LATEST + " bytes: it should hold only the name of"
+                        + " the run's latest step folder, like step-000123; rewrite it or pass a step folder");
+            return b;
         } catch (IOException e) {
             throw new Blt4jException("cannot read " + file + ": " + e, e);
         }
+    }
+
+    /**
+     * Refuses a {@code file} that is there but is no regular file to read: a folder, a FIFO or device (e.g. a link to
+     * /dev/zero), a dangling link or a link loop. Absent or regular (links to one included): returns.
+     */
+    public static void requireRegular(Path file) {
+        if (Files.isRegularFile(file) || !Files.exists(file, LinkOption.NOFOLLOW_LINKS)) return;
+        String what;
+        if (Files.isDirectory(file)) what = "a folder";
+        else if (Files.isSymbolicLink(file) && !Files.exists(file)) {
+            String to;
+            try {
+                to = String.valueOf(Files.readSymbolicLink(file));
+            } catch (IOException | UnsupportedOperationException e) {
+                to = "?";
+            }
+            what = "a link to " + to + " that leads nowhere (dangling, or a loop of links)";
+        } else what = Files.isSymbolicLink(file) ? "a link to a device, FIFO or socket" : "a device, FIFO or socket";
+        throw new Blt4jException(file + " exists but is not a regular file (it is " + what + "): replace it with the file itself");
     }
 }

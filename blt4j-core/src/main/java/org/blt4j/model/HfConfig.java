@@ -44,6 +44,8 @@ public final class HfConfig {
             "hidden_act", "intermediate_size", "initializer_range", "head_dim", "model_type", "_attn_implementation",
             "attn_impl", "attn_bias_type", "pm_size", "encoder_cross_output_size", "tie_word_embeddings",
             "transformers_version", "torch_dtype", "dtype");
+    /** patcher_config's: as SUB, and the entropy model's hub args that blt4j carries. */
+    private static final Set<String> PATCHER_SUB = union(SUB, CARRY);
 
     // ---- hub → HF ----
 
@@ -160,21 +162,44 @@ public final class HfConfig {
         checkKnown(enc, SUB, "encoder_config.", file);
         checkKnown(dec, SUB, "decoder_config.", file);
         checkKnown(glo, SUB, "global_config.", file);
-        JsonNode carried = hf.get(CARRY);
-        if (carried != null && carried.isObject()) {
-            ObjectNode back = toHf(carried, hf.path("patcher_config").path(CARRY).isObject()
-                    ? hf.get("patcher_config").get(CARRY) : null, file);
-            sameFields(back, hf, "", file);
-            return (ObjectNode) carried.deepCopy();
-        }
+        JsonNode carried = carried(hf, "", file);
+        JsonNode patcher = hf.get("patcher_config");
+        if (patcher != null && !patcher.isNull() && !patcher.isObject())
+            throw new Blt4jException(file + ": field 'patcher_config' must be an object (or null: no patcher), got " + patcher);
+        // what blt4j does not implement is refused with or without blt4j_args (the carried args do not name these fields)
         check(file, "tie_word_embeddings", hf.get("tie_word_embeddings"), false);
         check(file, "pm_size", hf.get("pm_size"), 0);
         checkRopeScaling(hf, "", file);
+        for (String name : new String[] {"encoder_config", "decoder_config", "global_config", "patcher_config"}) {
+            JsonNode c = hf.get(name);
+            if (c == null || !c.isObject()) continue;
+            check(file, name + ".hidden_act", c.get("hidden_act"), "silu");
+            checkRopeScaling(c, name + ".", file);
+            checkHeadDim(c, name, file);
+        }
+        int k = intOr(hf, "cross_attn_k", 2, file);
+        int dEnc = intOr(enc, "hidden_size", 1024, file, "encoder_config."), dGlo = intOr(glo, "hidden_size", 2048, file, "global_config.");
+        JsonNode cross = glo.get("encoder_cross_output_size");   // BltConfig sets it: enc hidden*k when that is not global hidden
+        long crossWant = (long) dEnc * k;
+        if (cross != null && !cross.isNull() && !(cross.isIntegralNumber() && cross.asLong() == crossWant && crossWant != dGlo))
+            throw refuse(file, "global_config.encoder_cross_output_size", cross, "BltConfig sets it to " + (crossWant != dGlo
+                    ? crossWant + " (encoder_config.hidden_size * cross_attn_k)"
+                    : "null (encoder_config.hidden_size * cross_attn_k is global_config.hidden_size " + dGlo + ")") + "; remove it");
+        int eos = intOr(hf, "eos_token_id", 2, file);
+        if (carried != null) {
+            JsonNode pc = patcher != null && patcher.isObject() ? carried(patcher, "patcher_config.", file) : null;
+            ObjectNode back = toHf(carried, pc, file);
+            sameFields(back, hf, "", file);
+            JsonNode eosId = carried.get("eos_id");
+            if (hf.has("eos_token_id") && !hf.get("eos_token_id").isNull() && eos != (eosId == null || eosId.isNull() ? 2 : eosId.asInt()))
+                throw new Blt4jException(file + ": field 'eos_token_id' is " + eos + " but " + CARRY + " implies " + eosId
+                        + "; edit one, not both (or delete " + CARRY + ")");
+            return (ObjectNode) carried.deepCopy();
+        }
         ObjectNode a = Json.MAPPER.createObjectNode();
         int vocab = intOr(hf, "vocab_size", 260, file);
-        int k = intOr(hf, "cross_attn_k", 2, file);
-        int dEnc = intOr(enc, "hidden_size", 1024, file), dDec = intOr(dec, "hidden_size", 1024, file);
-        int dGlo = intOr(glo, "hidden_size", 2048, file);
+        if (eos < 0 || eos >= vocab) throw refuse(file, "eos_token_id", eos, "it must be a token id in [0, vocab_size " + vocab + ")");
+        int dDec = intOr(dec, "hidden_size", 1024, file);
         int hEnc = intOr(enc, "num_attention_heads", 16, file), hDec = intOr(dec, "num_attention_heads", 16, file);
         for (String name : new String[] {"encoder_config", "decoder_config"}) {
             JsonNode c = hf.get(name);
@@ -193,8 +218,6 @@ public final class HfConfig {
             JsonNode c = hf.get(name);
             same(file, name + ".rms_norm_eps", c.get("rms_norm_eps"), eps, "encoder_config.rms_norm_eps");
             same(file, name + ".rope_theta", c.get("rope_theta"), theta, "global_config.rope_theta");
-            check(file, name + ".hidden_act", c.get("hidden_act"), "silu");
-            checkRopeScaling(c, name + ".", file);
         }
         int multipleOf = multipleOf(file, new int[] {dEnc, dDec, dGlo},
                 new int[] {intOr(enc, "intermediate_size", 2816, file), intOr(dec, "intermediate_size", 2816, file),
@@ -214,15 +237,17 @@ public final class HfConfig {
         a.put("downsampling_by_pooling", "max");
         ArrayNode sizes = a.putArray("encoder_hash_byte_group_size");
         JsonNode hs = hf.get("encoder_hash_byte_group_size");
-        if (hs == null || hs.isNull()) for (int g = 3; g <= 8; g++) sizes.add(g);  // BltConfig's default
-        else sizes.addAll((ArrayNode) hs);
+        if (hs == null || hs.isNull() || hs.isArray() && hs.isEmpty()) for (int g = 3; g <= 8; g++) sizes.add(g);  // BltConfig's default (`or [3..8]`)
+        else if (!hs.isArray())
+            throw new Blt4jException(file + ": field 'encoder_hash_byte_group_size' must be a list of integers like [3, 4, 5, 6], got " + hs);
+        else for (int i = 0; i < hs.size(); i++) sizes.add(intOr(hs, i, file, "encoder_hash_byte_group_size"));
         a.put("encoder_hash_byte_group_nb_functions", intOr(hf, "encoder_hash_byte_group_nb_functions", 1, file));
         a.put("encoder_hash_byte_group_vocab", intOr(hf, "encoder_hash_byte_group_vocab", 500002, file));
-        a.put("eos_id", hf.path("eos_token_id").isInt() ? hf.get("eos_token_id").asInt() : 2);
+        a.put("eos_id", eos);
         a.put("ffn_dim_multiplier", 1.0);
         a.putNull("local_attention_window_len");              // the HF port's local masks: causal, unbounded
         a.put("max_encoder_seq_length", intOr(enc, "max_position_embeddings", 24576, file));
-        if (hf.path("max_patch_length").isNumber()) a.put("max_patch_length", hf.get("max_patch_length").asInt());
+        if (hf.hasNonNull("max_patch_length")) a.put("max_patch_length", intOr(hf, "max_patch_length", 0, file));
         a.put("max_seqlen", intOr(hf, "max_position_embeddings", 4096, file));
         a.put("monotonicity", bool(hf, "monotonicity", false, file));
         a.put("multiple_of", multipleOf);
@@ -235,9 +260,12 @@ public final class HfConfig {
         a.put("n_layers_local_encoder", intOr(enc, "num_hidden_layers", 1, file));
         a.put("norm_eps", eps);
         a.put("patch_size", dbl(hf, "patch_size", 4, file));
-        a.put("patching_mode", hf.path("patching_mode").asText("entropy"));
+        JsonNode mode = hf.get("patching_mode");
+        if (mode != null && !mode.isNull() && !mode.isTextual())
+            throw new Blt4jException(file + ": field 'patching_mode' must be a string like \"entropy\", got " + mode);
+        a.put("patching_mode", mode == null || mode.isNull() ? "entropy" : mode.asText());
         a.put("patching_threshold", dbl(hf, "patching_threshold", 1.335442066192627, file));
-        if (hf.path("patching_threshold_add").isNumber()) a.put("patching_threshold_add", hf.get("patching_threshold_add").asDouble());
+        if (hf.hasNonNull("patching_threshold_add")) a.put("patching_threshold_add", dbl(hf, "patching_threshold_add", 0, file));
         a.put("rope_theta", theta);
         a.put("use_local_encoder_transformer", true);
         a.put("use_rope", true);
@@ -249,10 +277,13 @@ public final class HfConfig {
     /** The patcher's hub args (an entropy model's LmArgs) from an HF config, or null when it has no patcher. */
     public static ObjectNode patcherToHub(JsonNode hf, Path file) {
         JsonNode p = hf.get("patcher_config");
-        if (p == null || p.isNull() || !hf.path("patch_in_forward").asBoolean(true)) return null;
-        if (p.path(CARRY).isObject()) return (ObjectNode) p.get(CARRY).deepCopy();
-        checkKnown(p, SUB, "patcher_config.", file);
+        if (p == null || p.isNull() || !bool(hf, "patch_in_forward", true, file)) return null;
+        if (!p.isObject()) throw new Blt4jException(file + ": field 'patcher_config' must be an object (or null: no patcher), got " + p);
+        checkKnown(p, PATCHER_SUB, "patcher_config.", file);
         checkRopeScaling(p, "patcher_config.", file);
+        checkHeadDim(p, "patcher_config", file);
+        JsonNode carried = carried(p, "patcher_config.", file);
+        if (carried != null) return (ObjectNode) carried.deepCopy();
         ObjectNode a = Json.MAPPER.createObjectNode();
         int dim = intOr(p, "hidden_size", 768, file);
         a.put("attn_bias_type", "causal");
@@ -279,13 +310,13 @@ public final class HfConfig {
     private static int multipleOf(Path file, int[] dims, int[] sizes, String[] names) {
         for (int m : new int[] {256, 128, 64, 32, 16, 8, 4, 2, 1}) {
             boolean ok = true;
-            for (int i = 0; i < dims.length; i++) ok &= LmArgs.ffnHidden(dims[i], 1.0, m) == sizes[i];
+            for (int i = 0; i < dims.length; i++) ok &= LmArgs.ffnWidth(dims[i], 1.0, m) == sizes[i];
             if (ok) return m;
         }
         for (int i = 0; i < dims.length; i++)
-            if (LmArgs.ffnHidden(dims[i], 1.0, 1) > sizes[i])
+            if (LmArgs.ffnWidth(dims[i], 1.0, 1) > sizes[i])
                 throw refuse(file, names[i] + ".intermediate_size", sizes[i], "blt4j's SwiGLU width is int(8*hidden_size/3)="
-                        + LmArgs.ffnHidden(dims[i], 1.0, 1) + " rounded up to one multiple_of shared by all stacks");
+                        + (long) (8L * dims[i] / 3.0) + " rounded up to one multiple_of shared by all stacks");
         throw refuse(file, names[0] + ".intermediate_size", sizes[0], "no one multiple_of gives every stack's intermediate_size");
     }
 
@@ -295,6 +326,36 @@ public final class HfConfig {
             if (!known.contains(f))
                 throw new Blt4jException(file + ": unknown field '" + prefix + f + "': blt4j does not know what it changes in BltForCausalLM");
         }
+    }
+
+    /** The object under {@value #CARRY} in {@code o}, or null when absent or null; anything else is refused. */
+    private static JsonNode carried(JsonNode o, String prefix, Path file) {
+        JsonNode c = o.get(CARRY);
+        if (c == null || c.isNull()) return null;
+        if (!c.isObject())
+            throw new Blt4jException(file + ": field '" + prefix + CARRY + "' must be an object (the hub args blt4j wrote), got "
+                    + c + "; delete it to rebuild the args from the HF fields");
+        return c;
+    }
+
+    /**
+     * head_dim, when given, must be hidden_size // num_attention_heads: configuration_blt.py sets it so, but a head_dim in
+     * the file overrides it (PretrainedConfig sets every extra key) and the rotary embedding reads it, while attention
+     * uses hidden_size // heads.
+     */
+    private static void checkHeadDim(JsonNode c, String name, Path file) {
+        JsonNode v = c.get("head_dim");
+        if (v == null || v.isNull()) return;
+        int heads = intOr(c, "num_attention_heads", name.equals("patcher_config") ? 12 : 16, file, name + ".");
+        int hidden = intOr(c, "hidden_size", switch (name) {
+            case "global_config" -> 2048;
+            case "patcher_config" -> 768;
+            default -> 1024;
+        }, file, name + ".");
+        long want = heads > 0 ? hidden / heads : -1;
+        if (!(v.isIntegralNumber() && v.asLong() == want))
+            throw refuse(file, name + ".head_dim", v, "the port's attention uses hidden_size // num_attention_heads = "
+                    + (heads > 0 ? want : "(no heads)") + " and its RoPE reads head_dim; remove it or make them equal");
     }
 
     private static void checkRopeScaling(JsonNode c, String prefix, Path file) {
@@ -337,9 +398,22 @@ public final class HfConfig {
     }
 
     private static int intOr(JsonNode o, String f, int def, Path file) {
+        return intOr(o, f, def, file, "");
+    }
+
+    private static int intOr(JsonNode o, String f, int def, Path file, String prefix) {
         JsonNode v = o.get(f);
         if (v == null || v.isNull()) return def;
-        if (!v.canConvertToInt() || !v.isIntegralNumber()) throw new Blt4jException(file + ": field '" + f + "' must be an integer, got " + v);
+        if (!v.canConvertToInt() || !v.isIntegralNumber())
+            throw new Blt4jException(file + ": field '" + prefix + f + "' must be an integer, got " + v);
+        return v.asInt();
+    }
+
+    /** Element i of the list field {@code f}, an integer. */
+    private static int intOr(JsonNode list, int i, Path file, String f) {
+        JsonNode v = list.get(i);
+        if (v == null || !v.canConvertToInt() || !v.isIntegralNumber())
+            throw new Blt4jException(file + ": field '" + f + "[" + i + "]' must be an integer, got " + v);
         return v.asInt();
     }
 
@@ -371,7 +445,14 @@ public final class HfConfig {
         } catch (JacksonException | IllegalArgumentException e) {
             for (Throwable c = e; c != null; c = c.getCause())
                 if (c instanceof Blt4jException b) throw new Blt4jException(file + ": " + b.getMessage().replaceFirst("^config: ", ""), b);
-            throw new Blt4jException(file + ": cannot read args as " + type.getSimpleName() + ": " + e.getMessage(), e);
+            String why = e instanceof JacksonException j ? Json.describe(j) : String.valueOf(e.getMessage());   // one line, naming the field
+            throw new Blt4jException(file + ": cannot read args as " + type.getSimpleName() + ": " + why, e);
         }
+    }
+
+    private static Set<String> union(Set<String> a, String b) {
+        Set<String> s = new java.util.HashSet<>(a);
+        s.add(b);
+        return Set.copyOf(s);
     }
 }

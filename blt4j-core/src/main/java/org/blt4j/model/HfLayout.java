@@ -20,6 +20,7 @@ import org.blt4j.io.AtomicFiles;
 import org.blt4j.io.Checkpoint;
 import org.blt4j.io.DType;
 import org.blt4j.io.Json;
+import org.blt4j.io.ModelDirs;
 import org.blt4j.io.SafeTensors;
 import org.blt4j.io.SafeTensorsWriter;
 import org.blt4j.io.TensorData;
@@ -202,7 +203,7 @@ public final class HfLayout {
         }
         if (!unused.isEmpty())
             throw new Blt4jException(file.resolveSibling(Checkpoint.WEIGHTS) + " has tensors that " + file.getFileName()
-                    + " does not use: " + unused.stream().limit(5).toList() + (unused.size() > 5 ? " and " + (unused.size() - 5) + " more" : ""));
+                    + " does not use: " + ModelLoader.quoted(unused) + (unused.size() > 5 ? " and " + (unused.size() - 5) + " more" : ""));
         return new Hub(blt, patcher);
     }
 
@@ -278,7 +279,10 @@ public final class HfLayout {
     /** The folder's model.safetensors, opened; a clear error when there is none. */
     private static SafeTensors openWeights(Path dir) {
         Path wfile = dir.resolve(Checkpoint.WEIGHTS);
-        if (!Files.isRegularFile(wfile)) throw new Blt4jException("no " + Checkpoint.WEIGHTS + " in " + dir);
+        ModelDirs.requireRegular(wfile);
+        if (!Files.isRegularFile(wfile))
+            throw new Blt4jException("no " + Checkpoint.WEIGHTS + " in " + dir + (Files.exists(dir.resolve(Checkpoint.WEIGHTS + ".index.json"))
+                    ? " (sharded checkpoints are not supported: merge the shards into one " + Checkpoint.WEIGHTS + ")" : ""));
         return SafeTensors.open(wfile);
     }
 
@@ -324,6 +328,7 @@ public final class HfLayout {
     }
 
     private static JsonNode readJson(Path file) {
+        ModelDirs.requireRegular(file);
         if (!Files.isRegularFile(file)) throw new Blt4jException("no " + file.getFileName() + " at " + file);
         try {
             JsonNode n = Json.MAPPER.readTree(file.toFile());

@@ -160,6 +160,99 @@ class HfLayoutTest {
         assertTrue(e.getMessage().contains("'decoder_config.num_hidden_layers'"), e.getMessage());
     }
 
+    /**
+     * Found by a hostile probe: with blt4j_args the HF checks were skipped (only the fields blt4j writes were compared),
+     * a blt4j_args that is no object was ignored, and a hash size list given as a string threw a ClassCastException.
+     */
+    @Test
+    void hfChecksRunWithOrWithoutCarriedArgs() throws Exception {
+        GoldenCases.Case c = GoldenCases.ofKind("blt").getFirst();
+        Path hf = tmp.resolve("hf");
+        HfLayout.toHf(c.dir(), entropyOf(c), hf);
+        ObjectNode carried = read(hf.resolve(Checkpoint.CONFIG)), plain = carried.deepCopy();
+        plain.remove(HfConfig.CARRY);
+        ((ObjectNode) plain.get("patcher_config")).remove(HfConfig.CARRY);
+        // {where, field, value, expected in the message, with blt4j_args and without (y), with only (c), without only (n)}
+        String[][] bad = {{"", "rope_scaling", "{\"rope_type\":\"dynamic\",\"factor\":4.0}", "'rope_scaling'", "y"},
+                {"", "pm_size", "8", "'pm_size' = 8", "y"},
+                {"global_config", "encoder_cross_output_size", "7", "'global_config.encoder_cross_output_size' = 7", "y"},
+                {"global_config", "head_dim", "64", "'global_config.head_dim' = 64", "y"},
+                {"encoder_config", "head_dim", "8", "'encoder_config.head_dim' = 8", "y"},
+                {"patcher_config", "head_dim", "7", "'patcher_config.head_dim' = 7", "y"},
+                {"", "encoder_hash_byte_group_size", "\"3,4,5,6\"", "'encoder_hash_byte_group_size'", "y"},
+                {"", "encoder_hash_byte_group_size", "[3, \"4\"]", "'encoder_hash_byte_group_size[1]'", "n"},
+                {"", "max_patch_length", "-5", "max_patch_length", "n"},
+                {"", "patcher_config", "\"small\"", "'patcher_config' must be an object", "y"},
+                {"", "eos_token_id", "5", "'eos_token_id' is 5 but blt4j_args implies 2", "c"},
+                {"", "eos_token_id", "[2]", "'eos_token_id' must be an integer", "y"},
+                {"", "eos_token_id", "99999", "'eos_token_id' = 99999", "n"},
+                {"", HfConfig.CARRY, "[1]", "'blt4j_args' must be an object", "n"},
+                {"patcher_config", HfConfig.CARRY, "[1]", "'patcher_config.blt4j_args' must be an object", "n"}};
+        int i = 0;
+        for (String[] b : bad)
+            for (ObjectNode good : switch (b[4]) {
+                case "y" -> List.of(carried, plain);
+                case "c" -> List.of(carried);
+                default -> List.of(plain);
+            }) {
+                ObjectNode cfg = good.deepCopy();
+                ObjectNode where = b[0].isEmpty() ? cfg : (ObjectNode) cfg.get(b[0]);
+                where.set(b[1], Json.MAPPER.readTree(b[2]));
+                Path dir = Files.createDirectory(tmp.resolve("bad" + i++));
+                Files.write(dir.resolve(Checkpoint.CONFIG), Json.MAPPER.writeValueAsBytes(cfg));
+                Files.copy(hf.resolve(Checkpoint.WEIGHTS), dir.resolve(Checkpoint.WEIGHTS));
+                String what = b[1] + "=" + b[2] + (good == carried ? " with " : " without ") + HfConfig.CARRY;
+                Blt4jException e = assertThrows(Blt4jException.class, () -> ModelLoader.blt(dir, true), what);
+                assertTrue(e.getMessage().contains(b[3]) && e.getMessage().contains(dir.resolve(Checkpoint.CONFIG).toString())
+                        && !e.getMessage().contains("\n"), what + ": " + e.getMessage());
+            }
+        // the values BltConfig itself would hold are accepted
+        for (ObjectNode good : List.of(carried, plain)) {
+            ObjectNode cfg = good.deepCopy();
+            ObjectNode g = (ObjectNode) cfg.get("global_config");
+            g.put("head_dim", g.get("hidden_size").asInt() / g.get("num_attention_heads").asInt());
+            int cross = cfg.get("encoder_config").get("hidden_size").asInt() * cfg.get("cross_attn_k").asInt();
+            if (cross == g.get("hidden_size").asInt()) g.putNull("encoder_cross_output_size");
+            else g.put("encoder_cross_output_size", cross);
+            cfg.put("eos_token_id", 2);
+            Path dir = Files.createDirectory(tmp.resolve("ok" + i++));
+            Files.write(dir.resolve(Checkpoint.CONFIG), Json.MAPPER.writeValueAsBytes(cfg));
+            Files.copy(hf.resolve(Checkpoint.WEIGHTS), dir.resolve(Checkpoint.WEIGHTS));
+            ModelLoader.blt(dir, true);
+        }
+    }
+
+    /** Found by a hostile probe: a sharded HF folder, or one whose files are no regular files, read as "no model.safetensors". */
+    @Test
+    void shardedOrIrregularFilesAreNamedForWhatTheyAre() throws Exception {
+        GoldenCases.Case c = GoldenCases.ofKind("blt").getFirst();
+        Path hf = tmp.resolve("hf");
+        HfLayout.toHf(c.dir(), null, hf);
+        Path sharded = Files.createDirectory(tmp.resolve("sharded"));
+        Files.copy(hf.resolve(Checkpoint.CONFIG), sharded.resolve(Checkpoint.CONFIG));
+        Files.writeString(sharded.resolve("model.safetensors.index.json"), "{\"weight_map\": {}}");
+        Files.copy(hf.resolve(Checkpoint.WEIGHTS), sharded.resolve("model-00001-of-00001.safetensors"));
+        Blt4jException e = assertThrows(Blt4jException.class, () -> ModelLoader.blt(sharded, true));
+        assertTrue(e.getMessage().contains("sharded checkpoints are not supported"), e.getMessage());
+        for (String file : List.of(Checkpoint.WEIGHTS, Checkpoint.CONFIG))
+            for (String kind : List.of("folder", "dangling", "loop", "devzero")) {
+                if (kind.equals("devzero") && !Files.exists(Path.of("/dev/zero"))) continue;
+                Path dir = Files.createDirectory(tmp.resolve(file + "-" + kind));
+                for (String f : List.of(Checkpoint.WEIGHTS, Checkpoint.CONFIG))
+                    if (!f.equals(file)) Files.copy(hf.resolve(f), dir.resolve(f));
+                Path p = dir.resolve(file);
+                switch (kind) {
+                    case "folder" -> Files.createDirectory(p);
+                    case "dangling" -> Files.createSymbolicLink(p, dir.resolve("nothing-here"));
+                    case "loop" -> Files.createSymbolicLink(p, p);
+                    default -> Files.createSymbolicLink(p, Path.of("/dev/zero"));
+                }
+                Blt4jException x = assertThrows(Blt4jException.class,
+                        () -> ModelLoader.blt(org.blt4j.io.ModelDirs.resolveModel(dir), true), file + " " + kind);
+                assertTrue(x.getMessage().contains(p + " exists but is not a regular file"), file + " " + kind + ": " + x.getMessage());
+            }
+    }
+
     @Test
     void existingOutputIsRefused() throws Exception {
         GoldenCases.Case c = GoldenCases.ofKind("blt").getFirst();
