@@ -44,7 +44,8 @@ final class EvalCommand implements Callable<Integer> {
     long maxBytes;
 
     @Option(names = "--seq-len", defaultValue = "1024", description = "at most this many bytes per evaluated row (a BLT"
-            + " row also holds at most seq-len / patch_size patches); tokens for a token LM, at most its max_seqlen (default: ${DEFAULT-VALUE})")
+            + " row also holds at most seq-len / patch_size patches; a byte LM's rows at most its max_seqlen); tokens for a"
+            + " token LM, at most its max_seqlen (default: ${DEFAULT-VALUE})")
     int seqLen;
 
     @Override
@@ -53,7 +54,7 @@ final class EvalCommand implements Callable<Integer> {
         if (seqLen < 2) throw new Blt4jException("--seq-len must be >= 2");
         Path dir = ModelDirs.resolveModel(model);
         // only the start of the file is evaluated: read the documents that cover it (rows of seqLen + 1 ids)
-        var docs = Corpus.readPrefix(data, maxBytes + 2L * seqLen + 2);
+        var docs = Corpus.readPrefix(data, maxBytes > Long.MAX_VALUE / 2 ? Long.MAX_VALUE : maxBytes + 2L * seqLen + 2); // no wrap
         int[] ids = TokenStream.encode(docs);
         long t0 = System.nanoTime();
         if (ModelLoader.isBlt(dir)) {
@@ -64,18 +65,19 @@ final class EvalCommand implements Callable<Integer> {
                     (d, t) -> {}, s -> System.err.println(s)).entropies();
             // a row holds seq-len / patch_size patches, or the whole text when it has fewer (a short text is one row)
             int[] lengths = BltPacker.patchLengths(ids, H, blt.args().patcherArgs());
-            int patches = (int) Math.min(Math.ceil(seqLen / blt.args().patchSize()), lengths.length);
+            int rowBytes = (int) Math.min(seqLen, ids.length);   // never longer than the text (2^31 asked for an array that long)
+            int patches = (int) Math.min(Math.ceil(rowBytes / blt.args().patchSize()), lengths.length);
             if (patches < 2)
                 throw new Blt4jException("a BLT row needs at least 2 patches: " + (seqLen < 2 * blt.args().patchSize()
                         ? "give --seq-len >= " + (int) Math.ceil(2 * blt.args().patchSize()) + " (patch_size " + blt.args().patchSize() + ")"
                         : "the text at " + data + " makes fewer; give a longer text"));
-            BltPacker packer = BltPacker.of(ids, lengths, new BltPacker.Config(1, patches, seqLen, false, null));
+            BltPacker packer = BltPacker.of(ids, lengths, new BltPacker.Config(1, patches, rowBytes, false, null));
             BitsPerByte.Eval e = BitsPerByte.blt(blt, packer, maxBytes);
             double ps = blt.args().patchSize(), avg = e.avgPatchLength();
             if (blt.args().patcherArgs().mode() == org.blt4j.patch.PatchingMode.ENTROPY && (avg > 2 * ps || avg < ps / 2))
                 System.err.printf("warning: the patches average %.2f bytes where the BLT's config says patch_size %.1f: is %s the"
                         + " entropy model it was trained with? (its threshold is an absolute entropy)%n", avg, ps, entropyModel);
-            Flops.BltCost c = Flops.bltCost(blt.args(), em.args(), seqLen, e.avgPatchLength());
+            Flops.BltCost c = Flops.bltCost(blt.args(), em.args(), rowBytes, e.avgPatchLength());
             Flops.BltFlops f = c.blt();
             print(e, docs);
             System.out.printf("average patch length %.2f bytes; forward FLOPs per byte %,.0f (encoder %,.0f, global %,.0f, decoder %,.0f)"
@@ -93,9 +95,10 @@ final class EvalCommand implements Callable<Integer> {
                     tl.tokenizer(), bytesPerToken, Flops.tokenLm(tl.model().args(), rowTokens, bytesPerToken).perByte(), rowTokens);
         } else {                                                       // a byte LM (loaded again: small)
             EntropyModel em = ModelLoader.entropyModel(dir);
+            seqLen = Math.min(seqLen, Math.max(2, em.args().maxSeqlen()));   // its own context, as for a token LM
             BitsPerByte.Eval e = BitsPerByte.entropyModel(em, ids, seqLen, maxBytes);
             print(e, docs);
-            System.out.printf("forward FLOPs per byte %,.0f%n", Flops.entropyModelPerByte(em.args(), seqLen));
+            System.out.printf("forward FLOPs per byte %,.0f (rows of %d bytes)%n", Flops.entropyModelPerByte(em.args(), seqLen), seqLen);
         }
         System.out.printf("(%.1f s)%n", (System.nanoTime() - t0) / 1e9);
         return 0;

@@ -91,8 +91,10 @@ final class InspectCommand implements Callable<Integer> {
                 tokenizer = "? (" + e.getMessage() + ")";
             }
         }
-        System.out.println((tokenizer == null ? "entropy model (LMTransformer)  " : "token LM (LMTransformer over BPE tokens, tokenizer "
-                + tokenizer + ")  ") + dir);
+        boolean bytes = a.vocabSize() == org.blt4j.text.ByteTokenizer.VOCAB_SIZE;
+        System.out.println((tokenizer != null ? "token LM (LMTransformer over BPE tokens, tokenizer " + tokenizer.lines().findFirst().orElse("")
+                + ")  " : bytes ? "entropy model (LMTransformer)  " : "token LM without its tokenizer (LMTransformer, vocab_size "
+                + a.vocabSize() + ", not the bytes' " + org.blt4j.text.ByteTokenizer.VOCAB_SIZE + "; its run folder keeps tokenizer.txt)  ") + dir);
         System.out.printf("  %d layers, dim %d, %d heads (%d kv), FFN %d, window %s, rope theta %s%n", a.nLayers(), a.dim(),
                 a.nHeads(), a.nKvHeads(), a.ffnHidden(), window(a.window()), a.ropeTheta());
         List<ParamStore.Spec> specs = EntropyModel.specs(a);
@@ -102,7 +104,7 @@ final class InspectCommand implements Callable<Integer> {
         System.out.println("parameters");
         System.out.printf("  %-20s %,15d%n  %-20s %,15d%n  %-20s %,15d%n", "layers + norm", total - emb, "embedding + output", emb, "total", total);
         int ctx = context != null ? context : a.maxSeqlen();
-        if (tokenizer == null) System.out.printf("forward FLOPs per byte (context %d): %,.0f%n", ctx, Flops.entropyModelPerByte(a, ctx));
+        if (tokenizer == null && bytes) System.out.printf("forward FLOPs per byte (context %d): %,.0f%n", ctx, Flops.entropyModelPerByte(a, ctx));
         else System.out.printf("forward FLOPs per token (context %d tokens): %,.0f; per byte, divide by the bytes per token"
                 + " (eval prints them)%n", ctx, Flops.entropyModelPerByte(a, ctx));
     }

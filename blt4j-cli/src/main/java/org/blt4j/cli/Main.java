@@ -22,7 +22,14 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        try {
+            System.exit(commandLine().execute(args));
+        } catch (OutOfMemoryError oom) {   // a size no check foresaw (picocli passes Errors through): one line, what to change
+            System.err.printf("blt4j: out of memory (%s; max heap %,d MB): lower the sizes the command was given (--seq-len,"
+                    + " --max-bytes, batch sizes), or give the JVM more heap with BLT4J_JAVA_OPTS=-Xmx...%n",
+                    oom.getMessage(), Runtime.getRuntime().maxMemory() >> 20);
+            System.exit(3);
+        }
     }
 
     /**

@@ -18,7 +18,21 @@ final class ModelOptions {
 
     /** The entropy model's folder: --entropy-model, else {@link LoadedModels#entropyModelFor} --model. */
     Path entropyModel() {
+        requireBlt(model);
         return entropyModel != null ? entropyModel : LoadedModels.entropyModelFor(model);
+    }
+
+    /**
+     * Refuses a --model that is not a BLT, saying what it is (a token LM was reported as "no entropy model found", or
+     * as an entropy model given as --entropy-model).
+     */
+    static void requireBlt(Path model) {
+        Path dir = org.blt4j.io.ModelDirs.resolveModel(model);
+        if (org.blt4j.model.ModelLoader.isBlt(dir)) return;
+        String what = org.blt4j.eval.LanguageModels.tokenizerTxt(model, dir) != null ? "a token LM (it has a tokenizer.txt)"
+                : "an entropy model or byte LM";
+        throw new org.blt4j.Blt4jException("--model " + model + " is " + what + ", not a BLT: this command needs a BLT;"
+                + " eval and eval-noise take any of them");
     }
 
     /** Both models, the threshold applied when given. */

@@ -31,7 +31,7 @@ final class PatchCommand implements Callable<Integer> {
     @Option(names = "--entropy-model", paramLabel = "DIR", description = "entropy model checkpoint (needed for --mode entropy)")
     Path entropyModel;
 
-    @Option(names = "--mode", defaultValue = "entropy", description = "entropy, static, byte, space or bpe (default: ${DEFAULT-VALUE})")
+    @Option(names = "--mode", defaultValue = "entropy", description = "entropy, static, byte, space or bpe (bpe needs BPE-delimited ids, which text lacks: refused on text) (default: ${DEFAULT-VALUE})")
     String mode;
 
     @Option(names = "--threshold", paramLabel = "T",

@@ -110,6 +110,42 @@ class EvalNoiseCommandTest {
         Out i = run("inspect", run.toString());                              // named for what it is, FLOPs per token
         assertEquals(0, i.code(), i.err());
         assertTrue(i.out().startsWith("token LM (LMTransformer over BPE tokens") && i.out().contains("FLOPs per token"), i.out());
+        // generate/forward/serve need a BLT: a token LM is named as such (it was "no entropy model found")
+        CliErrorsTest.assertClear(CliErrorsTest.run("generate", "--model", run.toString(), "--prompt", "Hello"),
+                "is a token LM (it has a tokenizer.txt), not a BLT");
+        // a step folder copied without its run: a token LM without its tokenizer, not an entropy model with FLOPs per byte
+        Path step = Files.createDirectories(tmp.resolve("lonely"));
+        for (String f : new String[] {"config.json", "model.safetensors"}) Files.copy(run.resolve("step-000002").resolve(f), step.resolve(f));
+        Out lone = run("inspect", step.toString());
+        assertEquals(0, lone.code(), lone.err());
+        assertTrue(lone.out().startsWith("token LM without its tokenizer") && !lone.out().contains("FLOPs per byte"), lone.out());
+    }
+
+    /**
+     * eval's sizes: a --max-bytes near Long.MAX_VALUE scores the whole file (the sum wrapped and 43 KB were read), a byte
+     * LM's rows are at most its max_seqlen, and a BLT's --seq-len of 2^31 - 1 is cut to the text (it asked for an
+     * array that long).
+     */
+    @Test
+    void evalSizesSaturateAndCap() throws Exception {
+        Path data = tmp.resolve("sample.txt");
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(Path.of(SAMPLE)))) {
+            Files.write(data, in.readNBytes(200_000));
+        }
+        String em = GOLDEN + "entropy_model_forward";
+        Out all = run("eval", "--model", em, "--data", data.toString(), "--max-bytes", Long.toString(Long.MAX_VALUE));
+        assertEquals(0, all.code(), all.err());
+        long scored = Long.parseLong(all.out().substring(0, all.out().indexOf(" bytes:")).replace(",", ""));
+        assertTrue(scored > 190_000, all.out());
+        int maxSeqlen = org.blt4j.model.ModelLoader.args(Path.of(em), org.blt4j.model.LmArgs.class).maxSeqlen();
+        Out capped = run("eval", "--model", em, "--data", data.toString(), "--max-bytes", "3000", "--seq-len", "100000");
+        assertEquals(0, capped.code(), capped.err());
+        assertTrue(capped.out().contains("(rows of " + maxSeqlen + " bytes)"), capped.out());
+        Path shortText = Files.writeString(tmp.resolve("short.txt"), "The state of our Union is strong. ".repeat(20));
+        Out blt = run("eval", "--model", GOLDEN + "blt_base", "--entropy-model", em, "--data", shortText.toString(),
+                "--seq-len", Integer.toString(Integer.MAX_VALUE));
+        assertEquals(0, blt.code(), blt.err());
+        assertTrue(blt.out().contains("bits per byte"), blt.out());
     }
 
     @Test

@@ -97,12 +97,13 @@ public final class Corpus {
      * The first documents of a file (plain text cut at blank lines, or JSON lines), at least {@code minBytes} of them
      * when the file holds that many, reading only about twice that from the start: a document cut by the end of what
      * was read is left out, so each one returned is what {@link #read} gives. For evaluating the start of a file of
-     * any size.
+     * any size. {@code minBytes} past 2^31 (or ≤ 0) reads the whole file, as {@link #read} does.
      */
     public static List<byte[]> readPrefix(Path file, long minBytes) {
         String name = file.getFileName() == null ? file.toString() : file.getFileName().toString();
         boolean gz = name.endsWith(".gz");
         boolean jsonl = name.endsWith(".jsonl") || name.endsWith(".jsonl.gz");
+        if (minBytes <= 0 || minBytes >= Integer.MAX_VALUE) return read(file);   // all of it (2·minBytes would wrap)
         for (long want = Math.max(1 << 16, 2 * minBytes); ; want *= 2) {
             int max = (int) Math.min(want, Integer.MAX_VALUE - 8);
             boolean[] more = new boolean[1];

@@ -60,21 +60,42 @@ public final class LanguageModels {
         return null;
     }
 
-    /** The tokenizer a run's tokenizer.txt names: cl100k_base, o200k_base, or a ranks file beside it. */
+    /**
+     * The tokenizer a run's tokenizer.txt names: cl100k_base, o200k_base, or a ranks file beside it, checked against
+     * the SHA-256 on its second line when there is one (runs since it was recorded): another ranks file of the same
+     * size was taken without a word, and gave other bits per byte.
+     */
     public static BpeTokenizer tokenizer(Path tokenizerTxt) {
-        String name;
+        java.util.List<String> lines;
         try {
-            name = Files.readString(tokenizerTxt).strip();
+            lines = Files.readAllLines(tokenizerTxt);
         } catch (IOException e) {
             throw new Blt4jException("cannot read " + tokenizerTxt + ": " + e.getMessage(), e);
         }
+        String name = lines.isEmpty() ? "" : lines.get(0).strip();
         if (name.equals("cl100k_base") || name.equals("o200k_base")) return BpeTokenizer.named(name);
         if (name.isEmpty())
             throw new Blt4jException(tokenizerTxt + " is empty; it should name cl100k_base, o200k_base or the run's ranks file");
         Path ranks = tokenizerTxt.toAbsolutePath().getParent().resolve(name);
+        if (Files.exists(ranks) && !Files.isRegularFile(ranks))
+            throw new Blt4jException(tokenizerTxt + " names the tokenizer " + name + ", which exists at " + ranks
+                    + " but is not a regular file: put the run's ranks file (tokenizer.tiktoken) there");
         if (!Files.isRegularFile(ranks))
             throw new Blt4jException(tokenizerTxt + " names the tokenizer " + name + ", which is missing: put the run's "
                     + "tokenizer.tiktoken (the ranks file it trained with) back at " + ranks);
+        String recorded = lines.size() > 1 && lines.get(1).strip().startsWith("sha256 ") ? lines.get(1).strip().substring(7) : null;
+        if (recorded != null) {
+            String sha;
+            try {
+                sha = org.blt4j.io.Sha256.ofFile(ranks);
+            } catch (IOException e) {
+                throw new Blt4jException("cannot read " + ranks + ": " + e.getMessage(), e);
+            }
+            if (!sha.equals(recorded))
+                throw new Blt4jException(ranks + " is not the tokenizer this token LM was trained with (sha256 "
+                        + sha.substring(0, 16) + "…, " + tokenizerTxt.getFileName() + " records " + recorded.substring(0, Math.min(16, recorded.length()))
+                        + "…): put back the ranks file the run trained with");
+        }
         return BpeTokenizer.load(ranks);
     }
 }

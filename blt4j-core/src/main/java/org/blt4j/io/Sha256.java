@@ -26,6 +26,16 @@ public final class Sha256 {
         return this;
     }
 
+    public Sha256 bytes(byte[] b) {
+        sha.update(b);
+        return this;
+    }
+
+    /** The whole SHA-256 of a file's bytes, as hex. */
+    public static String ofFile(java.nio.file.Path file) throws java.io.IOException {
+        return new Sha256().bytes(java.nio.file.Files.readAllBytes(file)).hex(32);
+    }
+
     public Sha256 longs(long... v) {
         buf.clear();
         for (long x : v) buf.putLong(x);

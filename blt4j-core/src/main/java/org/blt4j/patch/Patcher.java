@@ -235,12 +235,18 @@ public sealed interface Patcher permits Patcher.Causal, Patcher.LookAhead {
 
     /**
      * BPE: a delimiter (id 3) is the last id of its patch and the next position starts one; positions 0 and 1 always
-     * start patches. As in the reference, a delimiter in the last position is not considered.
+     * start patches. As in the reference, a delimiter in the last position is not considered. The delimiters come
+     * from the reference's tokenizer with {@code bpe_delim}; blt4j's byte tokenizer inserts none, so ids of more than 2
+     * positions without any are refused (the whole text came out as one patch, silently).
      */
     record Bpe(Integer maxPatchLength) implements LookAhead {
         @Override
         public int[] unsplitLengths(int[] tokens, float[] entropies, boolean includeNextToken) {
             int n = tokens.length;
+            if (n > 2 && Arrays.stream(tokens).noneMatch(t -> t == ByteTokenizer.BPE_ID))
+                throw new Blt4jException("patcher: bpe patching cuts after BPE delimiters (id " + ByteTokenizer.BPE_ID + "), which the"
+                        + " reference's tokenizer inserts with bpe_delim; these " + n + " ids hold none (blt4j encodes text as bytes"
+                        + " without them), so the whole text would be one patch: use space (word boundaries), static or entropy patching");
             int[] starts = new int[n + 2];
             int k = 0;
             starts[k++] = 0;

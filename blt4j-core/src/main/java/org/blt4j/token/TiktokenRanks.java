@@ -70,6 +70,14 @@ public final class TiktokenRanks {
     }
 
     /** Writes the tiktoken file atomically (a temporary sibling, then a rename). */
+    /** The SHA-256 (hex) of the bytes {@link #write} writes: the file's own hash, for checking a kept copy. */
+    public String sha256() {
+        org.blt4j.io.Sha256 h = new org.blt4j.io.Sha256();
+        Base64.Encoder enc = Base64.getEncoder();
+        for (int r = 0; r < tokens.length; r++) h.bytes((enc.encodeToString(tokens[r]) + " " + r + "\n").getBytes(StandardCharsets.US_ASCII));
+        return h.hex(32);
+    }
+
     public void write(Path file) {
         Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp-" + Long.toHexString(System.nanoTime()));
         try {

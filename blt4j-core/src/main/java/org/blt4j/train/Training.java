@@ -1,6 +1,9 @@
 package org.blt4j.train;
 
 import org.blt4j.io.ModelDirs;
+import org.blt4j.io.Sha256;
+import org.blt4j.run.RunFiles;
+import org.blt4j.eval.LanguageModels;
 import org.blt4j.data.Corpus;
 import org.blt4j.data.DataSplit;
 import org.blt4j.data.EntropyCache;
@@ -121,30 +124,47 @@ public final class Training {
                 TokenIdStream.encode(split.heldOut(), tok), cfg.data().batchSize(), cfg.data().seqLen(), cfg.shuffleSeed());
     }
 
-    /** The tokenizer model.tokenizer names, kept in the run folder (RUN/tokenizer.txt, RUN/tokenizer.tiktoken). */
+    /**
+     * The tokenizer model.tokenizer names, kept in the run folder: RUN/tokenizer.txt names it (a bundled encoding, or
+     * tokenizer.tiktoken, the ranks file copied or trained there, with its SHA-256 on a second line). A run folder that
+     * already keeps another ranks file is refused before anything is written (a resume with an edited tokenizer file
+     * overwrote the run's copy, then was refused: the model was left beside a tokenizer it never saw); a ranks file
+     * named by a relative path that does not resolve from here is taken from the run's copy (a resume from another
+     * folder).
+     */
     private static BpeTokenizer tokenizer(JsonNode t, DataSplit split, Path runDir) {
         try {
-            Files.createDirectories(runDir);
-            Path copy = runDir.resolve("tokenizer.tiktoken");
-            String kept = "tokenizer.tiktoken";
-            BpeTokenizer tok;
+            Path copy = runDir.resolve("tokenizer.tiktoken"), txt = runDir.resolve(LanguageModels.TOKENIZER_TXT);
+            if (t.isTextual() && (t.asText().equals("cl100k_base") || t.asText().equals("o200k_base"))) {
+                Files.createDirectories(runDir);
+                RunFiles.writeAtomically(txt, (t.asText() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                return BpeTokenizer.named(t.asText());
+            }
+            TiktokenRanks ranks;
             if (t.isObject() && t.size() == 1 && t.path("train").isInt()) {
-                TiktokenRanks ranks = BpeTrainer.train(split.train(), t.get("train").asInt());   // deterministic
-                ranks.write(copy);
-                tok = BpeTokenizer.of(ranks);
-            } else if (t.isTextual() && (t.asText().equals("cl100k_base") || t.asText().equals("o200k_base"))) {
-                tok = BpeTokenizer.named(t.asText());
-                kept = t.asText();
+                ranks = BpeTrainer.train(split.train(), t.get("train").asInt());   // deterministic
             } else if (t.isTextual()) {
-                tok = BpeTokenizer.named(t.asText());
-                if (!Files.exists(copy) || !Files.isSameFile(Path.of(t.asText()), copy))
-                    Files.copy(Path.of(t.asText()), copy, StandardCopyOption.REPLACE_EXISTING);
+                Path source = Path.of(t.asText());
+                if (!Files.exists(source) && !source.isAbsolute() && Files.isRegularFile(copy)) source = copy;
+                ranks = TiktokenRanks.read(source);
             } else {
                 throw new Blt4jException("config: model.tokenizer must be cl100k_base, o200k_base, a tiktoken ranks file"
                         + " or {train: VOCAB}, got " + t);
             }
-            Files.writeString(runDir.resolve("tokenizer.txt"), kept + "\n");
-            return tok;
+            String sha = ranks.sha256();
+            if (Files.isRegularFile(copy)) {
+                String kept = Sha256.ofFile(copy);
+                if (!kept.equals(sha))
+                    throw new Blt4jException("run folder " + runDir + " keeps another tokenizer (tokenizer.tiktoken, sha256 "
+                            + kept.substring(0, 16) + "…) than model.tokenizer " + t + " gives now (sha256 " + sha.substring(0, 16)
+                            + "…): a resume needs the tokenizer the run trained with (point model.tokenizer at " + copy
+                            + "); to start afresh give another --out");
+            } else {
+                Files.createDirectories(runDir);
+                ranks.write(copy);
+            }
+            RunFiles.writeAtomically(txt, ("tokenizer.tiktoken\nsha256 " + sha + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return BpeTokenizer.of(ranks);
         } catch (IOException e) {
             throw new Blt4jException("run folder " + runDir + ": cannot keep the tokenizer (" + e.getMessage() + ")");
         }

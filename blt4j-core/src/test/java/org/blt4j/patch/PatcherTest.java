@@ -136,6 +136,11 @@ class PatcherTest {
         assertArrayEquals(new int[] {1, 1, 3, 3}, lengths(a, t, null, true));
         // a delimiter at position 0 gives no empty patch
         assertArrayEquals(new int[] {1, 2}, lengths(a, new int[] {3, 10, 11}, null, false));
+        // text encoded by blt4j (no delimiters) would be one patch: refused, naming what bpe patching needs
+        int[] text = ByteTokenizer.encode("The quick brown fox.", true, false);
+        Blt4jException e = assertThrows(Blt4jException.class, () -> lengths(a, text, null, true));
+        assertTrue(e.getMessage().contains("bpe patching cuts after BPE delimiters") && e.getMessage().contains("space"), e.getMessage());
+        assertArrayEquals(new int[] {1, 1}, lengths(a, new int[] {1, 10}, null, false), "two ids: nothing to cut");
     }
 
     @Test

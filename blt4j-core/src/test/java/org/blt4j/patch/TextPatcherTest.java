@@ -36,7 +36,7 @@ class TextPatcherTest {
                 PatcherArgs.of("entropy", 0.2, null, true, null, 4.5),     // monotonic
                 PatcherArgs.of("entropy", 1.8, 0.05, false, null, 4.5),    // threshold_add
                 PatcherArgs.topK(4.5), PatcherArgs.fixed(3), PatcherArgs.ofMode(PatchingMode.BYTE),
-                PatcherArgs.ofMode(PatchingMode.SPACE), PatcherArgs.ofMode(PatchingMode.BPE));
+                PatcherArgs.ofMode(PatchingMode.SPACE));   // bpe: refused on text (no delimiters), below
         List<PatcherArgs> out = new ArrayList<>();
         for (PatcherArgs a : base) {
             out.add(a);
@@ -98,6 +98,11 @@ class TextPatcherTest {
             for (PatcherArgs a : modes())
                 for (Chunking c : List.of(exact, exact.with(100, exact.warmup()), new Chunking(37, exact.warmup(), 50, 3)))
                     assertSame(text, a, c);
+        // bpe patching needs delimiters that text encoded as bytes lacks: both paths refuse it (it was one patch)
+        byte[] text = texts.get(0);
+        Patcher bpe = PatcherArgs.ofMode(PatchingMode.BPE).build();
+        assertThrows(org.blt4j.Blt4jException.class, () -> TextPatcher.inMemory(ByteTokenizer.encode(text, true, false), bpe, MODEL, exact));
+        assertThrows(org.blt4j.Blt4jException.class, () -> stream(text, bpe, exact));
     }
 
     @Test

@@ -67,7 +67,7 @@ class TokenTaskTest {
         assertTrue(straight.heldOutBpb() > 0 && straight.heldOutBpb() < 8, "held-out bpb " + straight.heldOutBpb());
         List<MetricsLog.Entry> m = MetricsLog.read(straightDir);
         assertEquals(straight.heldOutBpb(), m.getLast().get(MetricsLog.HELDOUT_BPB_ALL), 1e-12);
-        assertEquals("tokenizer.tiktoken\n", Files.readString(straightDir.resolve("tokenizer.txt")));
+        assertEquals("tokenizer.tiktoken\nsha256 " + org.blt4j.io.Sha256.ofFile(ranks) + "\n", Files.readString(straightDir.resolve("tokenizer.txt")));
         assertEquals(Files.readString(ranks), Files.readString(straightDir.resolve("tokenizer.tiktoken")));
 
         Path run = tmp.resolve("resumed");
@@ -101,6 +101,39 @@ class TokenTaskTest {
         assertEquals(BpeTokenizer.named(ranks.toString()).vocabSize(), 400);
     }
 
+    /**
+     * The run keeps the tokenizer it trained with: a resume whose model.tokenizer file was edited is refused before the
+     * run's copy is touched (it was overwritten, then the resume refused, and eval took the new file without a word);
+     * a relative model.tokenizer that does not resolve from here takes the run's copy; eval refuses a ranks file that
+     * is not the recorded one, even of the same size.
+     */
+    @Test
+    void theRunKeepsItsTokenizer() throws Exception {
+        Path run = tmp.resolve("kept"), edited = tmp.resolve("edited.tiktoken");
+        Files.copy(ranks, edited);
+        ObjectNode tree = config(run, 4, "");
+        ((ObjectNode) tree.get("model")).put("tokenizer", edited.toString());
+        train(tree, null, Long.MAX_VALUE);
+        byte[] kept = Files.readAllBytes(run.resolve("tokenizer.tiktoken"));
+        List<String> lines = new java.util.ArrayList<>(Files.readAllLines(edited));   // the same tokens, two ranks swapped
+        String a = lines.get(300).split(" ")[0], b = lines.get(301).split(" ")[0];
+        lines.set(300, b + " 300");
+        lines.set(301, a + " 301");
+        Files.write(edited, lines);
+        var e = assertThrows(Blt4jException.class, () -> train(tree, run, Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains("keeps another tokenizer"), e.getMessage());
+        assertTrue(java.util.Arrays.equals(kept, Files.readAllBytes(run.resolve("tokenizer.tiktoken"))), "the run's copy is untouched");
+
+        Files.write(run.resolve("tokenizer.tiktoken"), lines);   // same size, another tokenizer: eval refuses it
+        var ev = assertThrows(Blt4jException.class, () -> org.blt4j.eval.LanguageModels.load(run, null));
+        assertTrue(ev.getMessage().contains("is not the tokenizer this token LM was trained with"), ev.getMessage());
+        Files.write(run.resolve("tokenizer.tiktoken"), kept);
+        org.blt4j.eval.LanguageModels.load(run, null);
+
+        ((ObjectNode) tree.get("model")).put("tokenizer", "no-such-dir/edited.tiktoken");   // resumed from elsewhere
+        assertEquals(4, train(tree, run, Long.MAX_VALUE).steps());
+    }
+
     @Test
     void tokenizerTrainedOnTheTrainingSplitIsKeptInTheRunFolder() throws Exception {
         Path out = tmp.resolve("trained");
@@ -110,7 +143,7 @@ class TokenTaskTest {
         var split = Training.split(cfg);
         TokenTask task = Training.tokenTask(cfg, split);
         assertEquals(300 + TokenIdStream.OFFSET, task.args().vocabSize());
-        assertEquals("tokenizer.tiktoken\n", Files.readString(out.resolve("tokenizer.txt")));
+        assertTrue(Files.readString(out.resolve("tokenizer.txt")).startsWith("tokenizer.tiktoken\nsha256 "));
         Path expected = tmp.resolve("expected.tiktoken");
         BpeTrainer.train(split.train(), 300).write(expected);
         assertEquals(Files.readString(expected), Files.readString(out.resolve("tokenizer.tiktoken")));
