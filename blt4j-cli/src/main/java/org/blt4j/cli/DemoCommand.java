@@ -52,6 +52,20 @@ final class DemoCommand implements Callable<Integer> {
             throw new Blt4jException("--out " + out + " is a file: give a folder (it is created if missing)");
         long t0 = System.nanoTime();
         Files.createDirectories(out);
+        org.blt4j.run.RunFiles.Lock held;
+        try {   // a second demo on the same --out deleted the running one's runs and trained beside it
+            held = org.blt4j.run.RunFiles.lock(out);
+        } catch (Blt4jException e) {
+            throw new Blt4jException("--out " + out + " is in use by another demo (it holds " + out.resolve(".lock")
+                    + "): wait for it to end or give another --out");
+        }
+        try (held) {
+            return demo(t0);
+        }
+    }
+
+    /** The five steps, with --out locked for this process. */
+    private int demo(long t0) throws Exception {
         replacePreviousRun(out);
         Path data = out.resolve(Bundled.CORPUS);
         Bundled.copyCorpus(data);

@@ -49,5 +49,11 @@ class DemoCommandTest {
         assertTrue(org.blt4j.io.Json.MAPPER.readTree(again.getFirst()).path("step").asLong() <= 10, again.getFirst());
         assertTrue(!metrics.isEmpty());
         assertTrue(Files.isRegularFile(tmp.resolve("blt/latest")));
+        // while a demo holds --out (here: this process holds its lock), another is refused before it deletes anything
+        try (org.blt4j.run.RunFiles.Lock held = org.blt4j.run.RunFiles.lock(tmp)) {
+            CliErrorsTest.assertClear(CliErrorsTest.run("demo", "--entropy-minutes", "0.03", "--blt-minutes", "0.03", "--out",
+                    tmp.toString()), "is in use by another demo");
+        }
+        assertTrue(Files.isRegularFile(tmp.resolve("blt/latest")), "the running demo's runs are kept");
     }
 }

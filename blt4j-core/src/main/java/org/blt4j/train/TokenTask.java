@@ -12,11 +12,15 @@ import org.blt4j.model.EntropyModel;
 public final class TokenTask extends LmTask {
     private final TokenIdStream.Stream train, heldOut;
 
+    /** what the run folder keeps beside the checkpoints (the tokenizer): written by {@link #install} */
+    private final java.util.function.Consumer<java.nio.file.Path> keep;
+
     public TokenTask(EntropyModel model, TokenIdStream.Stream train, TokenIdStream.Stream heldOut, int batchSize,
-                     int seqLen, Long shuffleSeed) {
+                     int seqLen, Long shuffleSeed, java.util.function.Consumer<java.nio.file.Path> keep) {
         super(model, train.ids(), batchSize, seqLen, shuffleSeed);
         this.train = train;
         this.heldOut = heldOut;
+        this.keep = keep;
         this.inputs = InputsFingerprint.lazy(new int[][] {train.ids(), train.byteLengths(), heldOut.ids(), heldOut.byteLengths()}, new float[0][]);
     }
 
@@ -25,6 +29,8 @@ public final class TokenTask extends LmTask {
     @Override public String inputs() { return inputs.get(); }
 
     @Override public String kind() { return "token"; }
+
+    @Override public void install(java.nio.file.Path runDir) { keep.accept(runDir); }
 
     @Override
     long bytesOf(int[] y) {

@@ -22,6 +22,12 @@ public interface TrainTask {
 
     void seek(long position);
 
+    /**
+     * Writes what the run folder keeps beside its checkpoints (a token LM's tokenizer); called by the Trainer once it
+     * holds the folder and a resume passed its checks, so a refused run writes nothing there.
+     */
+    default void install(java.nio.file.Path runDir) {}
+
     /** A fingerprint of what the task trains on (saved with checkpoints, compared on resume); "" when not known. */
     default String inputs() {
         return "";

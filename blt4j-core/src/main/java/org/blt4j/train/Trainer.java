@@ -129,6 +129,7 @@ public final class Trainer {
         } else {
             metrics = MetricsLog.fresh(runDir);
         }
+        task.install(runDir);
 
         long startNanos = System.nanoTime();
         double budgetS = t.minutes() != null ? t.minutes() * 60 : Double.POSITIVE_INFINITY;

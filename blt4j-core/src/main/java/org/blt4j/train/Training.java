@@ -108,7 +108,8 @@ public final class Training {
             throw new Blt4jException("config: model.tokenizer is missing: the token LM needs cl100k_base, o200k_base, a"
                     + " tiktoken ranks file (write one with bpe-train) or {train: VOCAB}");
         Path runDir = Path.of(cfg.train().out());
-        BpeTokenizer tok = tokenizer(t, split, runDir);
+        Kept kept = tokenizer(t, split, runDir);
+        BpeTokenizer tok = kept.tokenizer();
         int vocab = TokenIdStream.vocabSize(tok);
         com.fasterxml.jackson.databind.node.ObjectNode argsTree = (com.fasterxml.jackson.databind.node.ObjectNode) cfg.model().args().deepCopy();
         if (argsTree.has("vocab_size") && argsTree.get("vocab_size").asInt() != vocab)
@@ -121,24 +122,41 @@ public final class Training {
         ParamStore params = ParamStore.allocate(specs);
         Init.init(params, cfg.train().seed(), false);
         return new TokenTask(new EntropyModel(args, params), TokenIdStream.encode(split.train(), tok),
-                TokenIdStream.encode(split.heldOut(), tok), cfg.data().batchSize(), cfg.data().seqLen(), cfg.shuffleSeed());
+                TokenIdStream.encode(split.heldOut(), tok), cfg.data().batchSize(), cfg.data().seqLen(), cfg.shuffleSeed(),
+                kept::keep);
+    }
+
+    /** A token LM's tokenizer, and what the run folder keeps of it (written by {@link #keep} once the folder is claimed). */
+    private record Kept(BpeTokenizer tokenizer, String name, TiktokenRanks ranks, String sha) {
+        /** RUN/tokenizer.txt names the tokenizer (and the ranks file's SHA-256); RUN/tokenizer.tiktoken is the ranks file. */
+        void keep(Path runDir) {
+            try {
+                Files.createDirectories(runDir);
+                Path copy = runDir.resolve("tokenizer.tiktoken");
+                if (ranks != null && !Files.isRegularFile(copy)) ranks.write(copy);
+                String txt = ranks == null ? name + "\n" : "tokenizer.tiktoken\nsha256 " + sha + "\n";
+                RunFiles.writeAtomically(runDir.resolve(LanguageModels.TOKENIZER_TXT), txt.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new Blt4jException("run folder " + runDir + ": cannot keep the tokenizer (" + e.getMessage() + ")");
+            }
+        }
     }
 
     /**
-     * The tokenizer model.tokenizer names, kept in the run folder: RUN/tokenizer.txt names it (a bundled encoding, or
-     * tokenizer.tiktoken, the ranks file copied or trained there, with its SHA-256 on a second line). A run folder that
-     * already keeps another ranks file is refused before anything is written (a resume with an edited tokenizer file
-     * overwrote the run's copy, then was refused: the model was left beside a tokenizer it never saw); a ranks file
-     * named by a relative path that does not resolve from here is taken from the run's copy (a resume from another
-     * folder).
+     * The tokenizer model.tokenizer names: a bundled encoding, a ranks file, or {train: VOCAB}. Nothing is written here:
+     * the run folder gets its copy when the Trainer has claimed it ({@link TrainTask#install}; a refused run rewrote
+     * the folder's tokenizer before its refusal). A folder that already keeps another tokenizer is refused (a resume
+     * with an edited ranks file overwrote the run's copy, then was refused: the model was left beside a tokenizer it
+     * never saw); a ranks file named by a relative path that does not resolve from here is taken from the run's copy
+     * (a resume from another folder).
      */
-    private static BpeTokenizer tokenizer(JsonNode t, DataSplit split, Path runDir) {
+    private static Kept tokenizer(JsonNode t, DataSplit split, Path runDir) {
         try {
             Path copy = runDir.resolve("tokenizer.tiktoken"), txt = runDir.resolve(LanguageModels.TOKENIZER_TXT);
+            String keptName = Files.isRegularFile(txt) ? Files.readAllLines(txt).stream().findFirst().orElse("").strip() : null;
             if (t.isTextual() && (t.asText().equals("cl100k_base") || t.asText().equals("o200k_base"))) {
-                Files.createDirectories(runDir);
-                RunFiles.writeAtomically(txt, (t.asText() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                return BpeTokenizer.named(t.asText());
+                if (keptName != null && !keptName.equals(t.asText())) throw another(runDir, keptName, t);
+                return new Kept(BpeTokenizer.named(t.asText()), t.asText(), null, null);
             }
             TiktokenRanks ranks;
             if (t.isObject() && t.size() == 1 && t.path("train").isInt()) {
@@ -152,22 +170,21 @@ public final class Training {
                         + " or {train: VOCAB}, got " + t);
             }
             String sha = ranks.sha256();
+            if (keptName != null && !keptName.equals("tokenizer.tiktoken")) throw another(runDir, keptName, t);
             if (Files.isRegularFile(copy)) {
                 String kept = Sha256.ofFile(copy);
-                if (!kept.equals(sha))
-                    throw new Blt4jException("run folder " + runDir + " keeps another tokenizer (tokenizer.tiktoken, sha256 "
-                            + kept.substring(0, 16) + "…) than model.tokenizer " + t + " gives now (sha256 " + sha.substring(0, 16)
-                            + "…): a resume needs the tokenizer the run trained with (point model.tokenizer at " + copy
-                            + "); to start afresh give another --out");
-            } else {
-                Files.createDirectories(runDir);
-                ranks.write(copy);
+                if (!kept.equals(sha)) throw another(runDir, "tokenizer.tiktoken (sha256 " + kept.substring(0, 16) + "…)", t);
             }
-            RunFiles.writeAtomically(txt, ("tokenizer.tiktoken\nsha256 " + sha + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return BpeTokenizer.of(ranks);
+            return new Kept(BpeTokenizer.of(ranks), "tokenizer.tiktoken", ranks, sha);
         } catch (IOException e) {
-            throw new Blt4jException("run folder " + runDir + ": cannot keep the tokenizer (" + e.getMessage() + ")");
+            throw new Blt4jException("run folder " + runDir + ": cannot read its tokenizer (" + e.getMessage() + ")");
         }
+    }
+
+    private static Blt4jException another(Path runDir, String kept, JsonNode t) {
+        return new Blt4jException("run folder " + runDir + " keeps another tokenizer (" + kept + ") than model.tokenizer " + t
+                + " gives now: a resume needs the tokenizer the run trained with (point model.tokenizer at the run's copy,"
+                + " " + runDir.resolve("tokenizer.tiktoken") + "); to start afresh give another --out");
     }
 
     /** The BLT task: entropies of both streams from the config's entropy model (cached next to the data). */

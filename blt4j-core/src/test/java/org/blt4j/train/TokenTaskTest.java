@@ -124,6 +124,15 @@ class TokenTaskTest {
         assertTrue(e.getMessage().contains("keeps another tokenizer"), e.getMessage());
         assertTrue(java.util.Arrays.equals(kept, Files.readAllBytes(run.resolve("tokenizer.tiktoken"))), "the run's copy is untouched");
 
+        // a new run with a bundled encoding into the folder: refused before anything is written (tokenizer.txt was
+        // rewritten to cl100k_base, and the run's eval broke)
+        String txt = Files.readString(run.resolve("tokenizer.txt"));
+        ObjectNode cl = tree.deepCopy();
+        ((ObjectNode) cl.get("model")).put("tokenizer", "cl100k_base");
+        var other = assertThrows(Blt4jException.class, () -> train(cl, null, Long.MAX_VALUE));
+        assertTrue(other.getMessage().contains("keeps another tokenizer (tokenizer.tiktoken)"), other.getMessage());
+        assertEquals(txt, Files.readString(run.resolve("tokenizer.txt")));
+
         Files.write(run.resolve("tokenizer.tiktoken"), lines);   // same size, another tokenizer: eval refuses it
         var ev = assertThrows(Blt4jException.class, () -> org.blt4j.eval.LanguageModels.load(run, null));
         assertTrue(ev.getMessage().contains("is not the tokenizer this token LM was trained with"), ev.getMessage());
@@ -143,6 +152,8 @@ class TokenTaskTest {
         var split = Training.split(cfg);
         TokenTask task = Training.tokenTask(cfg, split);
         assertEquals(300 + TokenIdStream.OFFSET, task.args().vocabSize());
+        assertTrue(!Files.exists(out.resolve("tokenizer.txt")), "nothing written before the Trainer claims the folder");
+        task.install(out);
         assertTrue(Files.readString(out.resolve("tokenizer.txt")).startsWith("tokenizer.tiktoken\nsha256 "));
         Path expected = tmp.resolve("expected.tiktoken");
         BpeTrainer.train(split.train(), 300).write(expected);

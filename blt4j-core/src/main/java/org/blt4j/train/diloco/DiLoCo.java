@@ -92,6 +92,7 @@ public final class DiLoCo {
         } else {
             metrics = MetricsLog.fresh(runDir);
         }
+        task.install(runDir);   // the token LM's tokenizer, now that the folder is this run's
         TrainCheckpoint ckpt = new TrainCheckpoint(runDir, cfg.train().keep());
         LrSchedule sched = DiLoCoWorker.schedule(cfg.optim(), total);
         TrainConfig.Train t = cfg.train();
