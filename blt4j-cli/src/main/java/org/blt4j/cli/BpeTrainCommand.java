@@ -47,7 +47,7 @@ final class BpeTrainCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         TiktokenRanks ranks = BpeTrainer.train(split.train(), vocab);
         double s = (System.nanoTime() - t0) / 1e9;
-        ranks.write(out);
+        ranks.write(out, false);   // never over a file that appeared meanwhile (two bpe-train with one --out: one was lost)
         System.out.printf("trained %,d tokens on %,d bytes in %.1f s; wrote %s%n", ranks.size(),
                 Corpus.totalBytes(split.train()), s, out);
         if (!split.heldOut().isEmpty()) {

@@ -158,9 +158,13 @@ public final class EntropyCache {
         void write(FileChannel ch) throws IOException;
     }
 
+    /**
+     * Written aside (".NAME.tmp-PID-RANDOM") and renamed in; a dead writer's leftovers are removed first (they were
+     * named without the pid and left for good after a kill -9: 4 bytes per corpus byte each).
+     */
     private static void writeAtomically(Path target, Writer body) throws IOException {
-        String rnd = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp-" + rnd);
+        org.blt4j.io.AtomicFiles.removeStale(target);
+        Path tmp = org.blt4j.io.AtomicFiles.sibling(target, "tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 body.write(ch);

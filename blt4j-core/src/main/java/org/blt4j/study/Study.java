@@ -57,6 +57,9 @@ public final class Study {
         return new Study(cfg, log).run(command, text);
     }
 
+    /** whether this run got the folder's lock (only then may it delete a folder it created) */
+    private boolean heldLock;
+
     private Path run(String command, String notes) {
         boolean created = !Files.exists(out);
         try {
@@ -67,8 +70,9 @@ public final class Study {
         try {
             return runInFolder(command, notes);
         } catch (RuntimeException e) {
-            // a folder this run made and no config claimed (refused before anything trained) is not left behind
-            if (created && !Files.exists(out.resolve("study.json"))) StudyFiles.deleteTree(out);
+            // a folder this run made and no config claimed (refused before anything trained) is not left behind; only
+            // when this run held its lock (one that lost it to a study started at the same moment deleted the winner's)
+            if (created && heldLock && !Files.exists(out.resolve("study.json"))) StudyFiles.deleteTree(out);
             throw e;
         }
     }
@@ -76,6 +80,7 @@ public final class Study {
     private Path runInFolder(String command, String notes) {
         try (var lock = java.nio.channels.FileChannel.open(out.resolve(".lock"), java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.WRITE); var held = lock.tryLock()) {
+            heldLock = held != null;
             if (held == null)
                 throw new Blt4jException("study: another study is running in " + out + " (it holds " + out.resolve(".lock")
                         + "); wait for it, or pass another --out");

@@ -79,18 +79,40 @@ public final class TiktokenRanks {
     }
 
     public void write(Path file) {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp-" + Long.toHexString(System.nanoTime()));
+        write(file, true);
+    }
+
+    /**
+     * Writes the ranks file aside and renames it in; with {@code replace} false an existing file (one that appeared
+     * since the caller checked: another bpe-train with the same --out) is refused and left as it is.
+     */
+    public void write(Path file, boolean replace) {
+        AtomicFiles.removeStale(file);
+        Path tmp = AtomicFiles.sibling(file, "tmp");
         try {
             try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.US_ASCII)) {
                 Base64.Encoder enc = Base64.getEncoder();
                 for (int r = 0; r < tokens.length; r++) w.write(enc.encodeToString(tokens[r]) + " " + r + "\n");
             }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            if (replace) Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            else {
+                try {
+                    Files.createLink(file, tmp);   // fails when file exists: no replacing what another writer installed
+                } catch (java.nio.file.FileAlreadyExistsException e) {
+                    throw new Blt4jException("BPE ranks file " + file + " appeared while this one was trained (another bpe-train"
+                            + " with the same --out?): it is left as it is; give a new file name");
+                } catch (UnsupportedOperationException | IOException e) {
+                    if (Files.exists(file)) throw new Blt4jException("BPE ranks file " + file + " exists: give a new file name");
+                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);   // no hard links here: a rename
+                }
+                Files.deleteIfExists(tmp);
+            }
             Path dir = file.toAbsolutePath().getParent();
             if (dir != null) AtomicFiles.fsyncDir(dir);
         } catch (IOException e) {
-            AtomicFiles.deleteQuietly(tmp);
             throw new Blt4jException("cannot write BPE ranks file " + file + ": " + e.getMessage(), e);
+        } finally {
+            AtomicFiles.deleteQuietly(tmp);   // gone after the rename; left by a refusal or a failure otherwise
         }
     }
 

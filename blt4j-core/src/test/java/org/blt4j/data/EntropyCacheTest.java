@@ -127,6 +127,14 @@ class EntropyCacheTest {
         assertEquals(4L * ids.length, Files.size(first.file()));
         assertTrue(Files.exists(EntropyCache.sidecar(first.file())));
 
+        // a writer killed mid-write left its partial file (a pid that is gone): the next write removes it
+        Path dead = first.file().resolveSibling("." + first.file().getFileName() + ".tmp-" + deadPid() + "-0123456789abcdef");
+        Files.write(dead, new byte[100]);
+        Files.delete(first.file());
+        EntropyCache.entropies(model, ids, data, dir.resolve("cache"), c, ChunkedEntropies.Progress.NONE, log::add);
+        assertFalse(Files.exists(dead), "a dead writer's partial cache is removed");
+        assertTrue(Files.exists(first.file()));
+
         EntropyCache.Result second = EntropyCache.entropies(model, ids, data, dir.resolve("cache"), c,
                 (done, total) -> updates.incrementAndGet(), log::add);
         assertFalse(second.computed());
@@ -138,6 +146,11 @@ class EntropyCacheTest {
         EntropyCache.Result third = EntropyCache.entropies(model, other, data, null, c, ChunkedEntropies.Progress.NONE, log::add);
         assertTrue(third.computed());
         assertNotEquals(first.file(), third.file());
+    }
+
+    /** A pid no process has now. */
+    static long deadPid() {
+        for (long pid = 4_000_000; ; pid++) if (ProcessHandle.of(pid).isEmpty()) return pid;
     }
 
     @Test

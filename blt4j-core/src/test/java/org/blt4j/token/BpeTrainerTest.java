@@ -135,4 +135,23 @@ class BpeTrainerTest {
         e = assertThrows(Blt4jException.class, () -> BpeTrainer.train(List.of(), 2_000_000_000)); // was an OutOfMemoryError
         assertTrue(e.getMessage().contains("got 2000000000"), e.getMessage());
     }
+
+    /**
+     * write(file, false) never replaces a file that appeared since the caller checked (two bpe-train with one --out
+     * both said "wrote", one tokenizer was lost): refused, the other file left as it was, no temporary left behind.
+     */
+    @Test
+    void writingWithoutReplacingRefusesAFileThatAppeared(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        TiktokenRanks ranks = BpeTrainer.train(List.of("the cat sat on the mat".getBytes(StandardCharsets.UTF_8)), 260);
+        Path out = tmp.resolve("bpe.tiktoken");
+        ranks.write(out, false);
+        assertEquals(ranks.size(), TiktokenRanks.read(out).size());
+        Files.writeString(out, "theirs");
+        Blt4jException e = assertThrows(Blt4jException.class, () -> ranks.write(out, false));
+        assertTrue(e.getMessage().contains("appeared while this one was trained"), e.getMessage());
+        assertEquals("theirs", Files.readString(out));
+        try (var files = Files.list(tmp)) {
+            assertEquals(List.of(out), files.toList(), "no temporary left");
+        }
+    }
 }
