@@ -85,7 +85,8 @@ public class TrainDiLoCoCommand implements Callable<Integer> {
 
     /** On resume, the DiLoCo options not given on the command line are the run's own (its checkpoint's state). */
     private void savedArgs(Path runDir) {
-        com.fasterxml.jackson.databind.JsonNode d = TrainCheckpoint.readState(runDir).extra().path("diloco");
+        com.fasterxml.jackson.databind.JsonNode d = TrainCheckpoint.readState(org.blt4j.train.diloco.DiLoCo.checkpointToResume(runDir))
+                .extra().path("diloco");
         if (!d.isObject() || spec == null) return;
         picocli.CommandLine.ParseResult given = spec.commandLine().getParseResult();
         if (!given.hasMatchedOption("--workers")) workers = d.path("workers").asInt(workers);
@@ -96,9 +97,7 @@ public class TrainDiLoCoCommand implements Callable<Integer> {
 
     /** The run's saved config may differ from this one only in {@link TrainConfig#RESUMABLE} keys. */
     private static void checkResumable(TrainConfig cfg, Path runDir) {
-        if (!Files.isRegularFile(runDir.resolve(TrainCheckpoint.LATEST)))
-            throw new Blt4jException("--resume: no checkpoint in " + runDir + " (no " + TrainCheckpoint.LATEST + " file)");
-        var st = TrainCheckpoint.readState(runDir);
+        var st = TrainCheckpoint.readState(org.blt4j.train.diloco.DiLoCo.checkpointToResume(runDir));
         TrainConfig saved = TrainConfig.fromTree((ObjectNode) st.trainConfig(), List.of(), runDir + "/state.json");
         List<String> changed = cfg.changedFrom(saved);
         if (!changed.isEmpty())

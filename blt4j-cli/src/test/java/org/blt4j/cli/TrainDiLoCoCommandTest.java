@@ -55,7 +55,7 @@ class TrainDiLoCoCommandTest {
     void badOptionsAreOneLineErrors() {
         CliErrorsTest.assertClear(CliErrorsTest.run("train-diloco", "--config", config.toString(), "--workers", "0"), "workers");
         CliErrorsTest.assertClear(CliErrorsTest.run("train-diloco", "--config", config.toString(), "--outer-momentum", "1"), "momentum");
-        CliErrorsTest.assertClear(CliErrorsTest.run("train-diloco", "--config", config.toString(), "--resume"), "no checkpoint");
+        CliErrorsTest.assertClear(CliErrorsTest.run("train-diloco", "--config", config.toString(), "--resume"), "nothing to resume in");
         CliErrorsTest.assertClear(CliErrorsTest.run("train-diloco", "--config", config.toString(), "--workers", "1000"), "no document");
     }
 }

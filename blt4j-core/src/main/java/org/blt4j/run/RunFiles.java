@@ -93,7 +93,7 @@ public final class RunFiles {
         if (!steps.isEmpty())
             throw new Blt4jException("run folder " + runDir + " holds checkpoints (" + steps.getLast().getFileName() + " and "
                     + (steps.size() - 1) + " more) but no " + TrainCheckpoint.LATEST + " file: continue from one with --resume "
-                    + steps.getLast() + ", give another --out, or delete the folder");
+                    + steps.getLast() + " (train-diloco: --resume), give another --out, or delete the folder");
     }
 
     /**

@@ -43,6 +43,20 @@ public final class DiLoCo {
         this.out = out;
     }
 
+    /**
+     * What a DiLoCo --resume continues from: the run folder (its latest step), or, when the run was killed between a
+     * step folder's rename and the write of {@code latest} (each round's outer state is written before its step
+     * folder), its newest complete step folder; the advice "--resume STEP" of the plain trainer does not apply here.
+     */
+    public static Path checkpointToResume(Path runDir) {
+        if (Files.isRegularFile(runDir.resolve(TrainCheckpoint.LATEST))) return runDir;
+        List<Path> steps = org.blt4j.io.ModelDirs.steps(runDir);
+        if (steps.isEmpty() || !Files.isRegularFile(steps.getLast().resolve(org.blt4j.io.ModelDirs.STATE)))
+            throw new Blt4jException("nothing to resume in " + runDir + " (no " + TrainCheckpoint.LATEST + " file and no"
+                    + " complete step folder): start afresh in another --out, or delete the folder");
+        return steps.getLast();
+    }
+
     /** Trains to train.steps, from scratch or (resume) from the run folder's newest checkpoint; stops after stopAfterRounds rounds of this call. */
     public Result run(RoundRunner runner, boolean resume, long stopAfterRounds) {
         try (org.blt4j.run.RunFiles.Lock lock = org.blt4j.run.RunFiles.claim(runDir, resume)) {
@@ -62,9 +76,11 @@ public final class DiLoCo {
         long rounds = args.rounds(total);
         MetricsLog metrics;
         if (resume) {
-            if (!Files.isRegularFile(runDir.resolve(TrainCheckpoint.LATEST)))
-                throw new Blt4jException("nothing to resume in " + runDir + " (no " + TrainCheckpoint.LATEST + " file)");
-            TrainState s = TrainCheckpoint.load(runDir, task.params(), null, null);
+            Path from = checkpointToResume(runDir);
+            if (!from.equals(runDir))
+                out.printf("no %s file in %s (a run killed before it was written): resuming from its newest step folder, %s%n",
+                        TrainCheckpoint.LATEST, runDir, from.getFileName());
+            TrainState s = TrainCheckpoint.load(from, task.params(), null, null);
             JsonNode x = s.extra();
             if (!x.path("kind").asText().equals(task.kind()) || !x.has("diloco"))
                 throw new Blt4jException("cannot resume " + runDir + ": it is not a DiLoCo '" + task.kind() + "' run");

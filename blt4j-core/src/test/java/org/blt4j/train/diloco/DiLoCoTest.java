@@ -173,6 +173,17 @@ class DiLoCoTest {
         Blt4jException e = assertThrows(Blt4jException.class,
                 () -> diloco(entropyConfig(run, 11), new DiLoCoArgs(3, 3, 0.7, 0.9), true, Long.MAX_VALUE));
         assertTrue(e.getMessage().contains("workers=2"), e.getMessage());
+
+        // killed between round 2's step folder and its latest file: --resume takes the newest step folder (it was a
+        // dead end: "no latest file", and the advice "--resume STEP" is not a train-diloco flag) and ends the same
+        Path killed = tmp.resolve("n2-d");
+        diloco(entropyConfig(killed, 11), args, false, 2);
+        Files.delete(killed.resolve("latest"));
+        e = assertThrows(Blt4jException.class, () -> diloco(entropyConfig(killed, 11), args, false, Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains("(train-diloco: --resume)"), e.getMessage());
+        DiLoCo.Result resumed = diloco(entropyConfig(killed, 11), args, true, Long.MAX_VALUE);
+        assertArrayEquals(params(a), params(resumed));
+        assertEquals(a.losses().subList(6, 11), resumed.losses());
     }
 
     @Test
