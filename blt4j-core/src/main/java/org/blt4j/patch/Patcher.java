@@ -201,7 +201,7 @@ public sealed interface Patcher permits Patcher.Causal, Patcher.LookAhead {
         @Override
         public int[] unsplitLengths(int[] tokens, float[] entropies, boolean includeNextToken) {
             int total = tokens.length + (includeNextToken ? 1 : 0);
-            int[] out = new int[(total + patchSize - 1) / patchSize];
+            int[] out = new int[(int) Math.ceilDiv((long) total, patchSize)];   // total + patchSize - 1 wrapped near 2^31
             Arrays.fill(out, patchSize);
             if (total % patchSize != 0) out[out.length - 1] = total % patchSize;
             return out;

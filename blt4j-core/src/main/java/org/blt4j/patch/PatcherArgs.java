@@ -29,6 +29,8 @@ public record PatcherArgs(
             throw new Blt4jException("patcher: patch_size must be a positive number, got " + patchSize);
         if (mode == PatchingMode.STATIC && patchSize != Math.rint(patchSize))
             throw new Blt4jException("patcher: static patching needs a whole patch_size, got " + patchSize);
+        if (mode == PatchingMode.STATIC && patchSize > Integer.MAX_VALUE)   // (int) 1e12 became 2^31 - 1, then wrapped
+            throw new Blt4jException("patcher: static patch_size must be at most " + Integer.MAX_VALUE + ", got " + patchSize);
         if (maxPatchLength != null && maxPatchLength < 1)
             throw new Blt4jException("patcher: max_patch_length must be >= 1 (or absent), got " + maxPatchLength);
         if (threshold != null && !Double.isFinite(threshold))

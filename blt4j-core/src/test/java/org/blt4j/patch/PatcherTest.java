@@ -125,6 +125,14 @@ class PatcherTest {
         assertArrayEquals(new int[] {1, 2, 1, 1}, lengths(a, e, null, false));
     }
 
+    /** A static patch_size near 2^31 covers the text in one patch (its length sum wrapped: an index -1); past 2^31: refused. */
+    @Test
+    void aHugeStaticPatchSizeIsOnePatch() {
+        assertArrayEquals(new int[] {7}, lengths(PatcherArgs.fixed(Integer.MAX_VALUE), SIX, null, true));
+        Blt4jException e = assertThrows(Blt4jException.class, () -> PatcherArgs.of("static", null, null, false, null, 1e12));
+        assertTrue(e.getMessage().contains("at most " + Integer.MAX_VALUE), e.getMessage());
+    }
+
     @Test
     void bpe() {
         PatcherArgs a = PatcherArgs.ofMode(PatchingMode.BPE);

@@ -33,6 +33,26 @@ public final class ParquetDatasetReader implements PatchedData.Reader {
         }
     }
 
+    /**
+     * The dataset's {@code _blt4j.json} (written last, when the job committed): a folder without it is not a whole
+     * dataset (a copy that lost it, or part files put together by hand) and is refused.
+     */
+    static JsonNode committed(SparkSession spark, String uri, String where) {
+        org.apache.hadoop.fs.Path meta = new org.apache.hadoop.fs.Path(java.net.URI.create(uri.endsWith("/") ? uri : uri + "/"))
+                .suffix(PatchedSchema.META_FILE);
+        try {
+            org.apache.hadoop.fs.FileSystem fs = meta.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            if (!fs.isFile(meta))
+                throw new Blt4jException("dataset " + where + " has no " + PatchedSchema.META_FILE + " (written when ./blt4j spark"
+                        + " patch commits): it is not a whole dataset; write it again with ./blt4j spark patch");
+            try (var in = fs.open(meta)) {
+                return org.blt4j.io.Json.MAPPER.readTree(in);
+            }
+        } catch (java.io.IOException e) {
+            throw new Blt4jException("dataset " + where + ": cannot read its " + PatchedSchema.META_FILE + " (" + Errors.oneLine(e) + ")", e);
+        }
+    }
+
     public static PatchedData read(SparkSession spark, String uri, String where) {
         Dataset<Row> ds;
         try {
@@ -41,6 +61,7 @@ public final class ParquetDatasetReader implements PatchedData.Reader {
             throw new Blt4jException("dataset " + where + ": cannot read it as Parquet (" + Errors.oneLine(e) + ")", e);
         }
         JsonNode meta = PatchedSchema.check(ds.schema(), "dataset " + where);
+        JsonNode committed = committed(spark, uri, where);
         List<byte[]> docs = new ArrayList<>();
         List<float[]> h = new ArrayList<>();
         long expect = 0;
@@ -55,6 +76,14 @@ public final class ParquetDatasetReader implements PatchedData.Reader {
             h.add(PatchedSchema.toFloats((byte[]) r.get(2)));
         }
         if (docs.isEmpty()) throw new Blt4jException("dataset " + where + " holds no document");
+        long bytes = 0;
+        for (byte[] d : docs) bytes += d.length;
+        // the last part files missing leave no gap in the ids: the counts the job wrote tell
+        if (committed.has("documents") && committed.get("documents").asLong() != docs.size()
+                || committed.has("bytes") && committed.get("bytes").asLong() != bytes)
+            throw new Blt4jException("dataset " + where + " holds " + docs.size() + " documents of " + bytes + " bytes, but its "
+                    + PatchedSchema.META_FILE + " says " + committed.path("documents").asLong() + " of " + committed.path("bytes").asLong()
+                    + " (part files missing or added); write it again with ./blt4j spark patch");
         return new PatchedData(docs, h, meta);
     }
 }

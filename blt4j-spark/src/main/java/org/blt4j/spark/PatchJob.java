@@ -159,7 +159,7 @@ public final class PatchJob {
     static void checkOutput(FileSystem fs, Path out, List<Inputs.InputFile> files) throws IOException {
         String o = fs.makeQualified(out).toUri().getPath().replaceAll("/+$", "");
         for (Inputs.InputFile f : files) {
-            String in = new Path(f.uri()).toUri().getPath();
+            String in = new Path(java.net.URI.create(f.uri())).toUri().getPath();
             if (in.equals(o) || in.startsWith(o + "/"))
                 throw new Blt4jException("output " + out + (in.equals(o) ? " is the input " : " holds the input ") + f.uri()
                         + ": give an --out that is not an input and holds none");
@@ -193,7 +193,8 @@ public final class PatchJob {
     /** Every input's documents: text and JSON-lines files one task each, Parquet files through Spark's reader. */
     static JavaRDD<Doc> documents(SparkSession spark, JavaSparkContext jsc, List<Inputs.InputFile> files) {
         List<Inputs.InputFile> plain = files.stream().filter(f -> f.kind() != Inputs.Kind.PARQUET).toList();
-        List<String> parquet = files.stream().filter(f -> f.kind() == Inputs.Kind.PARQUET).map(Inputs.InputFile::uri).toList();
+        List<String> parquet = files.stream().filter(f -> f.kind() == Inputs.Kind.PARQUET)
+                .map(f -> new Path(java.net.URI.create(f.uri())).toString()).toList();   // decoded: Spark reads a string as a path
         JavaRDD<Doc> docs = null;
         if (!plain.isEmpty())
             docs = jsc.parallelize(plain, plain.size()).flatMap(f -> read(f).iterator());
@@ -216,7 +217,7 @@ public final class PatchJob {
 
     /** The documents of one text or JSON-lines file, read on an executor. */
     static List<Doc> read(Inputs.InputFile f) throws IOException {
-        Path p = new Path(f.uri());
+        Path p = new Path(java.net.URI.create(f.uri()));   // the URI is percent-encoded: "a b.txt" is a%20b.txt
         FileSystem fs = p.getFileSystem(new Configuration());
         try (InputStream in = fs.open(p)) {
             List<Doc> out = new ArrayList<>();

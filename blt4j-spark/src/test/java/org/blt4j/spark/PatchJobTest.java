@@ -148,14 +148,15 @@ class PatchJobTest {
         assertTrue(Files.isRegularFile(run.resolve("step-000003/model.safetensors")), log);
     }
 
+    /** Names with a space and a '%' are read too (their percent-encoded URIs were taken as paths: "does not exist"). */
     @Test
     void jsonLinesGzipAndParquetInputsAreSplitAsTheTrainerSplitsThem() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("mixed"));
         Files.writeString(dir.resolve("a.jsonl"), "{\"text\": \"first doc\"}\n\n{\"text\": \"second, \\u00e9t\u00e9\"}\n{\"text\": \"\"}\n");
-        try (var gz = new java.util.zip.GZIPOutputStream(Files.newOutputStream(dir.resolve("b.txt.gz")))) {
+        try (var gz = new java.util.zip.GZIPOutputStream(Files.newOutputStream(dir.resolve("b 100%.txt.gz")))) {
             gz.write("para one\nline two\n\n\npara three\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
-        Path pq = dir.resolve("c.parquet");
+        Path pq = dir.resolve("c d.parquet");
         spark.createDataFrame(List.of(org.apache.spark.sql.RowFactory.create("from parquet 1"), org.apache.spark.sql.RowFactory.create("from parquet 2")),
                 new org.apache.spark.sql.types.StructType().add("text", org.apache.spark.sql.types.DataTypes.StringType)).coalesce(1).write().parquet(pq.toString());
         Path out = tmp.resolve("mixed-out.parquet");
@@ -164,7 +165,7 @@ class PatchJobTest {
         List<String> texts = new ArrayList<>();
         for (Row r : rows(out)) texts.add(new String((byte[]) r.get(2), java.nio.charset.StandardCharsets.UTF_8));
         List<String> want = new ArrayList<>();
-        for (Path f : List.of(dir.resolve("a.jsonl"), dir.resolve("b.txt.gz")))
+        for (Path f : List.of(dir.resolve("a.jsonl"), dir.resolve("b 100%.txt.gz")))
             for (byte[] d : Corpus.read(f)) want.add(new String(d, java.nio.charset.StandardCharsets.UTF_8));
         want.add("from parquet 1");
         want.add("from parquet 2");
@@ -184,6 +185,32 @@ class PatchJobTest {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /**
+     * A dataset missing its last part file (no gap in the ids: it trained on 90% of the text without a word) or its
+     * _blt4j.json is refused when read, naming what is wrong.
+     */
+    @Test
+    void anIncompleteDatasetIsRefused() throws Exception {
+        Path partial = tmp.resolve("partial.parquet"), unmarked = tmp.resolve("unmarked.parquet");
+        for (Path copy : List.of(partial, unmarked)) {
+            Files.createDirectories(copy);
+            try (Stream<Path> files = Files.list(cleanOut)) {
+                for (Path f : files.toList()) Files.copy(f, copy.resolve(f.getFileName()));
+            }
+        }
+        List<Path> parts;
+        try (Stream<Path> files = Files.list(partial)) {
+            parts = files.filter(f -> f.getFileName().toString().startsWith("part-") && f.toString().endsWith(".parquet")).sorted().toList();
+        }
+        assertTrue(parts.size() > 1, parts.toString());
+        Files.delete(parts.getLast());
+        Blt4jException e = assertThrows(Blt4jException.class, () -> ParquetDatasetReader.read(spark, partial.toUri().toString(), "partial"));
+        assertTrue(e.getMessage().contains("part files missing or added"), e.getMessage());
+        Files.delete(unmarked.resolve("_blt4j.json"));
+        e = assertThrows(Blt4jException.class, () -> ParquetDatasetReader.read(spark, unmarked.toUri().toString(), "unmarked"));
+        assertTrue(e.getMessage().contains("has no _blt4j.json"), e.getMessage());
     }
 
     @Test
