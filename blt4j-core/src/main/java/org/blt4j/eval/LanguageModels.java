@@ -77,9 +77,7 @@ public final class LanguageModels {
         if (name.isEmpty())
             throw new Blt4jException(tokenizerTxt + " is empty; it should name cl100k_base, o200k_base or the run's ranks file");
         Path ranks = tokenizerTxt.toAbsolutePath().getParent().resolve(name);
-        if (Files.exists(ranks) && !Files.isRegularFile(ranks))
-            throw new Blt4jException(tokenizerTxt + " names the tokenizer " + name + ", which exists at " + ranks
-                    + " but is not a regular file: put the run's ranks file (tokenizer.tiktoken) there");
+        org.blt4j.io.ModelDirs.requireRegular(ranks);   // there but a folder, FIFO, dangling link...: named as such
         if (!Files.isRegularFile(ranks))
             throw new Blt4jException(tokenizerTxt + " names the tokenizer " + name + ", which is missing: put the run's "
                     + "tokenizer.tiktoken (the ranks file it trained with) back at " + ranks);

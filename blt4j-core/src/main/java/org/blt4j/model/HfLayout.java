@@ -146,7 +146,7 @@ public final class HfLayout {
         if (root.has("args")) throw new Blt4jException(file + " has an \"args\" object: " + hf + " is already in the hub layout");
         ObjectNode args = HfConfig.toHub(root, file);
         ObjectNode eargs = HfConfig.patcherToHub(root, file);
-        try (SafeTensors st = openWeights(hf)) {
+        try (SafeTensors st = Checkpoint.weights(hf)) {
             Hub hub = hubTensors(st, args, eargs, file);
             DType dt = dtype(st, null);
             writeNew(out, stage -> {
@@ -225,7 +225,7 @@ public final class HfLayout {
             throw new Blt4jException(file + " has no patcher_config (or patch_in_forward is false): this HF folder holds no"
                     + " entropy model; pass the entropy model's own folder");
         ObjectNode args = HfConfig.toHub(root, file);
-        try (SafeTensors st = openWeights(dir)) {
+        try (SafeTensors st = Checkpoint.weights(dir)) {
             Hub hub = hubTensors(st, args, eargs, file);
             for (String n : st.names()) if (n.startsWith(PATCHER)) st.checkFinite(n);
             LmArgs e = Json.MAPPER.convertValue(eargs, LmArgs.class);
@@ -260,7 +260,7 @@ public final class HfLayout {
         ObjectNode args = HfConfig.toHub(root, file);
         ObjectNode eargs = HfConfig.patcherToHub(root, file);
         BltArgs a = Json.MAPPER.convertValue(args, BltArgs.class);
-        try (SafeTensors st = openWeights(dir)) {
+        try (SafeTensors st = Checkpoint.weights(dir)) {
             Hub hub = hubTensors(st, args, eargs, file);
             for (String n : st.names()) st.checkFinite(n);
             List<ParamStore.Spec> all = new ArrayList<>(ByteLatentTransformer.specs(a));
@@ -275,16 +275,6 @@ public final class HfLayout {
     }
 
     // ---- helpers ----
-
-    /** The folder's model.safetensors, opened; a clear error when there is none. */
-    private static SafeTensors openWeights(Path dir) {
-        Path wfile = dir.resolve(Checkpoint.WEIGHTS);
-        ModelDirs.requireRegular(wfile);
-        if (!Files.isRegularFile(wfile))
-            throw new Blt4jException("no " + Checkpoint.WEIGHTS + " in " + dir + (Files.exists(dir.resolve(Checkpoint.WEIGHTS + ".index.json"))
-                    ? " (sharded checkpoints are not supported: merge the shards into one " + Checkpoint.WEIGHTS + ")" : ""));
-        return SafeTensors.open(wfile);
-    }
 
     /** Every parameter of {@code params} read from its tensor in {@code tensors} (by hub name). */
     private static void fill(ParamStore params, Map<String, TensorData> tensors) {

@@ -178,6 +178,7 @@ public sealed interface Patcher permits Patcher.Causal, Patcher.LookAhead {
         public int[] unsplitLengths(int[] tokens, float[] entropies, boolean includeNextToken) {
             int n = tokens.length;
             checkEntropies(tokens, entropies);
+            for (int i = 0; i < n; i++) if (Float.isNaN(entropies[i])) throw nanEntropy(i);   // the causal modes' stream checks its own
             int candidates = Math.max(0, n - 1); // p = 2..L, scored by H[p-1]
             int k = Math.clamp((long) Math.floor(n / patchSize) - 2, 0, candidates);
             Integer[] order = new Integer[candidates];
@@ -261,7 +262,6 @@ public sealed interface Patcher permits Patcher.Causal, Patcher.LookAhead {
             throw new Blt4jException("patcher: entropy patching needs the entropies of the entropy model");
         if (entropies.length != tokens.length)
             throw new Blt4jException("patcher: " + tokens.length + " tokens but " + entropies.length + " entropies");
-        for (int i = 0; i < entropies.length; i++) if (Float.isNaN(entropies[i])) throw nanEntropy(i);
     }
 
     /**

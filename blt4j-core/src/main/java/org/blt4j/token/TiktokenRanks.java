@@ -69,15 +69,19 @@ public final class TiktokenRanks {
         return m;
     }
 
-    /** Writes the tiktoken file atomically (a temporary sibling, then a rename). */
+    /** Line r of the tiktoken file: the token's bytes in base64, a space, the rank. */
+    private String line(int r) {
+        return Base64.getEncoder().encodeToString(tokens[r]) + " " + r + "\n";
+    }
+
     /** The SHA-256 (hex) of the bytes {@link #write} writes: the file's own hash, for checking a kept copy. */
     public String sha256() {
         org.blt4j.io.Sha256 h = new org.blt4j.io.Sha256();
-        Base64.Encoder enc = Base64.getEncoder();
-        for (int r = 0; r < tokens.length; r++) h.bytes((enc.encodeToString(tokens[r]) + " " + r + "\n").getBytes(StandardCharsets.US_ASCII));
+        for (int r = 0; r < tokens.length; r++) h.bytes(line(r).getBytes(StandardCharsets.US_ASCII));
         return h.hex(32);
     }
 
+    /** Writes the tiktoken file atomically (a temporary sibling, then a rename). */
     public void write(Path file) {
         write(file, true);
     }
@@ -91,8 +95,7 @@ public final class TiktokenRanks {
         Path tmp = AtomicFiles.sibling(file, "tmp");
         try {
             try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.US_ASCII)) {
-                Base64.Encoder enc = Base64.getEncoder();
-                for (int r = 0; r < tokens.length; r++) w.write(enc.encodeToString(tokens[r]) + " " + r + "\n");
+                for (int r = 0; r < tokens.length; r++) w.write(line(r));
             }
             if (replace) Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             else {
@@ -105,7 +108,6 @@ public final class TiktokenRanks {
                     if (Files.exists(file)) throw new Blt4jException("BPE ranks file " + file + " exists: give a new file name");
                     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);   // no hard links here: a rename
                 }
-                Files.deleteIfExists(tmp);
             }
             Path dir = file.toAbsolutePath().getParent();
             if (dir != null) AtomicFiles.fsyncDir(dir);
