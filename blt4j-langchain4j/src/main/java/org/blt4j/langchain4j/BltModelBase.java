@@ -29,6 +29,24 @@ abstract class BltModelBase implements AutoCloseable {
         if (owned) blt.close();
     }
 
+    /**
+     * Runs {@code task} on {@code executor}; only a task the executor refused (a shut-down pool) goes to
+     * {@code onError}. A RejectedExecutionException thrown while the task ran in place (the default executor) is the
+     * handler's own and propagates: it was taken for the executor's and sent to onError after the completion.
+     */
+    static void submit(java.util.concurrent.Executor executor, Runnable task, java.util.function.Consumer<Throwable> onError) {
+        java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+        try {
+            executor.execute(() -> {
+                started.set(true);
+                task.run();
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            if (started.get()) throw e;
+            onError.accept(e);
+        }
+    }
+
     /** Usage in bytes: input = prompt bytes the model read, output = ids it generated (stop string and EOS included). */
     static TokenUsage usage(Generation g) {
         return new TokenUsage(g.promptBytes(), g.generatedBytes());

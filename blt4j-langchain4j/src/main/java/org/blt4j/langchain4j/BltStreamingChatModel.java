@@ -11,8 +11,6 @@ import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.chat.response.StreamingHandle;
 import java.util.List;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.blt4j.Blt4jException;
 import org.blt4j.api.Blt;
@@ -54,16 +52,7 @@ public final class BltStreamingChatModel extends BltModelBase implements Streami
     @Override
     public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
         if (handler == null) throw new Blt4jException("the handler must not be null");
-        AtomicBoolean started = new AtomicBoolean();
-        try {
-            executor.execute(() -> {
-                started.set(true);
-                run(request, handler);
-            });
-        } catch (RejectedExecutionException e) {
-            if (started.get()) throw e;   // the handler's own, from a task run in place (nothing follows its end)
-            handler.onError(e);           // the executor refused the task (a shut-down pool): an error like any other
-        }
+        submit(executor, () -> run(request, handler), handler::onError);
     }
 
     @Override

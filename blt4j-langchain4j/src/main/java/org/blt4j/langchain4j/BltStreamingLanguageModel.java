@@ -4,8 +4,6 @@ import dev.langchain4j.model.StreamingResponseHandler;
 import dev.langchain4j.model.language.StreamingLanguageModel;
 import dev.langchain4j.model.output.Response;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.blt4j.Blt4jException;
 import org.blt4j.api.Blt;
 import org.blt4j.api.Generation;
@@ -33,28 +31,21 @@ public final class BltStreamingLanguageModel extends BltModelBase implements Str
     @Override
     public void generate(String prompt, StreamingResponseHandler<String> handler) {
         if (handler == null) throw new Blt4jException("the handler must not be null");
-        AtomicBoolean started = new AtomicBoolean();
-        try {
-            executor.execute(() -> {
-                started.set(true);
-                Response<String> response;
-                try {
-                    StringBuilder text = new StringBuilder();
-                    Generation g = blt.generate(prompt, defaults, piece -> {
-                        text.append(piece);
-                        handler.onNext(piece);
-                    });
-                    response = Response.from(text.toString(), usage(g), finishReason(g));
-                } catch (Throwable e) {   // Errors thrown by a callback too: onError, once
-                    handler.onError(e);
-                    return;
-                }
-                handler.onComplete(response);   // what it throws is the handler's own: no onError after a completion
-            });
-        } catch (RejectedExecutionException e) {
-            if (started.get()) throw e;   // the handler's own, from a task run in place (nothing follows its end)
-            handler.onError(e);           // the executor refused the task: an error like any other
-        }
+        submit(executor, () -> {
+            Response<String> response;
+            try {
+                StringBuilder text = new StringBuilder();
+                Generation g = blt.generate(prompt, defaults, piece -> {
+                    text.append(piece);
+                    handler.onNext(piece);
+                });
+                response = Response.from(text.toString(), usage(g), finishReason(g));
+            } catch (Throwable e) {   // Errors thrown by a callback too: onError, once
+                handler.onError(e);
+                return;
+            }
+            handler.onComplete(response);   // what it throws is the handler's own: no onError after a completion
+        }, handler::onError);
     }
 
     /** Builds a {@link BltStreamingLanguageModel}. */
