@@ -53,8 +53,9 @@ final class EvalCommand implements Callable<Integer> {
         if (maxBytes < 1) throw new Blt4jException("--max-bytes must be >= 1");
         if (seqLen < 2) throw new Blt4jException("--seq-len must be >= 2");
         Path dir = ModelDirs.resolveModel(model);
-        // only the start of the file is evaluated: read the documents that cover it (rows of seqLen + 1 ids)
-        var docs = Corpus.readPrefix(data, maxBytes > Long.MAX_VALUE / 2 ? Long.MAX_VALUE : maxBytes + 2L * seqLen + 2); // no wrap
+        // only the start of the file is evaluated: read the documents that cover it (rows of seqLen + 1 ids); a
+        // document running past that is cut well after the last scored byte
+        var docs = Corpus.readStart(data, maxBytes > Long.MAX_VALUE / 2 ? Long.MAX_VALUE : maxBytes + 2L * seqLen + 2); // no wrap
         int[] ids = TokenStream.encode(docs);
         long t0 = System.nanoTime();
         if (ModelLoader.isBlt(dir)) {

@@ -100,6 +100,20 @@ public final class Corpus {
      * any size. {@code minBytes} past 2^31 (or ≤ 0) reads the whole file, as {@link #read} does.
      */
     public static List<byte[]> readPrefix(Path file, long minBytes) {
+        return readPrefix(file, minBytes, false);
+    }
+
+    /**
+     * Like {@link #readPrefix(Path, long)}, but a plain-text document longer than what was read is cut there instead
+     * of read whole: the documents returned hold at least {@code minBytes} bytes, the last one possibly cut past
+     * them. For scoring the start of a file whose first document is huge (eval of 2,000 bytes of a 200 MB document
+     * reads about 64 KB, not the document). JSON lines are never cut (a line is parsed whole).
+     */
+    public static List<byte[]> readStart(Path file, long minBytes) {
+        return readPrefix(file, minBytes, true);
+    }
+
+    private static List<byte[]> readPrefix(Path file, long minBytes, boolean cutLast) {
         String name = file.getFileName() == null ? file.toString() : file.getFileName().toString();
         boolean gz = name.endsWith(".gz");
         boolean jsonl = name.endsWith(".jsonl") || name.endsWith(".jsonl.gz");
@@ -117,7 +131,9 @@ public final class Corpus {
                 docs = jsonLines(java.util.Arrays.copyOf(content, end), file.toString());
             } else {
                 docs = text(content, Documents.PARAGRAPHS);
-                if (!docs.isEmpty()) docs = docs.subList(0, docs.size() - 1); // possibly cut by the end of the read
+                boolean enough = totalBytes(docs) - (docs.isEmpty() ? 0 : docs.getLast().length) >= minBytes;
+                if (!docs.isEmpty() && !(cutLast && !enough && totalBytes(docs) >= minBytes))
+                    docs = docs.subList(0, docs.size() - 1); // possibly cut by the end of the read
             }
             if (totalBytes(docs) >= minBytes || max == Integer.MAX_VALUE - 8) {
                 if (docs.isEmpty())

@@ -41,4 +41,30 @@ class CorpusPrefixTest {
         assertStartOf(all, prefix, 20_000);
         assertTrue(prefix.size() < all.size());
     }
+
+    @Test
+    void readStartCutsAHugeFirstDocumentInsteadOfReadingItWhole(@TempDir Path tmp) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; sb.length() < 4_000_000; i++) sb.append("line ").append(i).append(" of one long document\n");
+        sb.append("\nsecond document\n");
+        Path f = Files.writeString(tmp.resolve("huge.txt"), sb, StandardCharsets.UTF_8);
+        byte[] first = Corpus.read(f).getFirst();
+        assertEquals(first.length, Corpus.readPrefix(f, 2000).getFirst().length);    // whole documents: all 4 MB of it
+        List<byte[]> start = Corpus.readStart(f, 2000);
+        assertEquals(1, start.size());
+        byte[] cut = start.getFirst();
+        assertTrue(cut.length >= 2000 && cut.length <= 1 << 16, "read " + cut.length + " bytes for 2,000");
+        assertArrayEquals(java.util.Arrays.copyOf(first, cut.length), cut);
+    }
+
+    @Test
+    void readStartKeepsWholeDocumentsWhenTheyCoverTheStart() {
+        Path sotu = Path.of("..", "data", "sotu.txt.gz");
+        List<byte[]> all = Corpus.read(sotu);
+        for (long min : new long[] {1, 100_000}) {
+            List<byte[]> start = Corpus.readStart(sotu, min), prefix = Corpus.readPrefix(sotu, min);
+            assertEquals(prefix.size(), start.size());
+            assertStartOf(all, start, min);
+        }
+    }
 }
