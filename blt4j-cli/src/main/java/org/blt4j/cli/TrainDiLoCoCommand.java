@@ -88,7 +88,11 @@ public class TrainDiLoCoCommand implements Callable<Integer> {
         com.fasterxml.jackson.databind.JsonNode d = TrainCheckpoint.readState(org.blt4j.train.diloco.DiLoCo.checkpointToResume(runDir))
                 .extra().path("diloco");
         if (!d.isObject() || spec == null) return;
-        picocli.CommandLine.ParseResult given = spec.commandLine().getParseResult();
+        savedArgs(d, spec.commandLine().getParseResult());
+    }
+
+    /** d: the checkpoint's "diloco" state; a subclass that adds options the run records takes them here too. */
+    protected void savedArgs(com.fasterxml.jackson.databind.JsonNode d, picocli.CommandLine.ParseResult given) {
         if (!given.hasMatchedOption("--workers")) workers = d.path("workers").asInt(workers);
         if (!given.hasMatchedOption("--inner-steps")) innerSteps = d.path("inner_steps").asInt(innerSteps);
         if (!given.hasMatchedOption("--outer-lr")) outerLr = d.path("outer_lr").asDouble(outerLr);

@@ -30,7 +30,12 @@ public final class HadoopRunStore implements RunStore {
 
     /** A local folder (no scheme or file:) as {@link LocalRunStore}, anything else through Hadoop. */
     public static RunStore of(String dirUri) {
-        URI u = URI.create(dirUri);
+        URI u;
+        try {
+            u = URI.create(dirUri);
+        } catch (IllegalArgumentException e) {
+            return new LocalRunStore(java.nio.file.Path.of(dirUri));   // "/runs/my run": a local path, not a URI
+        }
         if (u.getScheme() == null) return new LocalRunStore(java.nio.file.Path.of(dirUri));
         if (u.getScheme().equals("file")) return new LocalRunStore(java.nio.file.Path.of(u));
         return new HadoopRunStore(dirUri);

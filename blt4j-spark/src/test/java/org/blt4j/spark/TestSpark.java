@@ -17,7 +17,7 @@ final class TestSpark {
     private TestSpark() {}
 
     static synchronized SparkSession session() {
-        if (session == null) {
+        if (session == null || session.sparkContext().isStopped()) {   // a command run in a test stops the session it got
             session = Sessions.open("blt4j tests", "local[2,2]", Map.of("spark.sql.shuffle.partitions", "4"));
             Runtime.getRuntime().addShutdownHook(new Thread(() -> session.stop()));
         }

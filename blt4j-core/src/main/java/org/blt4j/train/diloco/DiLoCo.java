@@ -24,7 +24,8 @@ import org.blt4j.train.Trainer;
  * inner losses (averaged over workers, per inner step) and held-out bits per byte, and checkpoints: a hub-layout step
  * folder named by inner steps done (loadable by generate and eval) and RUN/outer/round-R.bin (momentum, rounds, outer
  * steps). Workers' states of round R-1 are deleted only once round R's checkpoint is committed, so a crash anywhere
- * resumes and replays exactly.
+ * resumes and replays exactly. Where the workers' states live (the run folder, or another store) is recorded too: a
+ * resume that would look for them elsewhere is refused.
  */
 public final class DiLoCo {
     public record Result(long rounds, long innerSteps, double heldOutBpb, List<Double> losses, long bytesSentPerRound, Path lastCheckpoint) {}
@@ -32,13 +33,21 @@ public final class DiLoCo {
     private final TrainConfig cfg;
     private final DiLoCoArgs args;
     private final RunStore store;
+    private final String workerStates;   // where store is, as the user named it; null: the run folder
     private final Path runDir;
     private final PrintStream out;
 
+    /** Workers' states in {@code store}, which is the run folder. */
     public DiLoCo(TrainConfig cfg, DiLoCoArgs args, RunStore store, Path runDir, PrintStream out) {
+        this(cfg, args, store, null, runDir, out);
+    }
+
+    /** workerStates: where {@code store} keeps the workers' states (a URI, recorded in the run; null: the run folder). */
+    public DiLoCo(TrainConfig cfg, DiLoCoArgs args, RunStore store, String workerStates, Path runDir, PrintStream out) {
         this.cfg = cfg;
         this.args = args;
         this.store = store;
+        this.workerStates = workerStates;
         this.runDir = runDir.toAbsolutePath().normalize();
         this.out = out;
     }
@@ -88,6 +97,11 @@ public final class DiLoCo {
                     x.path("diloco").path("outer_lr").asDouble(), x.path("diloco").path("outer_momentum").asDouble());
             if (!saved.equals(args))
                 throw new Blt4jException("cannot resume " + runDir + " with " + args + ": it was run with " + saved);
+            JsonNode ws = x.path("diloco").get("worker_states");   // absent: a run from before it was recorded
+            String savedStates = ws == null || ws.isNull() ? null : ws.asText();
+            if (ws != null && !java.util.Objects.equals(savedStates, workerStates))
+                throw new Blt4jException("cannot resume " + runDir + " with the workers' states in " + where(workerStates) + ": the run keeps"
+                        + " them in " + where(savedStates) + " (spark train --worker-states: leave the flag out on resume to use the run's)");
             String was = x.path("inputs").asText(""), now = task.inputs();
             if (!was.isEmpty() && !now.isEmpty() && !was.equals(now))
                 throw new Blt4jException("cannot resume " + runDir + ": the training data differ from what this run was trained on"
@@ -202,7 +216,11 @@ public final class DiLoCo {
         x.put("kind", kind).put("total_steps", total).put("elapsed_s", elapsed).put("rounds", roundsDone)
                 .put("outer_state", OuterState.name(roundsDone - 1));
         x.putObject("diloco").put("workers", args.workers()).put("inner_steps", args.innerSteps())
-                .put("outer_lr", args.outerLr()).put("outer_momentum", args.outerMomentum());
+                .put("outer_lr", args.outerLr()).put("outer_momentum", args.outerMomentum()).put("worker_states", workerStates);
         return x;
+    }
+
+    private static String where(String workerStates) {
+        return workerStates == null ? "the run folder" : workerStates;
     }
 }
