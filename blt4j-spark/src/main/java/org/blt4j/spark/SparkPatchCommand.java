@@ -30,8 +30,9 @@ final class SparkPatchCommand implements Callable<Integer> {
             description = "entropy threshold in nats, or auto: the quantile giving --patch-size bytes per patch on a sample (default: ${DEFAULT-VALUE})")
     String threshold;
 
-    @Option(names = "--patch-size", defaultValue = "4.5", description = "target bytes per patch for auto; the length for static (default: ${DEFAULT-VALUE})")
-    double patchSize;
+    @Option(names = "--patch-size", paramLabel = "P", description = "bytes per patch, >= 1: the target of --threshold auto (default: "
+            + PatcherArgs.DEFAULT_PATCH_SIZE + "); the length for --mode static (required there, a whole number)")
+    Double patchSize;
 
     @Option(names = "--max-patch-length", paramLabel = "M", description = "split patches longer than M")
     Integer maxPatchLength;
@@ -71,7 +72,15 @@ final class SparkPatchCommand implements Callable<Integer> {
     }
 
     PatchJob.Options options() {
-        if (!(patchSize > 0) || Double.isInfinite(patchSize)) throw new Blt4jException("--patch-size must be a positive number, got " + patchSize);
+        if (patchSize != null && !(patchSize >= 1 && patchSize < Double.POSITIVE_INFINITY))   // NaN too
+            throw new Blt4jException("--patch-size must be a finite number of bytes >= 1, got " + patchSize);
+        // static has no default length (as ./blt4j patch --mode static): 4.5 is the auto threshold's target
+        if (mode.equals("static") && patchSize == null)
+            throw new Blt4jException("--mode static needs --patch-size N: the whole number of bytes per patch (N >= 1)");
+        if (mode.equals("static") && (patchSize != Math.rint(patchSize) || patchSize > Integer.MAX_VALUE))
+            throw new Blt4jException("--mode static cuts patches of a whole number of bytes: give --patch-size N, 1 <= N <= "
+                    + Integer.MAX_VALUE + ", got " + patchSize);
+        double patchSize = this.patchSize != null ? this.patchSize : PatcherArgs.DEFAULT_PATCH_SIZE;
         if (!(sampleMb > 0) || Double.isInfinite(sampleMb)) throw new Blt4jException("--sample-mb must be a positive number, got " + sampleMb);
         boolean auto = threshold.equals("auto");
         Double t = null;
@@ -88,8 +97,6 @@ final class SparkPatchCommand implements Callable<Integer> {
             t = null;
         }
         if (mode.equals("bpe")) throw new Blt4jException("--mode bpe is not supported by the patch job; give entropy, static, space or byte");
-        if (mode.equals("static") && patchSize != Math.rint(patchSize))
-            throw new Blt4jException("--mode static cuts patches of a whole number of bytes: give --patch-size N");
         // auto: a placeholder threshold until the sample sets it (top-k is never used)
         PatcherArgs pa = PatcherArgs.of(mode, auto ? Double.valueOf(0) : t, null, false, maxPatchLength, patchSize);
         if (auto) pa = new PatcherArgs(pa.mode(), null, null, false, maxPatchLength, patchSize);
