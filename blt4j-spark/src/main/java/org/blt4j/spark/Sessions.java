@@ -38,9 +38,22 @@ public final class Sessions {
         }
     }
 
-    /** Refuses a master URL Spark does not know, and a spark://host:port that does not accept a connection. */
+    /** local[N], local[*], local[N,F], local[*,F] (Spark's forms): N threads (* one per core), F attempts per task. */
+    private static final java.util.regex.Pattern LOCAL_N = java.util.regex.Pattern.compile("local\\[(\\d+|\\*)(?:\\s*,\\s*(\\d+))?]");
+
+    /**
+     * Refuses a master URL Spark does not know, a local[N] with no threads (Spark's own refusal comes with its stack
+     * trace), and a spark://host:port that does not accept a connection.
+     */
     static void checkMaster(String master) {
-        if (master.equals("local") || master.startsWith("local[") || master.equals("yarn") || master.startsWith("k8s://")) return;
+        if (master.equals("local") || master.equals("yarn") || master.startsWith("k8s://")) return;
+        if (master.startsWith("local[")) {
+            java.util.regex.Matcher m = LOCAL_N.matcher(master);
+            if (!m.matches() || !atLeastOne(m.group(1)) || m.group(2) != null && !atLeastOne(m.group(2)))
+                throw new Blt4jException("--master " + master + ": give local[N] with N >= 1 threads, local[*] (one per core),"
+                        + " or local[N,F] / local[*,F] with F >= 1 attempts per task");
+            return;
+        }
         if (!master.startsWith("spark://"))
             throw new Blt4jException("--master " + master + ": give local[N], spark://HOST:PORT, yarn or k8s://URL");
         for (String hostPort : master.substring("spark://".length()).split(",")) {
@@ -62,5 +75,15 @@ public final class Sessions {
             }
         }
         throw new Blt4jException("--master " + master + ": no master in the list answers");
+    }
+
+    /** "*", or a whole number from 1 to 2^31 - 1. */
+    private static boolean atLeastOne(String n) {
+        if (n.equals("*")) return true;
+        try {
+            return Integer.parseInt(n) >= 1;
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 }

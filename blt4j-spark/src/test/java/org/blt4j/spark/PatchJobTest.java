@@ -281,4 +281,14 @@ class PatchJobTest {
         e = assertThrows(Blt4jException.class, () -> Sessions.checkMaster("mesos://x:1"));
         assertTrue(e.getMessage().contains("give local[N]"), e.getMessage());
     }
+
+    /** local[0] was refused by Spark itself, its stack trace printed before the one-line error. */
+    @Test
+    void aLocalMasterWithoutThreadsIsOneLine() {
+        for (String m : List.of("local[0]", "local[0,2]", "local[2,0]", "local[-1]", "local[x]", "local[2", "local[]", "local[99999999999]")) {
+            Blt4jException e = assertThrows(Blt4jException.class, () -> Sessions.checkMaster(m), m);
+            assertTrue(e.getMessage().contains("--master " + m + ": give local[N] with N >= 1"), e.getMessage());
+        }
+        for (String m : List.of("local", "local[1]", "local[*]", "local[2,3]", "local[*, 4]")) Sessions.checkMaster(m);
+    }
 }

@@ -1,6 +1,7 @@
 package org.blt4j.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -50,5 +51,19 @@ class SparkPatchCommandTest {
         PatchJob.Options o = options("--entropy-model", tmp.toString(), "--patch-size", "1");
         assertTrue(o.autoThreshold());
         assertEquals(1.0, o.patching().patchSize());
+    }
+
+    /** local[0] was Spark's refusal, its stack trace printed before the one-line error. */
+    @Test
+    void aLocalMasterWithoutThreadsIsOneLineBeforeSparkStarts() {
+        var err = new java.io.StringWriter();
+        CommandLine cl = org.blt4j.cli.Main.commandLine();
+        cl.setErr(new java.io.PrintWriter(err, true));
+        int code = cl.execute("spark", "patch", tmp.resolve("in.txt").toString(), "--out", tmp.resolve("out.parquet").toString(),
+                "--mode", "byte", "--master", "local[0]");
+        assertEquals(2, code, err.toString());
+        assertEquals("blt4j: --master local[0]: give local[N] with N >= 1 threads, local[*] (one per core), or local[N,F] / local[*,F]"
+                + " with F >= 1 attempts per task", err.toString().strip());
+        assertFalse(err.toString().contains("\tat "));
     }
 }
