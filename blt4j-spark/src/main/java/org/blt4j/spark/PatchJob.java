@@ -10,7 +10,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
@@ -46,8 +45,9 @@ import scala.Tuple2;
  * <p>Determinism: document ids follow the sorted input URIs and each file's order; documents are range-partitioned by
  * id and sorted within a partition; a document's entropies depend on the document alone (ChunkedEntropies), so a
  * retried task recomputes exactly what it lost. Atomicity: Spark's commit protocol writes into a hidden sibling
- * folder {@code .NAME.tmp-UUID}; only when the job has committed is {@code _blt4j.json} added and the folder renamed
- * to the output. A failed job deletes the temporary folder and leaves no output.
+ * folder {@code .NAME.tmp-HOST-PID-UUID} ({@link Staging}); only when the job has committed is {@code _blt4j.json}
+ * added and the folder renamed to the output. A failed job deletes the temporary folder and leaves no output; a killed
+ * driver's folder is removed by the next job writing NAME.
  */
 public final class PatchJob {
     private PatchJob() {}
@@ -80,8 +80,9 @@ public final class PatchJob {
         Configuration conf = jsc.hadoopConfiguration();
         Path out = new Path(o.output());
         FileSystem fs = fileSystem(out, conf);
-        Path tmp = new Path(out.getParent() == null ? new Path(".") : out.getParent(), "." + out.getName() + ".tmp-" + UUID.randomUUID());
+        Path tmp = Staging.sibling(out, "tmp");
         try {
+            for (String line : Staging.removeStale(fs, out)) log.println(line);   // a killed driver's leftovers
             if (fs.exists(out) && !o.overwrite())
                 throw new Blt4jException("output " + out + " exists: give another --out, or --overwrite to replace it");
             List<Inputs.InputFile> files = Inputs.expand(conf, o.inputs());
@@ -176,7 +177,7 @@ public final class PatchJob {
      */
     static void commit(Configuration conf, Path tmp, Path out, boolean overwrite) throws IOException {
         FileContext fc = FileContext.getFileContext(out.toUri(), conf);
-        Path old = new Path(tmp.getParent(), "." + out.getName() + ".old-" + UUID.randomUUID());
+        Path old = Staging.sibling(out, "old");
         boolean replaced = false;
         if (overwrite && fc.util().exists(out)) {
             fc.rename(out, old, org.apache.hadoop.fs.Options.Rename.NONE);

@@ -177,6 +177,10 @@ class PatchJobTest {
         return spark.read().parquet(ds.toString()).orderBy("id").collectAsList();
     }
 
+    static List<String> texts(Path ds) {
+        return rows(ds).stream().map(r -> new String((byte[]) r.get(2), java.nio.charset.StandardCharsets.UTF_8)).toList();
+    }
+
     static String metaWithoutTime(Path ds) {
         try {
             var m = (com.fasterxml.jackson.databind.node.ObjectNode) org.blt4j.io.Json.MAPPER.readTree(ds.resolve("_blt4j.json").toFile());
@@ -290,5 +294,54 @@ class PatchJobTest {
             assertTrue(e.getMessage().contains("--master " + m + ": give local[N] with N >= 1"), e.getMessage());
         }
         for (String m : List.of("local", "local[1]", "local[*]", "local[2,3]", "local[*, 4]")) Sessions.checkMaster(m);
+    }
+
+    /**
+     * A driver killed with kill -9 left its staging folder beside the output for good; the next job writing that
+     * output removes the folders of this host's dead drivers (and puts back an output moved aside by a killed
+     * --overwrite), never one of a live process or of another host.
+     */
+    @Test
+    void aKilledDriversStagingFoldersAreCleanedUpByTheNextJob() throws Exception {
+        Path parent = Files.createDirectories(tmp.resolve("stale"));
+        Path doc = Files.writeString(parent.resolve("a.txt"), "Hello there.\n\nBye now.\n");
+        Path out = parent.resolve("out.parquet");
+        PatcherArgs space = new PatcherArgs(org.blt4j.patch.PatchingMode.SPACE, null, null, false, null, 4.5);
+        PatchJob.run(spark, new PatchJob.Options(List.of(doc.toString()), out.toString(), null, space, false, 1, 1, false, -1), QUIET);
+        List<String> before = texts(out);
+
+        Process p = new ProcessBuilder("true").start();
+        p.waitFor();
+        long dead = p.pid(), live = ProcessHandle.current().parent().orElseThrow().pid();
+        String host = Staging.HOST;
+        // killed between the two renames of --overwrite: the output moved aside, the new one still staged
+        Path movedAside = parent.resolve(".out.parquet.old-" + host + "-" + dead + "-" + java.util.UUID.randomUUID());
+        Files.move(out, movedAside);
+        Path deadTmp = staged(parent, host, dead), liveTmp = staged(parent, host, live), ownTmp = staged(parent, host, ProcessHandle.current().pid()),
+                otherHost = staged(parent, host + "-elsewhere", dead);
+        Path unnamed = Files.createDirectories(parent.resolve(".out.parquet.tmp-" + java.util.UUID.randomUUID()));   // the older form
+        Files.writeString(unnamed.resolve("part-00000"), "partial");
+
+        var log = new ByteArrayOutputStream();
+        Blt4jException e = assertThrows(Blt4jException.class, () -> PatchJob.run(spark,
+                new PatchJob.Options(List.of(doc.toString()), out.toString(), null, space, false, 1, 1, false, -1), new PrintStream(log, true)));
+        assertTrue(e.getMessage().contains("exists"), e.getMessage());   // the moved-aside output is back
+        assertTrue(log.toString().contains("restored " + out) && log.toString().contains("removed " + deadTmp.getFileName()), log.toString());
+        assertEquals(before, texts(out));
+        assertFalse(Files.exists(deadTmp) || Files.exists(movedAside));
+        for (Path kept : List.of(liveTmp, ownTmp, otherHost, unnamed)) assertTrue(Files.isRegularFile(kept.resolve("part-00000")), kept.toString());
+
+        PatchJob.run(spark, new PatchJob.Options(List.of(doc.toString()), out.toString(), null, space, false, 1, 1, true, -1), QUIET);
+        try (Stream<Path> left = Files.list(parent)) {
+            assertEquals(java.util.stream.Stream.of(doc, out, liveTmp, ownTmp, otherHost, unnamed).map(f -> f.getFileName().toString()).sorted().toList(),
+                    left.map(f -> f.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    /** A staging folder of the output out.parquet with a file in it, as a driver of that host and pid names it. */
+    static Path staged(Path parent, String host, long pid) throws java.io.IOException {
+        Path d = Files.createDirectories(parent.resolve(".out.parquet.tmp-" + host + "-" + pid + "-" + java.util.UUID.randomUUID()));
+        Files.writeString(d.resolve("part-00000"), "partial");
+        return d;
     }
 }
