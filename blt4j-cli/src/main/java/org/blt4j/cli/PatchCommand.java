@@ -66,6 +66,8 @@ final class PatchCommand implements Callable<Integer> {
         boolean entropyMode = mode.equals("entropy");
         if (threshold != null && !Double.isFinite(threshold)) throw new Blt4jException("--threshold must be a finite number");
         Double t = topK ? null : (threshold != null ? threshold : PatcherArgs.RELEASED_THRESHOLD);
+        if (!(patchSize >= 1 && patchSize < Double.POSITIVE_INFINITY))   // NaN too; 0.3 with top-k gave a patch per byte
+            throw new Blt4jException("--patch-size must be a finite number of bytes >= 1, got " + patchSize);
         if ("static".equals(mode) && patchSize != Math.rint(patchSize))
             throw new Blt4jException("--mode static cuts patches of a whole number of bytes: give --patch-size N (default 4.5 is for top-k)");
         Patcher patcher = PatcherArgs.of(mode, t, null, monotonic, maxPatchLength, patchSize).build();

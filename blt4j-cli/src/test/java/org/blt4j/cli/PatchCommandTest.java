@@ -110,4 +110,16 @@ class PatchCommandTest {
         GenerateCommandTest.Run one = patch("--mode", "static", "--patch-size", "1000000", "--file", f.toString());
         assertTrue(one.out().contains((PatchPrinters.People.TABLE_BYTES + 100) + " bytes, 1 patches"), one.err());
     }
+
+    @Test
+    void aPatchSizeBelowOneByteIsRefusedInEveryMode() {
+        for (String[] mode : new String[][] {{"--mode", "entropy", "--top-k"}, {"--mode", "static"}, {"--mode", "space"}})
+            for (String size : new String[] {"0.3", "0", "-2", "NaN", "Infinity"}) {
+                String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(mode),
+                        java.util.stream.Stream.of("--patch-size", size, "hello world")).toArray(String[]::new);
+                GenerateCommandTest.Run r = patch(args);
+                assertEquals(2, r.code(), String.join(" ", args) + ": " + r.out());
+                assertTrue(r.err().contains("--patch-size must be a finite number of bytes >= 1, got "), r.err());
+            }
+    }
 }
