@@ -201,10 +201,10 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "batch", mixinStandardHelpOptions = true,
-            description = {"Continuous batching: the bf16 product per M = 1..16 (GB/s of weights against the read bandwidth",
-                    "measured in the same run), and with --model DIR (blt/ and entropy/ inside, e.g. bench generate's --reuse",
-                    "folder; any weight format the loader reads) total bytes/s of 1, 2, 4 and 8 concurrent greedy",
-                    "generations through the batch scheduler, and the ratio to one."})
+            description = {"Continuous batching: the bf16 product per M = 1..16 (GB/s of weights against the read bandwidth"
+                    + " measured in the same run), and with --model DIR (blt/ and entropy/ inside, e.g. bench generate's --reuse"
+                    + " folder; any weight format the loader reads) total bytes/s of 1, 2, 4 and 8 concurrent greedy"
+                    + " generations through the batch scheduler, and the ratio to one."})
     static final class Batch implements Callable<Integer> {
         @Option(names = "--model", paramLabel = "DIR", description = "a folder with blt/ and entropy/ (weights mapped)")
         Path model;
@@ -239,9 +239,10 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "serve", mixinStandardHelpOptions = true,
-            description = {"Load test of the HTTP server: starts it here on a free port and lets many clients send a mix of",
-                    "good and bad requests; prints answers by status and the heap used. Exit code 1 when a good request",
-                    "got anything but 200/429/503, a bad one anything but a 4xx, or a request got no answer."})
+            description = {"Load test of the HTTP server: starts it here on a free port and lets many clients send a mix of"
+                    + " good and bad requests; prints answers by status and the heap used.",
+                    "Exit code 1 when a good request got anything but 200/429/503, a bad one anything but a 4xx, or a request"
+                    + " got no answer."})
     static final class Serve implements Callable<Integer> {
         @picocli.CommandLine.Mixin
         ModelOptions models;

@@ -68,7 +68,10 @@ final class EvalNoiseCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** condition, accuracy, drop vs clean (points); then the average over the five noises per where. */
+    /**
+     * condition, accuracy, drop vs clean (points: clean minus this accuracy, so a fall is positive and a rise negative);
+     * then the average over the five noises per where.
+     */
     static String table(List<NoiseEval.Result> results) {
         double clean = results.get(0).accuracy().accuracy();
         double cleanBpb = results.get(0).trueBitsPerByte();
@@ -77,16 +80,16 @@ final class EvalNoiseCommand implements Callable<Integer> {
         Map<NoiseWhere, List<Double>> byWhere = new EnumMap<>(NoiseWhere.class);
         for (NoiseEval.Result r : results) {
             double a = r.accuracy().accuracy();
-            sb.append(String.format("%-22s %8.1f%% %+13.1f %8.3f %+6.3f%n", r.condition().label(), 100 * a, 100 * (a - clean),
+            sb.append(String.format("%-22s %8.1f%% %+13.1f %8.3f %+6.3f%n", r.condition().label(), 100 * a, 100 * (clean - a),
                     r.trueBitsPerByte(), r.trueBitsPerByte() - cleanBpb));
             if (r.condition().noise() != null) byWhere.computeIfAbsent(r.condition().where(), w -> new ArrayList<>()).add(a);
         }
         for (var e : byWhere.entrySet()) {
             double avg = e.getValue().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
             sb.append(String.format("%-22s %8.1f%% %+13.1f%n", "average/" + e.getKey().name().toLowerCase(java.util.Locale.ROOT),
-                    100 * avg, 100 * (avg - clean)));
+                    100 * avg, 100 * (clean - avg)));
         }
-        sb.append(String.format("(%d items; accuracy by chance 25%%; drop in points; true-next bpb: bits per byte of the true"
+        sb.append(String.format("(%d items; accuracy by chance 25%%; drop in points, clean minus noised: negative when noise raised the accuracy; true-next bpb: bits per byte of the true"
                 + " next sentence given the context, and its change from clean)%n", results.get(0).accuracy().items()));
         return sb.toString();
     }

@@ -11,8 +11,8 @@ import picocli.CommandLine.Option;
 
 /** blt4j serve: the HTTP server (completions, patching, the page). */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve a BLT over HTTP: POST /v1/completions (OpenAI-style, streaming with \"stream\": true),",
-                "POST /v1/patch, GET /v1/models, GET /health, and a page at / that shows entropies and patches."})
+        description = {"Serve a BLT over HTTP: POST /v1/completions (OpenAI-style, streaming with \"stream\": true),"
+                + " POST /v1/patch, GET /v1/models, GET /health, and a page at / that shows entropies and patches."})
 final class ServeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions models;

@@ -159,4 +159,23 @@ class EvalNoiseCommandTest {
         CliErrorsTest.assertClear(CliErrorsTest.run("eval-noise", "--model", GOLDEN + "entropy_model_forward", "--data", SAMPLE,
                 "--where", "middle"), "--where middle: give both, context, candidates or all");
     }
+
+    /** "drop vs clean" is a drop: clean minus noised, positive when noise lowers the accuracy (it printed noised minus clean). */
+    @Test
+    void dropVsCleanIsCleanMinusNoised() {
+        var clean = new org.blt4j.eval.noise.NoiseEval.Condition(null, null);
+        var up = new org.blt4j.eval.noise.NoiseEval.Condition(org.blt4j.eval.noise.Noise.UPPER_CASE,
+                org.blt4j.eval.noise.NoiseWhere.BOTH);
+        var drop = new org.blt4j.eval.noise.NoiseEval.Condition(org.blt4j.eval.noise.Noise.DROP, org.blt4j.eval.noise.NoiseWhere.BOTH);
+        String t = EvalNoiseCommand.table(java.util.List.of(
+                new org.blt4j.eval.noise.NoiseEval.Result(clean, new org.blt4j.eval.noise.FourWayChoice.Accuracy(6, 10), 2.0),
+                new org.blt4j.eval.noise.NoiseEval.Result(up, new org.blt4j.eval.noise.FourWayChoice.Accuracy(2, 10), 3.0),
+                new org.blt4j.eval.noise.NoiseEval.Result(drop, new org.blt4j.eval.noise.FourWayChoice.Accuracy(7, 10), 2.5)));
+        String upLine = t.lines().filter(l -> l.startsWith("UpperCase/both")).findFirst().orElseThrow();
+        String dropLine = t.lines().filter(l -> l.startsWith("Drop/both")).findFirst().orElseThrow();
+        String avgLine = t.lines().filter(l -> l.startsWith("average/both")).findFirst().orElseThrow();
+        assertTrue(upLine.contains("20.0%") && upLine.contains("+40.0"), t);     // 60% → 20%: a drop of 40 points
+        assertTrue(dropLine.contains("70.0%") && dropLine.contains("-10.0"), t); // 60% → 70%: a drop of -10
+        assertTrue(avgLine.contains("45.0%") && avgLine.contains("+15.0"), t);
+    }
 }

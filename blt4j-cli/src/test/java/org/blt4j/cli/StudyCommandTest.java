@@ -85,6 +85,8 @@ class StudyCommandTest {
         for (String arm : ARMS) assertTrue(firstReport.contains("| xs | " + arm + " |"), arm);
         assertTrue(firstReport.contains("AntSpeak/both") && firstReport.contains("UpperCase/both"), firstReport);
         assertFalse(firstReport.contains("Not tested"), firstReport);
+        // claim 3 gives noised minus clean: labelled "drop" it read as a fall where the accuracy rose, and the reverse
+        assertTrue(firstReport.contains("(change ") && !firstReport.contains("(drop "), firstReport);
         for (String svg : List.of("bpb-vs-training-flops-xs.svg", "bpb-vs-training-flops-s.svg", "bpb-vs-inference-flops.svg"))
             assertTrue(Files.isRegularFile(report.resolve(svg)), svg);
         assertTrue(Files.isRegularFile(report.resolve("metrics/s/blt-entropy-8/main.jsonl")));

@@ -144,8 +144,8 @@ final class StudyClaims {
             for (StudyNoise.Row r : List.of(blt, bpe))
                 nearChance |= r.accuracy(0) - 0.25 < 2 * Math.sqrt(0.25 * 0.75 / r.items());
             double dB = meanNoised(blt) - blt.accuracy(0), dT = meanNoised(bpe) - bpe.accuracy(0);
-            parts.add(String.format(Locale.ROOT, "%s: accuracy %s clean %.3f, noised %.3f (drop %+.3f), bpe clean %.3f, noised"
-                    + " %.3f (drop %+.3f); bits per byte of the true sentence up under noise by %+.3f for %s and %+.3f for bpe",
+            parts.add(String.format(Locale.ROOT, "%s: accuracy %s clean %.3f, noised %.3f (change %+.3f), bpe clean %.3f, noised"
+                    + " %.3f (change %+.3f); bits per byte of the true sentence up under noise by %+.3f for %s and %+.3f for bpe",
                     size, cfg.reference(), blt.accuracy(0), meanNoised(blt), dB, bpe.accuracy(0), meanNoised(bpe), dT,
                     bpbIncrease(blt), cfg.reference(), bpbIncrease(bpe)));
             boolean accuracyHeld = meanNoised(blt) > meanNoised(bpe) && dB >= dT;

@@ -37,7 +37,7 @@ final class SparkBenchCommand implements Callable<Integer> {
     @Option(names = "--workers", defaultValue = "2", description = "DiLoCo workers (default: ${DEFAULT-VALUE})")
     int workers;
 
-    @Option(names = "--inner-steps", defaultValue = "5", description = "H (default: ${DEFAULT-VALUE}: the largest H within 3% of single-process training in the sweep of docs/spark.md)")
+    @Option(names = "--inner-steps", defaultValue = "5", description = "H (default: ${DEFAULT-VALUE}: the largest H within 3%% of single-process training in the sweep of docs/spark.md)")
     int innerSteps;
 
     @Option(names = "--outer-lr", defaultValue = "0.7", description = "(default: ${DEFAULT-VALUE})")
