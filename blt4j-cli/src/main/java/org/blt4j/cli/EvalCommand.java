@@ -33,7 +33,8 @@ final class EvalCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = "--entropy-model", paramLabel = "DIR", description = "entropy model that patches the BLT (default: as for"
-            + " generate: the patcher of a Hugging Face folder, else entropy_model or entropy in or beside the --model folder)")
+            + " generate: the patcher of a Hugging Face folder, else the entropy model its training run recorded, else entropy_model"
+            + " or entropy in or beside the --model folder)")
     Path entropyModel;
 
     @Option(names = "--data", required = true, paramLabel = "FILE", description = ".txt, .gz or .jsonl file")

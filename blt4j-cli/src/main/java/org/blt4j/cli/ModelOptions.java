@@ -10,7 +10,8 @@ final class ModelOptions {
     Path model;
 
     @Option(names = "--entropy-model", paramLabel = "DIR", description = "entropy model checkpoint (or run folder); default:"
-            + " the patcher of a Hugging Face --model folder, else entropy_model or entropy in or beside the --model folder")
+            + " the patcher of a Hugging Face --model folder, else the entropy model its training run recorded, else"
+            + " entropy_model or entropy in or beside the --model folder")
     Path entropyModel;
 
     @Option(names = "--threshold", paramLabel = "T", description = "entropy patching threshold (default: the BLT config's)")
