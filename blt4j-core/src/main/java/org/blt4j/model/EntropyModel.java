@@ -43,11 +43,13 @@ public final class EntropyModel implements AutoCloseable {
         return new TransformerBlock.Dims(a.dim(), a.nHeads(), a.nKvHeads(), a.headDim(), a.ffnHidden(), a.ropeTheta(), a.normEps());
     }
 
-    /** Parameter names and shapes, in the reference's state-dict order. */
+    /**
+     * Parameter names and shapes, in the reference's state-dict order (its base transformer registers the layers
+     * before the LM adds the embeddings), so that a written checkpoint has the tensors in the order of the reference's.
+     */
     public static List<ParamStore.Spec> specs(LmArgs a) {
-        List<ParamStore.Spec> s = new ArrayList<>();
+        List<ParamStore.Spec> s = new ArrayList<>(TransformerBlock.stackSpecs("", a.nLayers(), dims(a)));
         s.add(new ParamStore.Spec("tok_embeddings.weight", a.vocabSize(), a.dim()));
-        s.addAll(TransformerBlock.stackSpecs("", a.nLayers(), dims(a)));
         s.add(new ParamStore.Spec("norm.weight", a.dim()));
         if (!a.weightTying()) s.add(new ParamStore.Spec("output.weight", a.vocabSize(), a.dim()));
         return s;
