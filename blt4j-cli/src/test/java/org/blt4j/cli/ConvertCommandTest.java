@@ -33,9 +33,8 @@ class ConvertCommandTest {
             for (String n : a.names()) assertEquals(-1, a.segment(n).mismatch(b.segment(n)), n);
             assertEquals(a.names().size(), b.names().size());
         }
-        // the weights files come back byte for byte, the tensors in the reference's order (the entropy model's too)
+        // the BLT's weights file comes back byte for byte (the entropy model's tensors are equal, in blt4j's order)
         assertEquals(-1, Files.mismatch(blt.resolve("model.safetensors"), hub.resolve("model.safetensors")));
-        assertEquals(-1, Files.mismatch(em.resolve("model.safetensors"), hub.resolve("entropy_model/model.safetensors")));
         assertEquals(0, CliErrorsTest.run("forward", "--model", hf.toString(), "Hello").code()); // its own patcher
         CliErrorsTest.assertClear(CliErrorsTest.run("forward", "--model", blt.toString(), "Hello"),
                 "no entropy model found for " + blt, "--entropy-model DIR");

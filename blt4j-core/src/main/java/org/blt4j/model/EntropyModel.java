@@ -44,12 +44,14 @@ public final class EntropyModel implements AutoCloseable {
     }
 
     /**
-     * Parameter names and shapes, in the reference's state-dict order (its base transformer registers the layers
-     * before the LM adds the embeddings), so that a written checkpoint has the tensors in the order of the reference's.
+     * Parameter names and shapes; the flat layout of the parameters, which DiLoCo's outer and worker states store as
+     * arrays, so it must not change. (The reference's state dict lists the layers first, then tok_embeddings: a
+     * checkpoint written here holds the same tensors in another order.)
      */
     public static List<ParamStore.Spec> specs(LmArgs a) {
-        List<ParamStore.Spec> s = new ArrayList<>(TransformerBlock.stackSpecs("", a.nLayers(), dims(a)));
+        List<ParamStore.Spec> s = new ArrayList<>();
         s.add(new ParamStore.Spec("tok_embeddings.weight", a.vocabSize(), a.dim()));
+        s.addAll(TransformerBlock.stackSpecs("", a.nLayers(), dims(a)));
         s.add(new ParamStore.Spec("norm.weight", a.dim()));
         if (!a.weightTying()) s.add(new ParamStore.Spec("output.weight", a.vocabSize(), a.dim()));
         return s;
