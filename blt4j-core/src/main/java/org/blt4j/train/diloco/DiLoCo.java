@@ -102,6 +102,11 @@ public final class DiLoCo {
             if (ws != null && !java.util.Objects.equals(savedStates, workerStates))
                 throw new Blt4jException("cannot resume " + runDir + " with the workers' states in " + where(workerStates) + ": the run keeps"
                         + " them in " + where(savedStates) + " (spark train --worker-states: leave the flag out on resume to use the run's)");
+            String savedLayout = x.path("diloco").path("param_layout").asText(""), layout = paramLayout(task.params());
+            if (!savedLayout.isEmpty() && !savedLayout.equals(layout))   // absent: a run from before it was recorded
+                throw new Blt4jException("cannot resume " + runDir + ": its DiLoCo states hold the parameters in another order"
+                        + " (layout " + savedLayout + ", this blt4j " + layout + "; written by another version): resume it with"
+                        + " the blt4j that started it, or start afresh in another --out from its step folder's weights");
             String was = x.path("inputs").asText(""), now = task.inputs();
             if (!was.isEmpty() && !now.isEmpty() && !was.equals(now))
                 throw new Blt4jException("cannot resume " + runDir + ": the training data differ from what this run was trained on"
@@ -179,7 +184,8 @@ public final class DiLoCo {
                 out.printf("round %d/%d: inner steps %d, mean loss %.4f%s%n", roundsDone, rounds, first + steps, roundLoss, heldOut);
                 new OuterState(roundsDone, outerSteps, momentum).write(runDir);
                 last = ckpt.save(new TrainState(first + steps, tokensSeen, bytesSeen, 0, first + steps, List.of(), cfg.toTree(),
-                        extra(task.kind(), total, roundsDone, elapsedBefore + secs).put("inputs", task.inputs())), task.args(),
+                        extra(task.kind(), total, roundsDone, elapsedBefore + secs, paramLayout(task.params()))
+                                .put("inputs", task.inputs())), task.args(),
                         task.params(), null, null);
                 metrics.checkpointed();
                 if (r >= 1) deleteStates(r - 1);
@@ -211,12 +217,24 @@ public final class DiLoCo {
         OuterState.delete(runDir, r);
     }
 
-    private ObjectNode extra(String kind, long total, long roundsDone, double elapsed) {
+    /**
+     * The order, names and shapes of the parameters (a hex SHA-256 prefix): the outer and worker states store the
+     * parameters as flat arrays in this order, so a resume checks it (a reordering would scramble the moments).
+     */
+    static String paramLayout(org.blt4j.nn.ParamStore params) {
+        StringBuilder sb = new StringBuilder();
+        for (org.blt4j.nn.ParamStore.Param q : params.params())
+            sb.append(q.name()).append(' ').append(java.util.Arrays.toString(q.shape())).append(' ').append(q.offset()).append('\n');
+        return new org.blt4j.io.Sha256().text(sb.toString()).hex(8);
+    }
+
+    private ObjectNode extra(String kind, long total, long roundsDone, double elapsed, String paramLayout) {
         ObjectNode x = JsonNodeFactory.instance.objectNode();
         x.put("kind", kind).put("total_steps", total).put("elapsed_s", elapsed).put("rounds", roundsDone)
                 .put("outer_state", OuterState.name(roundsDone - 1));
         x.putObject("diloco").put("workers", args.workers()).put("inner_steps", args.innerSteps())
-                .put("outer_lr", args.outerLr()).put("outer_momentum", args.outerMomentum()).put("worker_states", workerStates);
+                .put("outer_lr", args.outerLr()).put("outer_momentum", args.outerMomentum()).put("worker_states", workerStates)
+                .put("param_layout", paramLayout);
         return x;
     }
 

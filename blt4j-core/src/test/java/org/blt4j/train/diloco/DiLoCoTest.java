@@ -184,6 +184,19 @@ class DiLoCoTest {
         DiLoCo.Result resumed = diloco(entropyConfig(killed, 11), args, true, Long.MAX_VALUE);
         assertArrayEquals(params(a), params(resumed));
         assertEquals(a.losses().subList(6, 11), resumed.losses());
+
+        // states written with the parameters in another order (another version's layout) are refused, not scrambled
+        Path other = tmp.resolve("n2-e");
+        diloco(entropyConfig(other, 11), args, false, 1);
+        try (var files = Files.walk(other)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().equals("state.json")).toList()) {
+                String json = Files.readString(f);
+                assertTrue(json.contains("\"param_layout\""), json);
+                Files.writeString(f, json.replaceAll("\"param_layout\"\\s*:\\s*\"[0-9a-f]+\"", "\"param_layout\" : \"0123456789abcdef\""));
+            }
+        }
+        e = assertThrows(Blt4jException.class, () -> diloco(entropyConfig(other, 11), args, true, Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains("hold the parameters in another order"), e.getMessage());
     }
 
     @Test
