@@ -50,6 +50,21 @@ public final class RunFiles {
         }
     }
 
+    /**
+     * Deletes {@code target} and the temporaries of {@link #writeAtomically} writers of it that were killed mid-write
+     * (".NAME.tmp-*": a worker state's is as large as the state). For files no live process writes any more: DiLoCo's
+     * states of a round that a later committed round replaced. Absent is fine; a temporary that cannot be deleted is left.
+     */
+    public static void deleteWithTemporaries(Path target) throws IOException {
+        Files.deleteIfExists(target);
+        Path dir = target.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) return;
+        String prefix = "." + target.getFileName() + ".tmp-";
+        try (var siblings = Files.newDirectoryStream(dir, p -> p.getFileName().toString().startsWith(prefix))) {
+            for (Path tmp : siblings) deleteQuietly(tmp);
+        }
+    }
+
     static byte[] readAll(Path file) {
         try {
             return Files.readAllBytes(file);

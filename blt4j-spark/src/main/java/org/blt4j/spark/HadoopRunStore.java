@@ -84,9 +84,18 @@ public final class HadoopRunStore implements RunStore {
     @Override
     public void delete(String name) {
         try {
-            fc().delete(path(name), false);
+            FileContext fc = fc();
+            Path target = path(name);
+            try {
+                fc.delete(target, false);
+            } catch (FileNotFoundException e) {
+                // absent is fine
+            }
+            // a killed executor's temporaries of it (as large as a worker's state): no live writer once deleted
+            org.apache.hadoop.fs.FileStatus[] tmps = fc.util().globStatus(new Path(target.getParent(), "." + target.getName() + ".tmp-*"));
+            if (tmps != null) for (org.apache.hadoop.fs.FileStatus t : tmps) fc.delete(t.getPath(), false);
         } catch (FileNotFoundException e) {
-            // absent is fine
+            // a folder gone: nothing to delete
         } catch (IOException e) {
             throw new Blt4jException("cannot delete " + uri(name) + ": " + e.getMessage(), e);
         }

@@ -44,7 +44,7 @@ public final class LocalRunStore implements RunStore {
     @Override
     public void delete(String name) {
         try {
-            Files.deleteIfExists(file(name));
+            RunFiles.deleteWithTemporaries(file(name));   // and a killed writer's temporaries of it
         } catch (IOException e) {
             throw new Blt4jException("cannot delete " + uri(name) + ": " + e.getMessage(), e);
         }

@@ -47,7 +47,7 @@ record OuterState(long roundsDone, long outerSteps, float[] momentum) {
 
     static void delete(Path runDir, long round) {
         try {
-            Files.deleteIfExists(runDir.resolve(name(round)));
+            RunFiles.deleteWithTemporaries(runDir.resolve(name(round)));
         } catch (java.io.IOException ignored) {
             // a leftover file, harmless
         }

@@ -11,7 +11,7 @@ public interface RunStore extends java.io.Serializable {
     /** Atomic: a reader sees the old or the new content, never a part. */
     void write(String name, byte[] data);
 
-    /** Absent is fine. */
+    /** Absent is fine. Also deletes the temporaries that writers of {@code name} killed mid-write left. */
     void delete(String name);
 
     /** Where the file is, for messages. */

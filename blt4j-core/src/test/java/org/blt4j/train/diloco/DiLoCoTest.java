@@ -185,6 +185,19 @@ class DiLoCoTest {
         assertArrayEquals(params(a), params(resumed));
         assertEquals(a.losses().subList(6, 11), resumed.losses());
 
+        // a writer killed mid-write leaves ".round-0.bin.tmp-*" (a worker's is as large as its state): removed with
+        // round 0's states once round 1 is committed; another name's temporary is left
+        Path leaks = tmp.resolve("n2-f");
+        diloco(entropyConfig(leaks, 11), args, false, 1);
+        Path[] planted = {leaks.resolve("workers/w0/.round-0.bin.tmp-deadbeef"), leaks.resolve("workers/w1/.round-0.bin.tmp-1234"),
+                leaks.resolve("outer/.round-0.bin.tmp-cafe")};
+        for (Path f : planted) Files.write(f, new byte[1000]);
+        Path other2 = Files.write(leaks.resolve("workers/w0/.round-7.bin.tmp-beef"), new byte[10]);
+        diloco(entropyConfig(leaks, 11), args, true, 1);
+        assertTrue(!Files.exists(leaks.resolve("workers/w0/round-0.bin")), "round 0's state is deleted");
+        for (Path f : planted) assertTrue(!Files.exists(f), f + " is left");
+        assertTrue(Files.exists(other2));
+
         // states written with the parameters in another order (another version's layout) are refused, not scrambled
         Path other = tmp.resolve("n2-e");
         diloco(entropyConfig(other, 11), args, false, 1);
