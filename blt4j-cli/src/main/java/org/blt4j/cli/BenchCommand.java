@@ -51,7 +51,8 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() {
-            for (int m : ms) if (m < 1) throw new org.blt4j.Blt4jException("--m " + m + ": every M must be >= 1");
+            for (int m : ms)   // x is M·K floats: 2^31 rows overflowed the array size (a stack trace)
+                if (m < 1 || m > 4096) throw new org.blt4j.Blt4jException("--m " + m + ": every M must be in [1, 4096]");
             if (!(seconds > 0) || !Double.isFinite(seconds) || mib < 1)
                 throw new org.blt4j.Blt4jException("--seconds must be a finite number > 0 and --mib >= 1, got " + seconds + " and " + mib);
             if (tmp != null && !Files.isDirectory(tmp)) throw new org.blt4j.Blt4jException("--tmp " + tmp + " is not a folder");
@@ -258,8 +259,8 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (clients < 1 || !(seconds > 0) || !Double.isFinite(seconds))
-                throw new org.blt4j.Blt4jException("--clients must be >= 1 and --seconds a finite number > 0, got " + clients + " and " + seconds);
+            if (clients < 1 || !(seconds > 0) || !(seconds <= 86400))   // 1e308 s overflowed a Duration (a stack trace)
+                throw new org.blt4j.Blt4jException("--clients must be >= 1 and --seconds a number in (0, 86400], got " + clients + " and " + seconds);
             org.blt4j.server.ServerLimits d = org.blt4j.server.ServerLimits.defaults();
             int conc = admission.concurrent(d.maxConcurrent()), queued = admission.queued(d.maxQueued());
             org.blt4j.server.ServerLimits limits = new org.blt4j.server.ServerLimits(d.maxPromptBytes(), d.maxOutputBytes(),

@@ -45,7 +45,8 @@ final class EvalCommand implements Callable<Integer> {
     long maxBytes;
 
     @Option(names = "--seq-len", defaultValue = "1024", description = "at most this many bytes per evaluated row (a BLT"
-            + " row also holds at most seq-len / patch_size patches; a byte LM's rows at most its max_seqlen); tokens for a"
+            + " row also holds at most seq-len / patch_size patches, and a BLT's rows at most its max_encoder_seq_length, a byte"
+            + " LM's at most its max_seqlen); tokens for a"
             + " token LM, at most its max_seqlen (default: ${DEFAULT-VALUE})")
     int seqLen;
 
@@ -67,7 +68,9 @@ final class EvalCommand implements Callable<Integer> {
                     (d, t) -> {}, s -> System.err.println(s)).entropies();
             // a row holds seq-len / patch_size patches, or the whole text when it has fewer (a short text is one row)
             int[] lengths = BltPacker.patchLengths(ids, H, blt.args().patcherArgs());
-            int rowBytes = (int) Math.min(seqLen, ids.length);   // never longer than the text (2^31 asked for an array that long)
+            // never longer than the text (2^31 asked for an array that long), nor than the model's context, as for a byte LM
+            // (--seq-len 1000000 scored the whole file as one row, for hours, past what the model attends to)
+            int rowBytes = Math.min(Math.min(seqLen, org.blt4j.generate.PromptContext.of(blt.args())), ids.length);
             int patches = (int) Math.min(Math.ceil(rowBytes / blt.args().patchSize()), lengths.length);
             if (patches < 2)
                 throw new Blt4jException("a BLT row needs at least 2 patches: " + (seqLen < 2 * blt.args().patchSize()

@@ -124,6 +124,10 @@ final class GenerateCommand implements Callable<Integer> {
         if (prompt != null) return PromptContext.cut(prompt.getBytes(StandardCharsets.UTF_8), 0, context);
         int tail = PromptContext.tailBytes(context);
         if (file != null) {
+            if (!Files.isRegularFile(file))   // /dev/stdin, /dev/fd/N: a stream, its tail kept (readAllBytes ran out of memory)
+                try (InputStream in = Files.newInputStream(file)) {
+                    return tailOf(in, tail, context);
+                }
             try (var ch = Files.newByteChannel(file)) {
                 long size = ch.size(), skip = Math.max(0, size - tail);
                 ch.position(skip);

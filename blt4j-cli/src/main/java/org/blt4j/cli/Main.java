@@ -62,6 +62,17 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.addSubcommand(sparkCommand());
+        // an empty path ("--out=", "--data $UNSET") is refused: as "." it wrote a run or a report into the current folder
+        cl.registerConverter(java.nio.file.Path.class, s -> {
+            if (s.isEmpty()) throw new CommandLine.TypeConversionException("an empty path: give a file or folder name");
+            return java.nio.file.Path.of(s);
+        });
+        // a flag that does not parse: one line naming it (picocli's default added the whole usage, dozens of lines)
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println("blt4j: " + ex.getMessage().strip() + " (" + cmd.getCommandSpec().qualifiedName() + " --help lists the options)");
+            return cmd.getCommandSpec().exitCodeOnInvalidInput();
+        });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
             if (ex instanceof Blt4jException) {

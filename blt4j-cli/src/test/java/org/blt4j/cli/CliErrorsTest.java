@@ -197,4 +197,44 @@ class CliErrorsTest {
         Run r = run("patch", "--max-patch-length", "abc", "hi");
         assertEquals(2, r.code(), "picocli rejects a non-number: " + r.err());
     }
+
+    /** A systematic sweep of every command's numeric and path flags: what it found. */
+    @Test
+    void flagSweepFinds() throws Exception {
+        Path golden = org.blt4j.server.TestModels.goldenRoot();
+        String blt = golden.resolve("blt_base").toString(), em = golden.resolve("entropy_model_forward").toString();
+        // a flag that does not parse: one line naming it, not the error and then the whole usage (44 lines for generate)
+        assertClear(run("generate", "--model", blt, "--top-k", "2.5", "--prompt", "hi"), "--top-k", "'2.5' is not an int", "--help");
+        assertClear(run("patch", "--frob", "hi"), "Unknown option: '--frob'");
+        // an empty path was "." (demo --out "" wrote its runs into the current folder, train --out "" into runs/run)
+        assertClear(run("quantize", "--model", blt, "--out", ""), "--out", "an empty path");
+        assertClear(run("train-entropy", "--config", config("x.txt").toString(), "--out", ""), "--out", "an empty path");
+        // a FIFO as a corpus waited for a writer forever; /dev/zero as one was read, 2 GB of it, before anything was said
+        Path fifo = tmp.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        java.time.Duration limit = java.time.Duration.ofSeconds(60);
+        assertClear(org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(limit, () -> run("eval", "--model", blt,
+                "--entropy-model", em, "--data", fifo.toString())), "is not a regular file");
+        assertClear(org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(limit, () -> run("bpe-train", "--data", "/dev/zero",
+                "--out", tmp.resolve("ranks").toString())), "is not a regular file");
+        // study --notes FIFO waited forever; --report naming a file was refused only once every arm had trained
+        Path study = Path.of("..", "studies", "quick.yaml").toAbsolutePath().normalize(), out = tmp.resolve("study");
+        assertClear(org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(limit, () -> run("study", "--config", study.toString(),
+                "--out", out.toString(), "--notes", fifo.toString())), "--notes", "not a regular file");
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        assertClear(run("study", "--config", study.toString(), "--out", out.toString(), "--report", file.toString()), "is a file", "--report");
+        assertTrue(!Files.exists(out), "nothing trained, no run folder");
+        // eval --seq-len past the BLT's context: one row of the whole text, quadratic, for hours; now its context, as for a byte LM
+        Path text = Files.writeString(tmp.resolve("t.txt"), "Some text to score, in a few sentences. ".repeat(400));
+        assertEquals(0, org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(limit, () -> run("eval", "--model", blt,
+                "--entropy-model", em, "--data", text.toString(), "--max-bytes", "2000", "--seq-len", "2147483647")).code());
+        // stack traces: 2^31 rows overflowed an array size, 1e308 s a Duration
+        assertClear(run("bench", "int8", "--m", "2147483647"), "--m 2147483647", "[1, 4096]");
+        assertClear(run("bench", "serve", "--model", blt, "--entropy-model", em, "--seconds", "1e308"), "--seconds", "(0, 86400]");
+        // DiLoCo: 2^31 workers ran out of memory; more workers than documents failed only after a round of the others
+        Path data = Files.writeString(tmp.resolve("d.txt"), "One document.\n\nAnother one.\n\nA third.\n");
+        Path run = tmp.resolve("run");
+        assertClear(run("train-diloco", "--config", config(data.toString()).toString(), "--workers", "2147483647"), "each worker needs one");
+        assertTrue(!Files.exists(run), "no run folder left behind");
+    }
 }

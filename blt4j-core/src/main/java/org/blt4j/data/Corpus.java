@@ -157,6 +157,8 @@ public final class Corpus {
     /** At most {@code max} bytes from the start of the file; more[0] tells whether the file goes on. */
     private static byte[] readBytes(Path file, boolean gz, int max, boolean[] more) {
         if (Files.isDirectory(file)) throw new Blt4jException("corpus " + file + " is a folder; give a text, .gz or .jsonl file");
+        if (Files.exists(file) && !Files.isRegularFile(file))   // a FIFO blocked for a writer forever; /dev/zero read 2 GB
+            throw new Blt4jException("corpus " + file + " is not a regular file (a FIFO, device or socket); give a text, .gz or .jsonl file");
         try (InputStream raw = Files.newInputStream(file);
              InputStream in = gz ? new GZIPInputStream(raw, 1 << 16) : raw) {
             byte[] b = in.readNBytes(max);

@@ -47,7 +47,14 @@ public final class Study {
     /** Runs (or resumes) the study and writes its report; returns the report folder. */
     public static Path run(StudyConfig cfg, String command, Path notes, PrintStream log) {
         String text = "";
+        Path reportDir = cfg.reportDir();   // checked before anything trains: it was refused only when the report was written
+        if (Files.exists(reportDir) && !Files.isDirectory(reportDir))
+            throw new Blt4jException("study: the report folder " + reportDir + " is " + (Files.isRegularFile(reportDir) ? "a file" : "not a folder")
+                    + ": give --report a folder (it is created if missing)");
         if (notes != null) {
+            if (!Files.isRegularFile(notes))   // a FIFO waited for a writer forever, /dev/zero was read until memory ran out
+                throw new Blt4jException("study: --notes " + notes + (Files.isDirectory(notes) ? " is a folder"
+                        : Files.exists(notes) ? " is not a regular file (a FIFO, device or socket)" : ": no such file") + "; give a markdown file");
             try {
                 text = Files.readString(notes);
             } catch (IOException e) {
