@@ -69,12 +69,13 @@ public final class DiLoCo {
     /** Trains to train.steps, from scratch or (resume) from the run folder's newest checkpoint; stops after stopAfterRounds rounds of this call. */
     public Result run(RoundRunner runner, boolean resume, long stopAfterRounds) {
         // each worker needs a document, checked before the run folder is made (5000 workers failed at worker 22, after 22
-        // had trained a round; 2^31 ran out of memory); a patched dataset is refused by ShardTasks, naming it
-        if (!org.blt4j.data.PatchedData.isDataset(Path.of(cfg.data().path()))) {
+        // had trained a round; 2^31 ran out of memory); a patched dataset is refused by ShardTasks, naming it; a resume
+        // compares its workers with the run's first
+        if (!resume && !org.blt4j.data.PatchedData.isDataset(Path.of(cfg.data().path()))) {
             int docs = org.blt4j.train.Training.split(cfg).train().size();
             if (args.workers() > docs)
                 throw new Blt4jException("DiLoCo: " + args.workers() + " workers, but the training split of " + cfg.data().path()
-                        + " has " + docs + " documents and each worker needs one: use --workers " + docs + " or fewer");
+                        + " has " + docs + " documents: worker " + docs + " would get no document; use --workers " + docs + " or fewer");
         }
         try (org.blt4j.run.RunFiles.Lock lock = org.blt4j.run.RunFiles.claim(runDir, resume)) {
             return runLocked(runner, resume, stopAfterRounds);
