@@ -179,7 +179,8 @@ public final class Trainer {
                         .with(MetricsLog.LR, lr).with(MetricsLog.GRAD_NORM, norm).with(MetricsLog.BYTES_PER_S, bps)
                         .with(MetricsLog.ELAPSED_S, elapsedBefore + secs);
                 if (!Double.isNaN(s.avgPatchLength())) e = e.with(MetricsLog.AVG_PATCH_LEN, s.avgPatchLength());
-                if (step % t.evalEvery() == 0 || evalNow) {
+                boolean evaluated = step % t.evalEvery() == 0 || evalNow;
+                if (evaluated) {
                     boolean all = evalNow && finalEvalBytes == Long.MAX_VALUE;
                     lastEval = task.evalHeldOut(evalNow ? finalEvalBytes : t.evalBytes());   // the end: all held-out bytes
                     e = e.with(all ? MetricsLog.HELDOUT_BPB_ALL : MetricsLog.HELDOUT_BPB, lastEval.bpb());
@@ -198,12 +199,14 @@ public final class Trainer {
                 }
                 bar.update(step, bytesSeen, fields);
                 if (step % t.checkpointEvery() == 0 || lastStep) {
+                    Training.requireNotDiverged(params, lastEval == null ? Double.NaN : lastEval.bpb(), evaluated, step, "optim.lr");
                     last = save(ckpt, step, tokensSeen, bytesSeen, opt, totalSteps, elapsedBefore + secs);
                     metrics.checkpointed();
                 }
             }
             if (stepsThisRun == 0 && resumed != null) last = resumed;   // nothing trained: nothing saved, nothing pruned
             else if (last == null || !last.getFileName().toString().equals(TrainCheckpoint.stepName(step))) {
+                Training.requireNotDiverged(params, Double.NaN, false, step, "optim.lr");
                 last = save(ckpt, step, tokensSeen, bytesSeen, opt, totalSteps, elapsedBefore + (System.nanoTime() - startNanos) / 1e9);
                 metrics.checkpointed();
             }

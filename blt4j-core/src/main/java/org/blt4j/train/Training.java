@@ -37,6 +37,21 @@ import org.blt4j.tensor.Parallel;
 public final class Training {
     private Training() {}
 
+    /**
+     * Refuses to checkpoint a model that diverged: parameters an update made non-finite, or a held-out bits per byte
+     * (just evaluated; NaN when none was) that is not finite although every training loss was (lr 1e30: the last
+     * step's loss was finite, its update was not). The run stops naming the step; nothing is saved, so the earlier
+     * checkpoints, which {@code keep} would have pruned for broken ones, stay.
+     */
+    public static void requireNotDiverged(float[] params, double heldOutBpb, boolean evaluated, long step, String lowerWhat) {
+        String why = evaluated && !Double.isFinite(heldOutBpb) ? "the held-out bits per byte are " + heldOutBpb : null;
+        for (int i = 0; why == null && i < params.length; i++)
+            if (!Float.isFinite(params[i])) why = "the update made parameter " + i + " " + params[i];
+        if (why != null)
+            throw new Blt4jException("training diverged at step " + step + ": " + why
+                    + " (nothing was saved; the earlier checkpoints are kept): lower " + lowerWhat);
+    }
+
     /** The text of a config split into train and held-out documents, then encoded BOS + bytes + EOS. */
     public record Streams(int[] train, int[] heldOut, long trainBytes, long heldOutBytes, List<byte[]> heldOutDocs) {}
 

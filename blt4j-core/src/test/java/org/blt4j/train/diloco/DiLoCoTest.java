@@ -213,6 +213,27 @@ class DiLoCoTest {
     }
 
     @Test
+    void aRunThatDivergesSavesNothing() throws Exception {
+        // lr 1e300: step 1's loss is finite, its update overflows the weights; they were saved and the run exited 0
+        Path plainRun = tmp.resolve("diverged-plain");
+        TrainConfig plain = config("""
+                {"model": {"args": {"dim": 32, "n_layers": 1, "n_heads": 2, "multiple_of": 16, "max_seqlen": 64}},
+                 "optim": {"lr": 1e300, "warmup": 0},
+                 "data": {"path": "%s", "seq_len": 48, "batch_size": 4},
+                 "train": {"steps": 1, "eval_bytes": 2000, "out": "%s"}}
+                """.formatted(data, plainRun));
+        Blt4jException e = assertThrows(Blt4jException.class,
+                () -> new Trainer(ShardTasks.build(plain, 0, 1, m -> {}), plain, plainRun, QUIET).run(null));
+        assertTrue(e.getMessage().contains("training diverged at step 1") && e.getMessage().contains("optim.lr"), e.getMessage());
+        assertTrue(org.blt4j.io.ModelDirs.steps(plainRun).isEmpty(), "a diverged model was checkpointed");
+
+        Path dl = tmp.resolve("diverged-diloco");
+        e = assertThrows(Blt4jException.class, () -> diloco(entropyConfig(dl, 2), new DiLoCoArgs(1, 1, 1e300, 0.0), false, Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains("training diverged at step 1") && e.getMessage().contains("--outer-lr"), e.getMessage());
+        assertTrue(org.blt4j.io.ModelDirs.steps(dl).isEmpty(), "a diverged model was checkpointed");
+    }
+
+    @Test
     void minutesOnlyConfigIsRefused() throws Exception {
         TrainConfig cfg = config("""
                 {"model": {"args": {"dim": 32, "n_layers": 1, "n_heads": 2, "multiple_of": 16}},
