@@ -44,7 +44,12 @@ public final class Training {
      * checkpoints, which {@code keep} would have pruned for broken ones, stay.
      */
     public static void requireNotDiverged(float[] params, double heldOutBpb, boolean evaluated, long step, String lowerWhat) {
-        String why = evaluated && !Double.isFinite(heldOutBpb) ? "the held-out bits per byte are " + heldOutBpb : null;
+        requireNotDiverged(params, "the held-out bits per byte", heldOutBpb, evaluated, step, lowerWhat);
+    }
+
+    /** Same, {@code measure} naming the value checked (when {@code evaluated}). */
+    public static void requireNotDiverged(float[] params, String measure, double value, boolean evaluated, long step, String lowerWhat) {
+        String why = evaluated && !Double.isFinite(value) ? measure + " = " + value : null;
         for (int i = 0; why == null && i < params.length; i++)
             if (!Float.isFinite(params[i])) why = "the update made parameter " + i + " " + params[i];
         if (why != null)

@@ -193,9 +193,10 @@ public final class DiLoCo {
                     if (step % t.logEvery() == 0 || roundEnd) metrics.append(e);
                 }
                 out.printf("round %d/%d: inner steps %d, mean loss %.4f%s%n", roundsDone, rounds, first + steps, roundLoss, heldOut);
-                // before this round's outer state or checkpoint is written (a NaN inner loss counts as a NaN held-out)
-                org.blt4j.train.Training.requireNotDiverged(theta, Double.isFinite(roundLoss) ? evaluatedBpb : roundLoss,
-                        !Double.isFinite(roundLoss) || !heldOut.isEmpty(), first + steps, "--outer-lr (or optim.lr)");
+                // before this round's outer state or checkpoint is written
+                boolean lossFinite = Double.isFinite(roundLoss);
+                org.blt4j.train.Training.requireNotDiverged(theta, lossFinite ? "the held-out bits per byte" : "the round's mean training loss",
+                        lossFinite ? evaluatedBpb : roundLoss, !lossFinite || !heldOut.isEmpty(), first + steps, "--outer-lr (or optim.lr)");
                 new OuterState(roundsDone, outerSteps, momentum).write(runDir);
                 last = ckpt.save(new TrainState(first + steps, tokensSeen, bytesSeen, 0, first + steps, List.of(), cfg.toTree(),
                         extra(task.kind(), total, roundsDone, elapsedBefore + secs, paramLayout(task.params()))
