@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.blt4j.Blt4jException;
+import org.blt4j.data.DataSplit;
 import org.blt4j.eval.BitsPerByte;
 import org.blt4j.run.MetricsLog;
 import org.blt4j.run.TrainCheckpoint;
@@ -68,24 +69,19 @@ public final class DiLoCo {
 
     /** Trains to train.steps, from scratch or (resume) from the run folder's newest checkpoint; stops after stopAfterRounds rounds of this call. */
     public Result run(RoundRunner runner, boolean resume, long stopAfterRounds) {
-        // each worker needs a document, checked before the run folder is made (5000 workers failed at worker 22, after 22
-        // had trained a round; 2^31 ran out of memory); a patched dataset is refused by ShardTasks, naming it; a resume
-        // compares its workers with the run's first
-        if (!resume && !org.blt4j.data.PatchedData.isDataset(Path.of(cfg.data().path()))) {
-            int docs = org.blt4j.train.Training.split(cfg).train().size();
-            if (args.workers() > docs)
-                throw new Blt4jException("DiLoCo: " + args.workers() + " workers, but the training split of " + cfg.data().path()
-                        + " has " + docs + " documents: worker " + docs + " would get no document; use --workers " + docs + " or fewer");
-        }
+        // the corpus is read once, before the run folder is made; each worker needs a document (5000 workers failed at
+        // worker 22, after 22 had trained a round; 2^31 ran out of memory); a resume compares its workers with the run's
+        DataSplit split = ShardTasks.textSplit(cfg);
+        if (!resume) ShardTasks.requireDocuments(split, args.workers(), cfg);
         try (org.blt4j.run.RunFiles.Lock lock = org.blt4j.run.RunFiles.claim(runDir, resume)) {
-            return runLocked(runner, resume, stopAfterRounds);
+            return runLocked(split, runner, resume, stopAfterRounds);
         }
     }
 
-    private Result runLocked(RoundRunner runner, boolean resume, long stopAfterRounds) {
+    private Result runLocked(DataSplit split, RoundRunner runner, boolean resume, long stopAfterRounds) {
         long total = DiLoCoWorker.totalSteps(cfg);
         if (cfg.train().minutes() != null) out.println("note: DiLoCo trains train.steps inner steps; train.minutes is ignored");
-        TrainTask task = ShardTasks.build(cfg, 0, 1, out::println);
+        TrainTask task = ShardTasks.build(cfg, split, 0, 1, out::println);
         float[] theta = task.params().data();
         int p = theta.length;
         float[] momentum = new float[p];

@@ -38,16 +38,31 @@ public final class ShardTasks {
 
     /** Worker {@code worker}'s task of {@code workers}. */
     public static TrainTask build(TrainConfig cfg, int worker, int workers, Consumer<String> log) {
-        if (worker < 0 || worker >= workers) throw new Blt4jException("DiLoCo: worker " + worker + " is not in 0.." + (workers - 1));
+        return build(cfg, textSplit(cfg), worker, workers, log);
+    }
+
+    /** The train and held-out documents DiLoCo shards: those of a text corpus (a patched dataset is refused). */
+    static DataSplit textSplit(TrainConfig cfg) {
         if (org.blt4j.data.PatchedData.isDataset(java.nio.file.Path.of(cfg.data().path())))
             throw new Blt4jException("DiLoCo reads a text corpus (.txt, .gz, .jsonl), not the patched dataset " + cfg.data().path()
                     + "; train from a patched dataset in one process with ./blt4j train --data DATASET, or give DiLoCo the text and data.entropy_model");
-        DataSplit split = Training.split(cfg);
+        return Training.split(cfg);
+    }
+
+    /** Refuses more workers than training documents: worker i takes documents i, i + workers, ... */
+    static void requireDocuments(DataSplit split, int workers, TrainConfig cfg) {
+        int n = split.train().size();
+        if (workers > n)
+            throw new Blt4jException("DiLoCo: " + workers + " workers, but the training split of " + cfg.data().path() + " has " + n
+                    + " documents: worker " + n + " would get no document; use --workers " + n + " or fewer");
+    }
+
+    /** Worker {@code worker}'s task of {@code workers}, on the documents of {@link #textSplit}. */
+    static TrainTask build(TrainConfig cfg, DataSplit split, int worker, int workers, Consumer<String> log) {
+        if (worker < 0 || worker >= workers) throw new Blt4jException("DiLoCo: worker " + worker + " is not in 0.." + (workers - 1));
+        requireDocuments(split, workers, cfg);
         List<Integer> docs = new ArrayList<>();
         for (int i = worker; i < split.train().size(); i += workers) docs.add(i);
-        if (docs.isEmpty())
-            throw new Blt4jException("DiLoCo: worker " + worker + " of " + workers + " gets no document: the training split of "
-                    + cfg.data().path() + " has " + split.train().size() + "; use fewer workers");
         List<byte[]> shard = new ArrayList<>(docs.size());
         for (int i : docs) shard.add(split.train().get(i));
         DataSplit shardSplit = new DataSplit(shard, split.heldOut());
