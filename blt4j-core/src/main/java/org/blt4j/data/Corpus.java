@@ -131,9 +131,9 @@ public final class Corpus {
                 docs = jsonLines(java.util.Arrays.copyOf(content, end), file.toString());
             } else {
                 docs = text(content, Documents.PARAGRAPHS);
-                boolean enough = totalBytes(docs) - (docs.isEmpty() ? 0 : docs.getLast().length) >= minBytes;
-                if (!docs.isEmpty() && !(cutLast && !enough && totalBytes(docs) >= minBytes))
-                    docs = docs.subList(0, docs.size() - 1); // possibly cut by the end of the read
+                long all = totalBytes(docs), whole = all - (docs.isEmpty() ? 0 : docs.getLast().length);
+                boolean keepCut = cutLast && whole < minBytes && all >= minBytes;   // the whole ones fall short, the cut one covers it
+                if (!docs.isEmpty() && !keepCut) docs = docs.subList(0, docs.size() - 1); // possibly cut by the end of the read
             }
             if (totalBytes(docs) >= minBytes || max == Integer.MAX_VALUE - 8) {
                 if (docs.isEmpty())

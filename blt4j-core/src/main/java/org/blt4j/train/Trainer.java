@@ -199,14 +199,15 @@ public final class Trainer {
                 }
                 bar.update(step, bytesSeen, fields);
                 if (step % t.checkpointEvery() == 0 || lastStep) {
-                    Training.requireNotDiverged(params, lastEval == null ? Double.NaN : lastEval.bpb(), evaluated, step, "optim.lr");
+                    Training.requireNotDiverged(params, evaluated ? "the held-out bits per byte" : null,
+                            evaluated ? lastEval.bpb() : Double.NaN, step, "optim.lr");
                     last = save(ckpt, step, tokensSeen, bytesSeen, opt, totalSteps, elapsedBefore + secs);
                     metrics.checkpointed();
                 }
             }
             if (stepsThisRun == 0 && resumed != null) last = resumed;   // nothing trained: nothing saved, nothing pruned
             else if (last == null || !last.getFileName().toString().equals(TrainCheckpoint.stepName(step))) {
-                Training.requireNotDiverged(params, Double.NaN, false, step, "optim.lr");
+                Training.requireNotDiverged(params, null, Double.NaN, step, "optim.lr");
                 last = save(ckpt, step, tokensSeen, bytesSeen, opt, totalSteps, elapsedBefore + (System.nanoTime() - startNanos) / 1e9);
                 metrics.checkpointed();
             }

@@ -38,18 +38,13 @@ public final class Training {
     private Training() {}
 
     /**
-     * Refuses to checkpoint a model that diverged: parameters an update made non-finite, or a held-out bits per byte
-     * (just evaluated; NaN when none was) that is not finite although every training loss was (lr 1e30: the last
-     * step's loss was finite, its update was not). The run stops naming the step; nothing is saved, so the earlier
-     * checkpoints, which {@code keep} would have pruned for broken ones, stay.
+     * Refuses to checkpoint a model that diverged: parameters an update made non-finite (lr 1e300: the last step's loss
+     * was finite, its update overflowed), or a non-finite {@code value} of the {@code measure} just computed (null:
+     * none was). The run stops naming the step; nothing is saved, so the earlier checkpoints, which {@code keep} would
+     * have pruned for broken ones, stay.
      */
-    public static void requireNotDiverged(float[] params, double heldOutBpb, boolean evaluated, long step, String lowerWhat) {
-        requireNotDiverged(params, "the held-out bits per byte", heldOutBpb, evaluated, step, lowerWhat);
-    }
-
-    /** Same, {@code measure} naming the value checked (when {@code evaluated}). */
-    public static void requireNotDiverged(float[] params, String measure, double value, boolean evaluated, long step, String lowerWhat) {
-        String why = evaluated && !Double.isFinite(value) ? measure + " = " + value : null;
+    public static void requireNotDiverged(float[] params, String measure, double value, long step, String lowerWhat) {
+        String why = measure != null && !Double.isFinite(value) ? measure + " = " + value : null;
         for (int i = 0; why == null && i < params.length; i++)
             if (!Float.isFinite(params[i])) why = "the update made parameter " + i + " " + params[i];
         if (why != null)

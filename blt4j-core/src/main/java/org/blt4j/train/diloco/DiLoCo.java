@@ -165,7 +165,6 @@ public final class DiLoCo {
                 long first = r * args.innerSteps();
                 double roundLoss = 0;
                 String heldOut = "";
-                double evaluatedBpb = Double.NaN;
                 for (int k = 0; k < steps; k++) {
                     double loss = 0;   // mean over workers, in worker order
                     for (DiLoCoWorker.RoundResult res : results) loss += res.losses()[k];
@@ -183,16 +182,16 @@ public final class DiLoCo {
                             lastEval = task.evalHeldOut(lastRound ? Long.MAX_VALUE : t.evalBytes());
                             e = e.with(lastRound ? MetricsLog.HELDOUT_BPB_ALL : MetricsLog.HELDOUT_BPB, lastEval.bpb());
                             heldOut = String.format(", held-out %.4f bpb", lastEval.bpb());
-                            evaluatedBpb = lastEval.bpb();
                         }
                     }
                     if (step % t.logEvery() == 0 || roundEnd) metrics.append(e);
                 }
                 out.printf("round %d/%d: inner steps %d, mean loss %.4f%s%n", roundsDone, rounds, first + steps, roundLoss, heldOut);
                 // before this round's outer state or checkpoint is written
-                boolean lossFinite = Double.isFinite(roundLoss);
-                org.blt4j.train.Training.requireNotDiverged(theta, lossFinite ? "the held-out bits per byte" : "the round's mean training loss",
-                        lossFinite ? evaluatedBpb : roundLoss, !lossFinite || !heldOut.isEmpty(), first + steps, "--outer-lr (or optim.lr)");
+                boolean lossFinite = Double.isFinite(roundLoss), evaluated = !heldOut.isEmpty();
+                String measure = !lossFinite ? "the round's mean training loss" : evaluated ? "the held-out bits per byte" : null;
+                double value = !lossFinite ? roundLoss : evaluated ? lastEval.bpb() : Double.NaN;
+                org.blt4j.train.Training.requireNotDiverged(theta, measure, value, first + steps, "--outer-lr (or optim.lr)");
                 new OuterState(roundsDone, outerSteps, momentum).write(runDir);
                 last = ckpt.save(new TrainState(first + steps, tokensSeen, bytesSeen, 0, first + steps, List.of(), cfg.toTree(),
                         extra(task.kind(), total, roundsDone, elapsedBefore + secs, paramLayout(task.params()))
